@@ -1,0 +1,90 @@
+"""What every `steve` command shares: settings, the database, errors, tables and --json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session
+
+from app.settings import Settings, get_settings
+from tools.db import make_engine, schema_revision, session_scope
+from tools.errors import ConfigError, SteveError
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts instead of tables.")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One clear line on stderr and a non-zero exit."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn Steve's errors (and database failures) into one line and an exit code."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except SteveError as exc:
+            fail(str(exc), exc.exit_code)
+        except OperationalError as exc:
+            # The driver's text can quote SQL parameters (patient data): name the kind only.
+            fail(f"database is unreachable or refused the operation ({type(exc.orig).__name__})", 3)
+        except SQLAlchemyError as exc:
+            fail(f"database error ({type(exc).__name__}); nothing was changed", 3)
+
+    return wrapper
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def engine(*, require_schema: bool = True) -> Engine:
+    """The practice database engine; a database not yet initialised is a clear error."""
+    s = settings()
+    eng = make_engine(s.db_url)
+    if require_schema and schema_revision(eng) is None:
+        raise ConfigError("the practice database is not initialised; run `steve init` first")
+    return eng
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One transaction per command: nothing partial is written on any error."""
+    eng = engine()
+    try:
+        with session_scope(eng) as session:
+            yield session
+    finally:
+        eng.dispose()
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for c in columns:
+        t.add_column(c)
+    for row in rows:
+        t.add_row(*("" if v is None else str(v) for v in row))
+    return t

@@ -1,0 +1,5 @@
+"""`steve demo` (being written)."""
+
+
+def demo() -> None:
+    """Create the demo practice."""

@@ -1,0 +1,119 @@
+"""Steve's settings: one pydantic-settings object, read from `STEVE_*` variables and `.env`.
+
+Nothing below `app/` imports this module; the values are passed down.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tools.db import normalise_database_url
+from tools.errors import ConfigError
+from tools.referrals import DEFAULT_OVERDUE_DAYS
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STEVE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=Path("steve-data"),
+        description="Directory for the SQLite database, the Chroma store and the outbox.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the practice database. Empty: a SQLite file `steve.db` in the "
+            "data directory. `postgresql://user@host:5432/db` for PostgreSQL."
+        ),
+    )
+    timezone: str = Field(
+        default="Europe/London",
+        description="The practice's IANA time zone: working hours and days are read in it.",
+    )
+    slot_step_minutes: int = Field(
+        default=15, ge=5, le=120, description="Granularity of free-slot search, in minutes."
+    )
+    block_gap_minutes: int = Field(
+        default=10,
+        ge=0,
+        le=240,
+        description="Default gap between the parts of a visit block, in minutes.",
+    )
+    referral_overdue_days: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_OVERDUE_DAYS),
+        description=(
+            "Days a referral may stay in each state before it is overdue, as JSON, e.g. "
+            '{"sent": 10, "accepted": 14}. States not named keep their defaults.'
+        ),
+    )
+    lab_overdue_grace_days: int = Field(
+        default=2,
+        ge=0,
+        description="Days after the expected date before a lab result counts as overdue.",
+    )
+    reorder_lead_days: int = Field(
+        default=7, ge=0, description="Supplements whose reorder date falls within this many days."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return normalise_database_url(value)
+
+    @field_validator("referral_overdue_days")
+    @classmethod
+    def _merge_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = set(value) - set(DEFAULT_OVERDUE_DAYS)
+        if unknown:
+            raise ValueError(
+                f"unknown referral states {sorted(unknown)}; known: {sorted(DEFAULT_OVERDUE_DAYS)}"
+            )
+        if any(v < 0 for v in value.values()):
+            raise ValueError("referral overdue limits must be zero or more days")
+        return {**DEFAULT_OVERDUE_DAYS, **value}
+
+    @property
+    def db_url(self) -> str:
+        """The effective database URL (SQLite in the data directory unless one is set)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'steve.db').resolve()}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning a validation failure into one clear line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"setting STEVE_{field.upper()}: {message}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (the one accessor)."""
+    return load_settings()
