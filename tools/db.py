@@ -21,7 +21,11 @@ from sqlmodel import Session, create_engine
 from tools.errors import ConfigError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-_SUPPORTED = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+_SUPPORTED = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+}
 
 
 def normalise_database_url(url: str) -> str:
@@ -43,7 +47,9 @@ def normalise_database_url(url: str) -> str:
         )
     if backend == "sqlite":
         if not parsed.database:
-            raise ConfigError("SQLite database URL names no file (in-memory databases are not kept)")
+            raise ConfigError(
+                "SQLite database URL names no file (in-memory databases are not kept)"
+            )
         return parsed.render_as_string(hide_password=False)
     if not parsed.database:
         raise ConfigError("PostgreSQL database URL names no database")
@@ -140,3 +146,12 @@ def schema_revision(engine: Engine) -> str | None:
 
 def has_table(engine: Engine, name: str) -> bool:
     return inspect(engine).has_table(name)
+
+
+def reset_schema(engine: Engine) -> None:
+    """Drop every table through the migrations and build them again (demo rebuilds only)."""
+    from alembic import command
+
+    cfg = _alembic_config(engine)
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "head")

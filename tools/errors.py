@@ -30,9 +30,7 @@ class Ambiguous(SteveError):
     def __init__(self, kind: str, query: str, candidates: Sequence[tuple[int, str]]) -> None:
         listed = "; ".join(f"{cid}: {label}" for cid, label in candidates[:10])
         more = f" (and {len(candidates) - 10} more)" if len(candidates) > 10 else ""
-        super().__init__(
-            f"{len(candidates)} {kind}s match {query!r}; use an id: {listed}{more}"
-        )
+        super().__init__(f"{len(candidates)} {kind}s match {query!r}; use an id: {listed}{more}")
         self.candidates = list(candidates)
 
 

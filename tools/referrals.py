@@ -110,8 +110,14 @@ def create_referral(
     session.flush()
     assert referral.id is not None
     session.add(ReferralEvent(referral_id=referral.id, from_status=None, to_status=S.DRAFT, at=now))
-    audit.record(session=session, actor=actor, action="create", entity="referral",
-                 entity_id=referral.id, patient_id=referral.patient_id)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="referral",
+        entity_id=referral.id,
+        patient_id=referral.patient_id,
+    )
     return referral
 
 
@@ -150,10 +156,19 @@ def advance_referral(
     referral.status_changed_at = now
     setattr(referral, _STAMP[to_status], now)
     session.add(referral)
-    session.add(ReferralEvent(
-        referral_id=referral_id, from_status=current, to_status=to_status, at=now, note=note))
-    audit.record(session=session, actor=actor, action=f"advance:{to_status.value}",
-                 entity="referral", entity_id=referral_id, patient_id=referral.patient_id)
+    session.add(
+        ReferralEvent(
+            referral_id=referral_id, from_status=current, to_status=to_status, at=now, note=note
+        )
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action=f"advance:{to_status.value}",
+        entity="referral",
+        entity_id=referral_id,
+        patient_id=referral.patient_id,
+    )
     session.flush()
     return referral
 
@@ -180,9 +195,11 @@ def overdue_referrals(
     now = now or utcnow()
     limits = {**DEFAULT_OVERDUE_DAYS, **(limits or {})}
     # The shortest limit bounds the query; the exact per-urgency check is done below.
-    shortest = min(
-        overdue_limit(S(s), u, limits) for s in limits for u in Urgency if limits[s] > 0
-    ) if any(limits.values()) else 0
+    shortest = (
+        min(overdue_limit(S(s), u, limits) for s in limits for u in Urgency if limits[s] > 0)
+        if any(limits.values())
+        else 0
+    )
     stmt = select(Referral).where(
         col(Referral.status).in_([S(s) for s in limits if limits[s] > 0]),
         col(Referral.status_changed_at) <= now - timedelta(days=shortest),
@@ -231,24 +248,28 @@ def outcome_statistics(*, session: Session) -> list[NetworkStats]:
         ratings = [r.outcome_rating for r in rs if r.outcome_rating is not None]
         waits = [
             (as_utc(r.seen_at) - as_utc(r.sent_at)).total_seconds() / 86400
-            for r in rs if r.seen_at and r.sent_at
+            for r in rs
+            if r.seen_at and r.sent_at
         ]
         seen = [r for r in rs if r.seen_at is not None]
-        stats.append(NetworkStats(
-            practitioner_id=p.id or 0,
-            name=p.name,
-            discipline=str(p.discipline),
-            referrals=len(rs),
-            open=sum(r.status in OPEN_REFERRAL_STATUSES for r in rs),
-            declined=sum(r.status == S.DECLINED for r in rs),
-            closed=sum(r.status == S.CLOSED for r in rs),
-            mean_rating=round(statistics.fmean(ratings), 2) if ratings else None,
-            median_days_to_seen=round(statistics.median(waits), 1) if waits else None,
-            report_rate=(
-                round(sum(r.report_received_at is not None for r in seen) / len(seen), 2)
-                if seen else None
-            ),
-        ))
+        stats.append(
+            NetworkStats(
+                practitioner_id=p.id or 0,
+                name=p.name,
+                discipline=str(p.discipline),
+                referrals=len(rs),
+                open=sum(r.status in OPEN_REFERRAL_STATUSES for r in rs),
+                declined=sum(r.status == S.DECLINED for r in rs),
+                closed=sum(r.status == S.CLOSED for r in rs),
+                mean_rating=round(statistics.fmean(ratings), 2) if ratings else None,
+                median_days_to_seen=round(statistics.median(waits), 1) if waits else None,
+                report_rate=(
+                    round(sum(r.report_received_at is not None for r in seen) / len(seen), 2)
+                    if seen
+                    else None
+                ),
+            )
+        )
     stats.sort(key=lambda s: (-s.referrals, s.name))
     return stats
 
@@ -257,8 +278,10 @@ def network_gaps(*, session: Session) -> list[Discipline]:
     """Disciplines the practice refers to that have no active external practitioner."""
     rows = session.exec(
         select(Practitioner.discipline, func.count())
-        .where(Practitioner.affiliation == Affiliation.EXTERNAL,
-               Practitioner.status == PractitionerStatus.ACTIVE)
+        .where(
+            Practitioner.affiliation == Affiliation.EXTERNAL,
+            Practitioner.status == PractitionerStatus.ACTIVE,
+        )
         .group_by(Practitioner.discipline)
     ).all()
     covered = {Discipline(d) for d, n in rows if n}

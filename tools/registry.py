@@ -122,8 +122,14 @@ def create_patient(*, session: Session, data: PatientCreate, actor: str = "syste
     patient.name_key = name_key(patient.full_name)
     session.add(patient)
     session.flush()
-    audit.record(session=session, actor=actor, action="create", entity="patient",
-                 entity_id=patient.id, patient_id=patient.id)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="patient",
+        entity_id=patient.id,
+        patient_id=patient.id,
+    )
     return patient
 
 
@@ -176,7 +182,8 @@ def resolve_patient(*, session: Session, query: str, date_of_birth: date | None 
         raise NotFound("patient", repr(query))
     if len(matches) > 1:
         raise Ambiguous(
-            "patient", query,
+            "patient",
+            query,
             [(p.id or 0, f"{p.full_name}, born {p.date_of_birth.isoformat()}") for p in matches],
         )
     return matches[0]
@@ -227,9 +234,12 @@ class ProgrammeView:
                 {
                     **p.model_dump(mode="json"),
                     "elements": [
-                        {**e.model_dump(mode="json"),
-                         "practitioner": self.practitioner_name(e.practitioner_id)}
-                        for e in self.elements if e.programme_id == p.id
+                        {
+                            **e.model_dump(mode="json"),
+                            "practitioner": self.practitioner_name(e.practitioner_id),
+                        }
+                        for e in self.elements
+                        if e.programme_id == p.id
                     ],
                 }
                 for p in self.programmes
@@ -240,8 +250,7 @@ class ProgrammeView:
             "supplements": dump(self.supplements),
             "pending_labs": dump(self.pending_labs),
             "recent_labs": [
-                {**o.model_dump(mode="json"),
-                 "results": dump(self.lab_results.get(o.id or 0, []))}
+                {**o.model_dump(mode="json"), "results": dump(self.lab_results.get(o.id or 0, []))}
                 for o in self.recent_labs
             ],
             "open_referrals": dump(self.open_referrals),
@@ -273,82 +282,132 @@ def programme_view(
     def rows(stmt: Any) -> list[Any]:
         return list(session.exec(stmt).all())
 
-    conditions = rows(select(PatientCondition).where(
-        PatientCondition.patient_id == patient_id,
-        PatientCondition.status == ConditionStatus.ACTIVE))
+    conditions = rows(
+        select(PatientCondition).where(
+            PatientCondition.patient_id == patient_id,
+            PatientCondition.status == ConditionStatus.ACTIVE,
+        )
+    )
     allergies = rows(select(PatientAllergy).where(PatientAllergy.patient_id == patient_id))
-    medications = rows(select(PatientMedication).where(
-        PatientMedication.patient_id == patient_id,
-        col(PatientMedication.stopped_on).is_(None)))
-    programmes = rows(select(CareProgramme).where(
-        CareProgramme.patient_id == patient_id,
-        col(CareProgramme.status).in_([ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]))
-        .order_by(col(CareProgramme.started_on)))
-    elements = rows(select(ProgrammeElement).where(
-        ProgrammeElement.patient_id == patient_id,
-        col(ProgrammeElement.status).in_(
-            [ElementStatus.ACTIVE, ElementStatus.PLANNED, ElementStatus.PAUSED]))
-        .order_by(col(ProgrammeElement.started_on)))
+    medications = rows(
+        select(PatientMedication).where(
+            PatientMedication.patient_id == patient_id, col(PatientMedication.stopped_on).is_(None)
+        )
+    )
+    programmes = rows(
+        select(CareProgramme)
+        .where(
+            CareProgramme.patient_id == patient_id,
+            col(CareProgramme.status).in_([ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]),
+        )
+        .order_by(col(CareProgramme.started_on))
+    )
+    elements = rows(
+        select(ProgrammeElement)
+        .where(
+            ProgrammeElement.patient_id == patient_id,
+            col(ProgrammeElement.status).in_(
+                [ElementStatus.ACTIVE, ElementStatus.PLANNED, ElementStatus.PAUSED]
+            ),
+        )
+        .order_by(col(ProgrammeElement.started_on))
+    )
     programme_ids = {p.id for p in programmes}
     elements = [e for e in elements if e.programme_id in programme_ids]
 
-    notes = rows(select(ClinicalNote).where(
-        ClinicalNote.patient_id == patient_id, col(ClinicalNote.written_at) >= since)
-        .order_by(col(ClinicalNote.written_at).desc()).limit(200))
+    notes = rows(
+        select(ClinicalNote)
+        .where(ClinicalNote.patient_id == patient_id, col(ClinicalNote.written_at) >= since)
+        .order_by(col(ClinicalNote.written_at).desc())
+        .limit(200)
+    )
     recent_notes: dict[int, list[ClinicalNote]] = defaultdict(list)
     for note in notes:
         if len(recent_notes[note.practitioner_id]) < notes_per_practitioner:
             recent_notes[note.practitioner_id].append(note)
 
-    supplements = rows(select(SupplementItem).where(
-        SupplementItem.patient_id == patient_id,
-        SupplementItem.status == SupplementStatus.ACTIVE).order_by(col(SupplementItem.product)))
-    labs = rows(select(LabOrder).where(
-        LabOrder.patient_id == patient_id,
-        or_(col(LabOrder.status).in_(PENDING_LAB_STATUSES),
-            col(LabOrder.received_on) >= since.date()))
-        .order_by(col(LabOrder.ordered_on).desc()))
+    supplements = rows(
+        select(SupplementItem)
+        .where(
+            SupplementItem.patient_id == patient_id,
+            SupplementItem.status == SupplementStatus.ACTIVE,
+        )
+        .order_by(col(SupplementItem.product))
+    )
+    labs = rows(
+        select(LabOrder)
+        .where(
+            LabOrder.patient_id == patient_id,
+            or_(
+                col(LabOrder.status).in_(PENDING_LAB_STATUSES),
+                col(LabOrder.received_on) >= since.date(),
+            ),
+        )
+        .order_by(col(LabOrder.ordered_on).desc())
+    )
     pending = [o for o in labs if o.status in PENDING_LAB_STATUSES]
     recent = [o for o in labs if o.status not in PENDING_LAB_STATUSES]
     results: dict[int, list[LabResult]] = defaultdict(list)
     if recent:
-        for r in rows(select(LabResult).where(
-                col(LabResult.order_id).in_([o.id for o in recent]))
-                .order_by(col(LabResult.id))):
+        for r in rows(
+            select(LabResult)
+            .where(col(LabResult.order_id).in_([o.id for o in recent]))
+            .order_by(col(LabResult.id))
+        ):
             results[r.order_id].append(r)
 
-    referrals = rows(select(Referral).where(
-        Referral.patient_id == patient_id,
-        col(Referral.status).in_(OPEN_REFERRAL_STATUSES))
-        .order_by(col(Referral.created_at)))
-    tasks = rows(select(Task).where(
-        Task.patient_id == patient_id, col(Task.status).in_(OPEN_TASK_STATUSES))
-        .order_by(col(Task.due_on)))
-    messages = rows(select(CareMessage).where(
-        CareMessage.patient_id == patient_id, col(CareMessage.acknowledged_at).is_(None))
-        .order_by(col(CareMessage.created_at)))
-    appointments = rows(select(Appointment).where(
-        Appointment.patient_id == patient_id,
-        col(Appointment.starts_at) >= now,
-        Appointment.status == AppointmentStatus.BOOKED)
-        .order_by(col(Appointment.starts_at)).limit(10))
+    referrals = rows(
+        select(Referral)
+        .where(Referral.patient_id == patient_id, col(Referral.status).in_(OPEN_REFERRAL_STATUSES))
+        .order_by(col(Referral.created_at))
+    )
+    tasks = rows(
+        select(Task)
+        .where(Task.patient_id == patient_id, col(Task.status).in_(OPEN_TASK_STATUSES))
+        .order_by(col(Task.due_on))
+    )
+    messages = rows(
+        select(CareMessage)
+        .where(CareMessage.patient_id == patient_id, col(CareMessage.acknowledged_at).is_(None))
+        .order_by(col(CareMessage.created_at))
+    )
+    appointments = rows(
+        select(Appointment)
+        .where(
+            Appointment.patient_id == patient_id,
+            col(Appointment.starts_at) >= now,
+            Appointment.status == AppointmentStatus.BOOKED,
+        )
+        .order_by(col(Appointment.starts_at))
+        .limit(10)
+    )
     intake = rows(select(IntakeForm).where(IntakeForm.patient_id == patient_id))
 
     wanted: set[int] = {e.practitioner_id for e in elements}
     wanted |= set(recent_notes) | {a.practitioner_id for a in appointments}
     wanted |= {t.assignee_id for t in tasks} | {m.recipient_id for m in messages}
-    wanted |= {r.from_practitioner_id for r in referrals} | {r.to_practitioner_id for r in referrals}
+    wanted |= {r.from_practitioner_id for r in referrals} | {
+        r.to_practitioner_id for r in referrals
+    }
     wanted |= {s.prescriber_id for s in supplements if s.prescriber_id}
     wanted |= {o.ordered_by_id for o in labs}
     wanted |= {m.sender_id for m in messages if m.sender_id}
     if patient.primary_physician_id:
         wanted.add(patient.primary_physician_id)
-    practitioners = {
-        p.id: p for p in rows(select(Practitioner).where(col(Practitioner.id).in_(wanted)))
-    } if wanted else {}
+    practitioners = (
+        {p.id: p for p in rows(select(Practitioner).where(col(Practitioner.id).in_(wanted)))}
+        if wanted
+        else {}
+    )
 
-    audit.record(session=session, actor=actor, action="read", entity="programme_view",
-                 entity_id=patient_id, patient_id=patient_id)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="read",
+        entity="programme_view",
+        entity_id=patient_id,
+        patient_id=patient_id,
+    )
     return ProgrammeView(
         patient=patient,
         practitioners={k: v for k, v in practitioners.items() if k is not None},

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
@@ -44,6 +45,11 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except SteveError as exc:
             fail(str(exc), exc.exit_code)
+        except ValidationError as exc:
+            # loc + msg only: the input value itself may be patient data.
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "input"
+            fail(f"invalid {where}: {first['msg']}")
         except OperationalError as exc:
             # The driver's text can quote SQL parameters (patient data): name the kind only.
             fail(f"database is unreachable or refused the operation ({type(exc.orig).__name__})", 3)

@@ -1,5 +1,90 @@
-"""`steve demo` (being written)."""
+"""`steve demo`: build the synthetic demo practice and print today's overview."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlmodel import Session, select
+
+from app.cli.common import JSON_OPTION, emit_json, err_console, handle_errors, settings
+from app.cli.overview import load_overview, overview_data, print_overview
+from tools.clock import parse_date, today_in
+from tools.db import make_engine, migrate, reset_schema
+from tools.demo import generate_demo
+from tools.errors import ConfigError, InvalidInput
+from tools.models import Patient, PracticeMeta
 
 
-def demo() -> None:
-    """Create the demo practice."""
+@handle_errors
+def demo(
+    patients: int = typer.Option(300, "--patients", "-n", help="Number of patients (1-100000)."),
+    seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same data."),
+    day: str | None = typer.Option(None, "--date", help="The demo's 'today', YYYY-MM-DD."),
+    reset: bool = typer.Option(False, "--reset", help="Replace an existing demo practice."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create the demo practice in the data directory and print today's practice overview."""
+    if not 1 <= patients <= 100_000:
+        raise InvalidInput(f"--patients {patients} is out of range (1 to 100000)")
+    s = settings()
+    today = parse_date(day) if day else today_in(s.zone)
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(s.db_url)
+    try:
+        migrate(engine)
+        with Session(engine) as session:
+            marker = session.get(PracticeMeta, "demo")
+            has_patients = session.exec(select(Patient.id).limit(1)).first() is not None
+        if has_patients and marker is None:
+            raise ConfigError(
+                "the database holds a real practice, not the demo; point STEVE_DATA_DIR or "
+                "STEVE_DATABASE_URL elsewhere to try the demo"
+            )
+        if marker is not None:
+            existing = json.loads(marker.value)
+            wanted = {"seed": seed, "patients": patients, "today": today.isoformat()}
+            if reset or (existing != wanted and (day or patients != 300 or seed != 7)):
+                reset_schema(engine)
+                marker = None
+            else:
+                err_console.print(
+                    f"Demo practice already present ({existing['patients']} patients, seed "
+                    f"{existing['seed']}, made for {existing['today']}); --reset rebuilds it."
+                )
+        if marker is None:
+            with Progress(
+                TextColumn("{task.description:<24}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=as_json,
+            ) as bar:
+                tasks: dict[str, int] = {}
+
+                def progress(stage: str, done: int, total: int) -> None:
+                    if stage not in tasks:
+                        tasks[stage] = bar.add_task(stage, total=total)
+                    bar.update(tasks[stage], completed=done, total=total)
+
+                summary = generate_demo(
+                    engine=engine,
+                    patients=patients,
+                    seed=seed,
+                    today=today,
+                    tz=s.zone,
+                    progress=progress,
+                )
+            err_console.print(
+                f"Demo practice created: {summary.counts.get('patient', patients)} patients, "
+                f"{summary.counts.get('appointment', 0)} appointments, seed {seed}."
+            )
+    finally:
+        engine.dispose()
+    ov = load_overview(today)
+    if as_json:
+        emit_json(overview_data(ov))
+    else:
+        print_overview(ov)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import demo, patients, referrals, schedule, tasks
+from app.cli import demo, overview, patients, referrals, schedule, tasks
 from app.cli.common import console, handle_errors, settings
 from tools.db import make_engine, migrate, schema_revision
 
@@ -20,6 +20,7 @@ cli.add_typer(schedule.app, name="schedule")
 cli.add_typer(referrals.app, name="referrals")
 cli.add_typer(tasks.app, name="tasks")
 cli.command("demo")(demo.demo)
+cli.command("overview")(overview.overview)
 
 
 @cli.command()

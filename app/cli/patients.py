@@ -1,5 +1,207 @@
-"""`steve patients` commands (being written)."""
+"""`steve patient find/show`: look patients up and read a whole programme in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
+from rich.panel import Panel
 
-app = typer.Typer(no_args_is_help=True)
+from app.cli.common import (
+    JSON_OPTION,
+    console,
+    emit_json,
+    handle_errors,
+    settings,
+    table,
+    transaction,
+)
+from tools.clock import parse_date
+from tools.errors import InvalidInput, NotFound
+from tools.registry import ProgrammeView, find_patients, programme_view, resolve_patient
+
+app = typer.Typer(help="Find patients and show their consolidated programme.", no_args_is_help=True)
+
+
+@app.command()
+@handle_errors
+def find(
+    query: str = typer.Argument("", help="Name fragment (any case, accents optional) or id."),
+    dob: str | None = typer.Option(None, "--dob", help="Date of birth, YYYY-MM-DD."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Find patients by name fragment, date of birth or id."""
+    born = parse_date(dob, what="date of birth") if dob else None
+    query = query.strip()
+    if not query and born is None:
+        raise InvalidInput("give a name fragment, an id or --dob")
+    with transaction() as session:
+        if query.isdigit():
+            found = find_patients(session=session, patient_id=int(query))
+        else:
+            found = find_patients(session=session, name=query or None, date_of_birth=born)
+        if not found:
+            raise NotFound("patient", repr(query or dob))
+        rows = [
+            [p.id, p.given_name, p.family_name, p.date_of_birth.isoformat(), p.email or ""]
+            for p in found
+        ]
+    if as_json:
+        emit_json(
+            [
+                dict(
+                    zip(
+                        ["id", "given_name", "family_name", "date_of_birth", "email"],
+                        r,
+                        strict=True,
+                    )
+                )
+                for r in rows
+            ]
+        )
+        return
+    console.print(
+        table(f"{len(rows)} patient(s)", ["id", "given", "family", "born", "email"], rows)
+    )
+
+
+@app.command()
+@handle_errors
+def show(
+    query: str = typer.Argument(..., help="Patient id or a name fragment that matches one."),
+    dob: str | None = typer.Option(None, "--dob", help="Date of birth to tell namesakes apart."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show a patient's whole programme across modalities."""
+    born = parse_date(dob, what="date of birth") if dob else None
+    with transaction() as session:
+        patient = resolve_patient(session=session, query=query, date_of_birth=born)
+        assert patient.id is not None
+        view = programme_view(session=session, patient_id=patient.id, actor="cli")
+        if as_json:
+            emit_json(view.to_dict())
+            return
+        render_view(view, settings().zone)
+
+
+def render_view(view: ProgrammeView, tz: ZoneInfo) -> None:
+    p = view.patient
+    head = [
+        f"[bold]{p.full_name}[/]  id {p.id}  born {p.date_of_birth.isoformat()}  ({p.sex})",
+        f"Primary physician: {view.practitioner_name(p.primary_physician_id)}",
+        "Conditions: " + (", ".join(c.name for c in view.conditions) or "none recorded"),
+        "Allergies: " + (", ".join(a.substance for a in view.allergies) or "none recorded"),
+        "Medications: "
+        + (", ".join(f"{m.name} {m.dose or ''}".strip() for m in view.medications) or "none"),
+    ]
+    console.print(Panel("\n".join(head), title="Patient", expand=False))
+    name = view.practitioner_name
+
+    def show_table(title: str, cols: list[str], rows: list[list[Any]]) -> None:
+        if rows:
+            console.print(table(title, cols, rows))
+        else:
+            console.print(f"[dim]{title}: none[/]")
+
+    for prog in view.programmes:
+        show_table(
+            f"Programme: {prog.title} ({prog.status}, since {prog.started_on})",
+            ["element", "modality", "practitioner", "goal", "cadence", "status"],
+            [
+                [e.id, e.modality, name(e.practitioner_id), e.goal, e.cadence, e.status]
+                for e in view.elements
+                if e.programme_id == prog.id
+            ],
+        )
+    show_table(
+        "Next appointments",
+        ["id", f"when ({tz.key})", "with", "service", "block"],
+        [
+            [
+                a.id,
+                f"{a.starts_at.astimezone(tz):%a %Y-%m-%d %H:%M}",
+                name(a.practitioner_id),
+                a.service_type,
+                "yes" if a.visit_block_id else "",
+            ]
+            for a in view.next_appointments
+        ],
+    )
+    show_table(
+        "Recent notes",
+        ["id", "written", "by", "modality", "note"],
+        [
+            [n.id, f"{n.written_at:%Y-%m-%d}", name(pid), n.modality, (n.title or n.body)[:70]]
+            for pid, notes in view.recent_notes.items()
+            for n in notes
+        ],
+    )
+    show_table(
+        "Current supplements",
+        ["id", "product", "dose", "frequency", "reorder"],
+        [[s.id, s.product, s.dose, s.frequency, s.reorder_on] for s in view.supplements],
+    )
+    show_table(
+        "Pending labs",
+        ["id", "lab", "panel", "ordered", "expected", "status"],
+        [[o.id, o.lab, o.panel, o.ordered_on, o.expected_on, o.status] for o in view.pending_labs],
+    )
+    show_table(
+        "Recent lab results",
+        ["order", "panel", "analyte", "value", "range", "flag"],
+        [
+            [
+                o.id,
+                o.panel,
+                r.analyte,
+                f"{r.value if r.value is not None else r.value_text} {r.unit or ''}",
+                r.ref_text or f"{r.ref_low}-{r.ref_high}",
+                r.flag if r.flag == "normal" else f"[bold red]{r.flag}[/]",
+            ]
+            for o in view.recent_labs
+            for r in view.lab_results.get(o.id or 0, [])
+        ],
+    )
+    show_table(
+        "Open referrals",
+        ["id", "direction", "from", "to", "status", "urgency"],
+        [
+            [
+                r.id,
+                r.direction,
+                name(r.from_practitioner_id),
+                name(r.to_practitioner_id),
+                r.status,
+                r.urgency,
+            ]
+            for r in view.open_referrals
+        ],
+    )
+    show_table(
+        "Open tasks",
+        ["id", "task", "assignee", "due"],
+        [[t.id, t.title, name(t.assignee_id), t.due_on] for t in view.open_tasks],
+    )
+    show_table(
+        "Unacknowledged care-team messages",
+        ["id", "to", "subject", "sent"],
+        [
+            [m.id, name(m.recipient_id), m.subject, f"{m.created_at:%Y-%m-%d}"]
+            for m in view.unacknowledged_messages
+        ],
+    )
+    show_table(
+        "Intake forms",
+        ["id", "form", "sent", "received", "reviewed"],
+        [
+            [
+                f.id,
+                f.form_type,
+                f.sent_at and f"{f.sent_at:%Y-%m-%d}",
+                f.received_at and f"{f.received_at:%Y-%m-%d}",
+                f.reviewed_at and f"{f.reviewed_at:%Y-%m-%d}",
+            ]
+            for f in view.intake_forms
+        ],
+    )

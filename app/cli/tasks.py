@@ -1,5 +1,166 @@
-"""`steve tasks` commands (being written)."""
+"""`steve tasks`: delegate, list and complete follow-up tasks."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from app.cli.common import (
+    JSON_OPTION,
+    console,
+    emit_json,
+    handle_errors,
+    settings,
+    table,
+    transaction,
+)
+from tools.clock import parse_date, today_in
+from tools.models import Task, TaskCreate
+from tools.registry import find_practitioner, resolve_patient
+from tools.tasks import (
+    assign_task,
+    complete_task,
+    create_task,
+    open_tasks,
+    overdue_tasks,
+    tasks_for,
+)
+
+app = typer.Typer(help="Follow-up tasks for the team.", no_args_is_help=True)
+
+
+def _due(text: str | None) -> date | None:
+    if text is None:
+        return None
+    today = today_in(settings().zone)
+    words = {"today": today, "tomorrow": today + timedelta(days=1)}
+    if text.strip().lower() in words:
+        return words[text.strip().lower()]
+    return parse_date(text, what="due date")
+
+
+def _row(t: Task, today: date) -> dict[str, object]:
+    return {
+        "id": t.id,
+        "title": t.title,
+        "assignee_id": t.assignee_id,
+        "created_by_id": t.created_by_id,
+        "patient_id": t.patient_id,
+        "due_on": t.due_on.isoformat() if t.due_on else None,
+        "status": str(t.status),
+        "overdue": bool(t.due_on and t.due_on < today and t.status in ("open", "in_progress")),
+    }
+
+
+@app.command()
+@handle_errors
+def add(
+    title: str = typer.Argument(..., help="What needs doing."),
+    assignee: str = typer.Option(..., "--assignee", "-a", help="Who does it (id or name)."),
+    by: str | None = typer.Option(None, "--by", help="Who asks (id or name); default Steve."),
+    patient: str | None = typer.Option(None, "--patient", help="Patient id or name fragment."),
+    due: str | None = typer.Option(None, "--due", help="YYYY-MM-DD, today or tomorrow."),
+    details: str | None = typer.Option(None, "--details", help="More detail."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create a task for someone."""
+    due_on = _due(due)
+    with transaction() as session:
+        task = create_task(
+            session=session,
+            data=TaskCreate(
+                title=title,
+                details=details,
+                assignee_id=find_practitioner(session=session, query=assignee).id or 0,
+                created_by_id=find_practitioner(session=session, query=by).id if by else None,
+                patient_id=resolve_patient(session=session, query=patient).id if patient else None,
+                due_on=due_on,
+            ),
+            actor="cli",
+        )
+        out = _row(task, today_in(settings().zone))
+    if as_json:
+        emit_json(out)
+    else:
+        console.print(f"Task {out['id']} created for practitioner {out['assignee_id']}.")
+
+
+@app.command("list")
+@handle_errors
+def list_tasks(
+    assignee: str | None = typer.Option(None, "--assignee", "-a", help="Id or name."),
+    overdue: bool = typer.Option(False, "--overdue", help="Only tasks past their due date."),
+    include_done: bool = typer.Option(False, "--all", help="Include done and cancelled tasks."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List tasks: everyone's open tasks, one person's, or the overdue ones."""
+    today = today_in(settings().zone)
+    with transaction() as session:
+        if assignee:
+            person = find_practitioner(session=session, query=assignee)
+            found = tasks_for(
+                session=session, assignee_id=person.id or 0, include_done=include_done
+            )
+            if overdue:
+                found = [t for t in found if t.due_on and t.due_on < today]
+        elif overdue:
+            found = overdue_tasks(session=session, today=today)
+        else:
+            found = open_tasks(session=session)
+        rows = [_row(t, today) for t in found]
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        table(
+            f"{len(rows)} task(s)",
+            ["id", "task", "assignee", "patient", "due", "status"],
+            [
+                [
+                    r["id"],
+                    r["title"],
+                    r["assignee_id"],
+                    r["patient_id"],
+                    f"[bold red]{r['due_on']}[/]" if r["overdue"] else r["due_on"],
+                    r["status"],
+                ]
+                for r in rows
+            ],
+        )
+    )
+
+
+@app.command()
+@handle_errors
+def done(
+    task_id: int = typer.Argument(..., help="The task's id."), as_json: bool = JSON_OPTION
+) -> None:
+    """Mark a task done."""
+    with transaction() as session:
+        task = complete_task(session=session, task_id=task_id, actor="cli")
+        out = _row(task, today_in(settings().zone))
+    if as_json:
+        emit_json(out)
+    else:
+        console.print(f"Task {task_id} done.")
+
+
+@app.command()
+@handle_errors
+def assign(
+    task_id: int = typer.Argument(..., help="The task's id."),
+    to: str = typer.Option(..., "--to", help="New assignee (id or name)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Hand a task to someone else."""
+    with transaction() as session:
+        person = find_practitioner(session=session, query=to)
+        task = assign_task(
+            session=session, task_id=task_id, assignee_id=person.id or 0, actor="cli"
+        )
+        out = _row(task, today_in(settings().zone))
+    if as_json:
+        emit_json(out)
+    else:
+        console.print(f"Task {task_id} is now with practitioner {out['assignee_id']}.")

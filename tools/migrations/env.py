@@ -14,9 +14,7 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        from sqlalchemy import create_engine
-
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        raise RuntimeError("run migrations through tools.db.migrate(engine)")
     with engine.connect() as connection:
         context.configure(
             connection=connection,

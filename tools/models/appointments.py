@@ -33,7 +33,9 @@ class AppointmentBase(SQLModel):
 
 
 class Appointment(AppointmentBase, table=True):
-    __table_args__ = (sa.Index("ix_appointment_practitioner_start", "practitioner_id", "starts_at"),)
+    __table_args__ = (
+        sa.Index("ix_appointment_practitioner_start", "practitioner_id", "starts_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     cancel_reason: str | None = Field(default=None, max_length=300)

@@ -107,7 +107,9 @@ class ClinicalNote(ClinicalNoteBase, table=True):
 
 
 class CareMessageBase(SQLModel):
-    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True, ondelete="CASCADE")
+    patient_id: int | None = Field(
+        default=None, foreign_key="patient.id", index=True, ondelete="CASCADE"
+    )
     sender_id: int | None = Field(
         default=None, foreign_key="practitioner.id", description="empty: sent by the assistant"
     )

@@ -20,7 +20,9 @@ class TaskBase(SQLModel):
     created_by_id: int | None = Field(
         default=None, foreign_key="practitioner.id", description="empty: created by the assistant"
     )
-    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True, ondelete="CASCADE")
+    patient_id: int | None = Field(
+        default=None, foreign_key="patient.id", index=True, ondelete="CASCADE"
+    )
     due_on: date | None = None
 
 

@@ -1,0 +1,78 @@
+"""The database layer: URL checks, UTC round trips, migrations that match the models."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, select
+
+from tests import factories
+from tools.db import make_engine, migrate, normalise_database_url, schema_revision
+from tools.errors import ConfigError
+from tools.models import Appointment
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("not a url", "malformed"),
+        ("mysql://root@localhost/db", "not supported"),
+        ("sqlite://", "names no file"),
+        ("postgresql://postgres@127.0.0.1:5432", "names no database"),
+    ],
+)
+def test_bad_database_urls_get_one_clear_line(url: str, needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        normalise_database_url(url)
+    message = str(info.value)
+    assert needle in message
+    assert "\n" not in message
+
+
+def test_password_never_appears_in_url_errors() -> None:
+    with pytest.raises(ConfigError) as info:
+        normalise_database_url("oracle://admin:s3cret-pw@db/x")
+    assert "s3cret-pw" not in str(info.value)
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    assert normalise_database_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
+    assert normalise_database_url("postgres://u@h/db").startswith("postgresql+psycopg://")
+
+
+def test_migrations_create_exactly_the_models(engine) -> None:
+    assert schema_revision(engine) == "0001"
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_migrate_is_idempotent(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    migrate(engine)
+    migrate(engine)
+    assert schema_revision(engine) == "0001"
+
+
+def test_datetimes_round_trip_as_aware_utc(session: Session) -> None:
+    doc = factories.practitioner(session)
+    pat = factories.patient(session)
+    local = datetime(2026, 7, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))
+    session.add(
+        Appointment(
+            practitioner_id=doc.id,
+            patient_id=pat.id,
+            service_type="x",
+            starts_at=local,
+            ends_at=local + timedelta(minutes=30),
+        )
+    )
+    session.commit()
+    session.expunge_all()
+    appt = session.exec(select(Appointment)).one()
+    assert appt.starts_at == datetime(2026, 7, 1, 7, 30, tzinfo=UTC)
+    assert appt.starts_at.tzinfo is UTC
+    assert pat.date_of_birth == date(1980, 5, 17)

@@ -1,0 +1,282 @@
+"""Care coordination: medication and supplement changes reach everyone in the programme.
+
+Recording a change creates one care-team message per practitioner active in the patient's
+programme (and the primary physician), so nobody treats from an outdated list.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from tools import audit
+from tools.db import utcnow
+from tools.errors import InvalidInput, InvalidTransition, NotFound
+from tools.models import (
+    CareMessage,
+    CareProgramme,
+    ElementStatus,
+    MessageKind,
+    PatientMedication,
+    PractitionerStatus,
+    ProgrammeElement,
+    ProgrammeStatus,
+    SupplementItem,
+    SupplementStatus,
+)
+from tools.registry import get_patient, get_practitioner
+
+CHANGE_ACTIONS = ("start", "change", "stop")
+
+
+def care_team(*, session: Session, patient_id: int) -> list[int]:
+    """Practitioner ids active in the patient's programmes, plus the primary physician."""
+    patient = get_patient(session=session, patient_id=patient_id)
+    stmt = (
+        select(ProgrammeElement.practitioner_id)
+        .join(CareProgramme, col(CareProgramme.id) == col(ProgrammeElement.programme_id))
+        .where(
+            ProgrammeElement.patient_id == patient_id,
+            col(ProgrammeElement.status).in_([ElementStatus.ACTIVE, ElementStatus.PLANNED]),
+            CareProgramme.status == ProgrammeStatus.ACTIVE,
+        )
+        .distinct()
+    )
+    team = set(session.exec(stmt).all())
+    if patient.primary_physician_id:
+        team.add(patient.primary_physician_id)
+    return sorted(team)
+
+
+def _notify_team(
+    *,
+    session: Session,
+    patient_id: int,
+    sender_id: int | None,
+    kind: MessageKind,
+    subject: str,
+    body: str,
+    source_ref: str,
+    now: datetime,
+) -> list[CareMessage]:
+    messages = []
+    for recipient in care_team(session=session, patient_id=patient_id):
+        if recipient == sender_id:
+            continue
+        person = get_practitioner(session=session, practitioner_id=recipient)
+        if person.status == PractitionerStatus.INACTIVE:
+            continue
+        msg = CareMessage(
+            patient_id=patient_id,
+            sender_id=sender_id,
+            recipient_id=recipient,
+            kind=kind,
+            subject=subject,
+            body=body,
+            source_ref=source_ref,
+            created_at=now,
+        )
+        session.add(msg)
+        messages.append(msg)
+    session.flush()
+    return messages
+
+
+def _check_action(action: str) -> str:
+    if action not in CHANGE_ACTIONS:
+        raise InvalidInput(f"unknown change {action!r}; use one of {', '.join(CHANGE_ACTIONS)}")
+    return action
+
+
+def record_medication_change(
+    *,
+    session: Session,
+    patient_id: int,
+    action: str,
+    name: str,
+    dose: str | None = None,
+    frequency: str | None = None,
+    recorded_by_id: int | None = None,
+    medication_id: int | None = None,
+    on: date | None = None,
+    now: datetime | None = None,
+    actor: str = "system",
+) -> tuple[PatientMedication, list[CareMessage]]:
+    """Start, change or stop a medication and tell the care team; returns both."""
+    _check_action(action)
+    now = now or utcnow()
+    on = on or now.date()
+    get_patient(session=session, patient_id=patient_id)
+    if recorded_by_id is not None:
+        get_practitioner(session=session, practitioner_id=recorded_by_id)
+    if action == "start":
+        if not name.strip():
+            raise InvalidInput("a medication needs a name")
+        med = PatientMedication(
+            patient_id=patient_id, name=name.strip(), dose=dose, frequency=frequency, started_on=on
+        )
+        session.add(med)
+        session.flush()
+        summary = f"Started {med.name} {dose or ''} {frequency or ''}".strip()
+    else:
+        if medication_id is None:
+            raise InvalidInput(f"say which medication to {action} (its id)")
+        med = session.get(PatientMedication, medication_id)  # type: ignore[assignment]
+        if med is None or med.patient_id != patient_id:
+            raise NotFound("medication of this patient", medication_id)
+        if med.stopped_on is not None:
+            raise InvalidTransition(f"medication {medication_id} was already stopped")
+        if action == "stop":
+            med.stopped_on = on
+            summary = f"Stopped {med.name}"
+        else:
+            old = f"{med.dose or '?'} {med.frequency or ''}".strip()
+            med.dose = dose or med.dose
+            med.frequency = frequency or med.frequency
+            summary = f"Changed {med.name} from {old} to {med.dose or '?'} {med.frequency or ''}"
+        session.add(med)
+        session.flush()
+    messages = _notify_team(
+        session=session,
+        patient_id=patient_id,
+        sender_id=recorded_by_id,
+        kind=MessageKind.MEDICATION_CHANGE,
+        subject=f"Medication change: {med.name}",
+        body=f"{summary.strip()} (effective {on.isoformat()}).",
+        source_ref=f"medication:{med.id}",
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action=f"medication:{action}",
+        entity="patient_medication",
+        entity_id=med.id,
+        patient_id=patient_id,
+    )
+    return med, messages
+
+
+def record_supplement_change(
+    *,
+    session: Session,
+    patient_id: int,
+    action: str,
+    product: str | None = None,
+    dose: str | None = None,
+    frequency: str | None = None,
+    supplement_id: int | None = None,
+    prescriber_id: int | None = None,
+    supplier: str | None = None,
+    on: date | None = None,
+    now: datetime | None = None,
+    actor: str = "system",
+) -> tuple[SupplementItem, list[CareMessage]]:
+    """Start, change or stop a supplement protocol item and tell the care team."""
+    _check_action(action)
+    now = now or utcnow()
+    on = on or now.date()
+    get_patient(session=session, patient_id=patient_id)
+    if prescriber_id is not None:
+        get_practitioner(session=session, practitioner_id=prescriber_id)
+    if action == "start":
+        if not product or not dose or not frequency:
+            raise InvalidInput("starting a supplement needs a product, a dose and a frequency")
+        item = SupplementItem(
+            patient_id=patient_id,
+            product=product,
+            dose=dose,
+            frequency=frequency,
+            started_on=on,
+            prescriber_id=prescriber_id,
+            supplier=supplier,
+        )
+        session.add(item)
+        session.flush()
+        summary = f"Started {product} {dose} {frequency}"
+    else:
+        if supplement_id is None:
+            raise InvalidInput(f"say which supplement to {action} (its id)")
+        item = session.get(SupplementItem, supplement_id)  # type: ignore[assignment]
+        if item is None or item.patient_id != patient_id:
+            raise NotFound("supplement of this patient", supplement_id)
+        if item.status == SupplementStatus.STOPPED:
+            raise InvalidTransition(f"supplement {supplement_id} was already stopped")
+        if action == "stop":
+            item.status = SupplementStatus.STOPPED
+            item.stopped_on = on
+            summary = f"Stopped {item.product}"
+        else:
+            old = f"{item.dose} {item.frequency}"
+            item.dose = dose or item.dose
+            item.frequency = frequency or item.frequency
+            summary = f"Changed {item.product} from {old} to {item.dose} {item.frequency}"
+        item.updated_at = now
+        session.add(item)
+        session.flush()
+    messages = _notify_team(
+        session=session,
+        patient_id=patient_id,
+        sender_id=prescriber_id,
+        kind=MessageKind.SUPPLEMENT_CHANGE,
+        subject=f"Supplement change: {item.product}",
+        body=f"{summary} (effective {on.isoformat()}).",
+        source_ref=f"supplement:{item.id}",
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action=f"supplement:{action}",
+        entity="supplement_item",
+        entity_id=item.id,
+        patient_id=patient_id,
+    )
+    return item, messages
+
+
+def unacknowledged_messages(
+    *,
+    session: Session,
+    recipient_id: int | None = None,
+    older_than: datetime | None = None,
+    limit: int = 500,
+) -> list[CareMessage]:
+    """Care-team messages nobody has acknowledged yet (optionally for one person / older)."""
+    stmt = select(CareMessage).where(col(CareMessage.acknowledged_at).is_(None))
+    if recipient_id is not None:
+        stmt = stmt.where(CareMessage.recipient_id == recipient_id)
+    if older_than is not None:
+        stmt = stmt.where(col(CareMessage.created_at) < older_than)
+    return list(session.exec(stmt.order_by(col(CareMessage.created_at)).limit(limit)).all())
+
+
+def acknowledge_message(
+    *,
+    session: Session,
+    message_id: int,
+    by_id: int,
+    now: datetime | None = None,
+    actor: str = "system",
+) -> CareMessage:
+    """Only the recipient acknowledges a message, once."""
+    msg = session.get(CareMessage, message_id)
+    if msg is None:
+        raise NotFound("care-team message", message_id)
+    if msg.recipient_id != by_id:
+        raise InvalidInput(f"message {message_id} is addressed to someone else")
+    if msg.acknowledged_at is not None:
+        raise InvalidTransition(f"message {message_id} was already acknowledged")
+    msg.acknowledged_at = now or utcnow()
+    session.add(msg)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="acknowledge",
+        entity="care_message",
+        entity_id=message_id,
+        patient_id=msg.patient_id,
+    )
+    session.flush()
+    return msg

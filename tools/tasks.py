@@ -1,0 +1,152 @@
+"""Tasks that people (or the assistant) delegate to each other."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from tools import audit
+from tools.db import utcnow
+from tools.errors import InvalidInput, InvalidTransition, NotFound
+from tools.models import PractitionerStatus, Task, TaskCreate, TaskStatus
+from tools.models.enums import OPEN_TASK_STATUSES
+from tools.registry import get_patient, get_practitioner
+
+
+def _assignable(session: Session, practitioner_id: int) -> None:
+    person = get_practitioner(session=session, practitioner_id=practitioner_id)
+    if person.status == PractitionerStatus.INACTIVE:
+        raise InvalidInput(f"practitioner {practitioner_id} is inactive and cannot take tasks")
+
+
+def create_task(
+    *,
+    session: Session,
+    data: TaskCreate,
+    source_ref: str | None = None,
+    now: datetime | None = None,
+    actor: str = "system",
+) -> Task:
+    """A new open task; `created_by_id` empty means the assistant created it."""
+    if not data.title.strip():
+        raise InvalidInput("a task needs a title")
+    _assignable(session, data.assignee_id)
+    if data.created_by_id is not None:
+        get_practitioner(session=session, practitioner_id=data.created_by_id)
+    if data.patient_id is not None:
+        get_patient(session=session, patient_id=data.patient_id)
+    task = Task.model_validate(data)
+    task.source_ref = source_ref
+    task.created_at = now or utcnow()
+    session.add(task)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="task",
+        entity_id=task.id,
+        patient_id=task.patient_id,
+    )
+    return task
+
+
+def get_task(*, session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound("task", task_id)
+    return task
+
+
+def assign_task(*, session: Session, task_id: int, assignee_id: int, actor: str = "system") -> Task:
+    task = get_task(session=session, task_id=task_id)
+    if task.status not in OPEN_TASK_STATUSES:
+        raise InvalidTransition(
+            f"task {task_id} is {task.status}; only open tasks can be reassigned"
+        )
+    _assignable(session, assignee_id)
+    task.assignee_id = assignee_id
+    session.add(task)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="assign",
+        entity="task",
+        entity_id=task_id,
+        patient_id=task.patient_id,
+    )
+    session.flush()
+    return task
+
+
+def complete_task(
+    *, session: Session, task_id: int, now: datetime | None = None, actor: str = "system"
+) -> Task:
+    task = get_task(session=session, task_id=task_id)
+    if task.status not in OPEN_TASK_STATUSES:
+        raise InvalidTransition(f"task {task_id} is already {task.status}")
+    task.status = TaskStatus.DONE
+    task.completed_at = now or utcnow()
+    session.add(task)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="complete",
+        entity="task",
+        entity_id=task_id,
+        patient_id=task.patient_id,
+    )
+    session.flush()
+    return task
+
+
+def cancel_task(*, session: Session, task_id: int, actor: str = "system") -> Task:
+    task = get_task(session=session, task_id=task_id)
+    if task.status not in OPEN_TASK_STATUSES:
+        raise InvalidTransition(f"task {task_id} is already {task.status}")
+    task.status = TaskStatus.CANCELLED
+    task.completed_at = utcnow()
+    session.add(task)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="cancel",
+        entity="task",
+        entity_id=task_id,
+        patient_id=task.patient_id,
+    )
+    session.flush()
+    return task
+
+
+def tasks_for(
+    *, session: Session, assignee_id: int, include_done: bool = False, limit: int = 200
+) -> list[Task]:
+    """A person's tasks, open first, soonest due first (undated last)."""
+    get_practitioner(session=session, practitioner_id=assignee_id)
+    stmt = select(Task).where(Task.assignee_id == assignee_id)
+    if not include_done:
+        stmt = stmt.where(col(Task.status).in_(OPEN_TASK_STATUSES))
+    stmt = stmt.order_by(col(Task.due_on).is_(None), col(Task.due_on), col(Task.id)).limit(limit)
+    return list(session.exec(stmt).all())
+
+
+def open_tasks(*, session: Session, limit: int = 500) -> list[Task]:
+    stmt = (
+        select(Task)
+        .where(col(Task.status).in_(OPEN_TASK_STATUSES))
+        .order_by(col(Task.due_on).is_(None), col(Task.due_on), col(Task.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def overdue_tasks(*, session: Session, today: date) -> list[Task]:
+    """Open tasks whose due date has passed, oldest first."""
+    stmt = (
+        select(Task)
+        .where(col(Task.status).in_(OPEN_TASK_STATUSES), col(Task.due_on) < today)
+        .order_by(col(Task.due_on), col(Task.id))
+    )
+    return list(session.exec(stmt).all())
