@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from tools.db import normalise_database_url
 from tools.errors import ConfigError
@@ -78,7 +78,10 @@ class Settings(BaseSettings):
     def _valid_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        return normalise_database_url(value)
+        try:
+            return normalise_database_url(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("referral_overdue_days")
     @classmethod
@@ -108,6 +111,10 @@ def load_settings() -> Settings:
     """Read the settings, turning a validation failure into one clear line."""
     try:
         return Settings()
+    except SettingsError as exc:
+        # e.g. a dict setting that is not JSON: pydantic-settings names the field.
+        field = str(exc).split('"')[1] if '"' in str(exc) else "settings"
+        raise ConfigError(f"setting STEVE_{field.upper()}: not valid JSON") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "settings"

@@ -12,7 +12,6 @@ from app.cli.common import JSON_OPTION, emit_json, err_console, handle_errors, s
 from app.cli.overview import load_overview, overview_data, print_overview
 from tools.clock import parse_date, today_in
 from tools.db import make_engine, migrate, reset_schema
-from tools.demo import generate_demo
 from tools.errors import ConfigError, InvalidInput
 from tools.models import Patient, PracticeMeta
 
@@ -54,6 +53,8 @@ def demo(
                     f"{existing['seed']}, made for {existing['today']}); --reset rebuilds it."
                 )
         if marker is None:
+            from tools.demo import generate_demo  # heavy vocabularies: load only when needed
+
             with Progress(
                 TextColumn("{task.description:<24}"),
                 BarColumn(),
