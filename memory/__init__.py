@@ -1,0 +1,1 @@
+"""Long-term memory on Chroma (notes, literature, documents, preferences). Not built yet."""

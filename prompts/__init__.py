@@ -1,0 +1,1 @@
+"""Prompt and email templates, as files loaded by name. None yet: the agent issue adds them."""

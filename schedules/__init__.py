@@ -1,0 +1,1 @@
+"""APScheduler jobs, the outbox, mail delivery and the `steve serve` loop. Not built yet."""

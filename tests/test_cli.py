@@ -22,11 +22,12 @@ from tools.referrals import create_referral
 
 
 @pytest.fixture
-def practice():  # noqa: ANN201
-    """An initialised SQLite practice in the per-test data directory, with a few people."""
+def practice(db_url: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """An initialised practice (SQLite and PostgreSQL in turn) with a few people."""
+    monkeypatch.setenv("STEVE_DATABASE_URL", db_url)
     result = run("init")
     assert result.exit_code == 0, result.stderr
-    assert "created" in result.stdout
+    assert "up to date" in result.stdout
     engine = practice_engine()
     with Session(engine, expire_on_commit=False) as s:
         doc = factories.practitioner(s, name="Dr Helena Brandt")
@@ -65,7 +66,9 @@ def practice():  # noqa: ANN201
     engine.dispose()
 
 
-def test_init_is_idempotent(practice) -> None:  # noqa: ANN001
+def test_init_creates_then_is_idempotent() -> None:
+    first = run("init")
+    assert first.exit_code == 0 and "created" in first.stdout
     again = run("init")
     assert again.exit_code == 0 and "up to date" in again.stdout
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import typer
 
 from app.cli.common import (
@@ -28,7 +30,7 @@ from tools.registry import find_practitioner, resolve_patient
 app = typer.Typer(help="Referrals in and out of the practice.", no_args_is_help=True)
 
 
-def _choice(enum: type, text: str, what: str) -> object:
+def _choice(enum: type[StrEnum], text: str, what: str) -> object:
     try:
         return enum(text.strip().lower())
     except ValueError:
