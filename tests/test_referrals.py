@@ -201,3 +201,42 @@ def test_outcome_statistics_and_gaps(session: Session) -> None:
     assert Discipline.GASTROENTEROLOGY not in gaps
     assert Discipline.NEUROLOGY in gaps  # only an on-leave practitioner
     assert set(gaps) == set(NETWORK_DISCIPLINES) - {Discipline.GASTROENTEROLOGY}
+
+
+def test_concurrent_advances_move_a_referral_once(session: Session, engine) -> None:
+    """Two people accept the same referral at once: one wins, the other is told it moved on."""
+    import threading
+    import time
+
+    _, _, _, ref = _setup(session)
+    advance_referral(session=session, referral_id=ref.id, to_status=S.SENT)
+    session.commit()
+    locked = threading.Event()
+    outcomes: list[str] = []
+
+    def first() -> None:
+        with Session(engine) as s:
+            advance_referral(session=s, referral_id=ref.id, to_status=S.ACCEPTED)
+            locked.set()
+            time.sleep(0.3)  # hold the lock while the second one tries
+            s.commit()
+            outcomes.append("first ok")
+
+    def second() -> None:
+        locked.wait(5)
+        with Session(engine) as s:
+            try:
+                advance_referral(session=s, referral_id=ref.id, to_status=S.ACCEPTED)
+                s.commit()
+                outcomes.append("second ok")
+            except InvalidTransition:
+                outcomes.append("second refused")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(outcomes) == ["first ok", "second refused"]
+    events = session.exec(select(ReferralEvent).where(ReferralEvent.to_status == S.ACCEPTED)).all()
+    assert len(events) == 1

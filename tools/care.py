@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from tools import audit
-from tools.db import utcnow
+from tools.db import get_for_update, utcnow
 from tools.errors import InvalidInput, InvalidTransition, NotFound
 from tools.models import (
     CareMessage,
@@ -122,7 +122,7 @@ def record_medication_change(
     else:
         if medication_id is None:
             raise InvalidInput(f"say which medication to {action} (its id)")
-        med = session.get(PatientMedication, medication_id)  # type: ignore[assignment]
+        med = get_for_update(session, PatientMedication, medication_id)  # type: ignore[assignment]
         if med is None or med.patient_id != patient_id:
             raise NotFound("medication of this patient", medication_id)
         if med.stopped_on is not None:
@@ -198,7 +198,7 @@ def record_supplement_change(
     else:
         if supplement_id is None:
             raise InvalidInput(f"say which supplement to {action} (its id)")
-        item = session.get(SupplementItem, supplement_id)  # type: ignore[assignment]
+        item = get_for_update(session, SupplementItem, supplement_id)  # type: ignore[assignment]
         if item is None or item.patient_id != patient_id:
             raise NotFound("supplement of this patient", supplement_id)
         if item.status == SupplementStatus.STOPPED:
@@ -261,7 +261,7 @@ def acknowledge_message(
     actor: str = "system",
 ) -> CareMessage:
     """Only the recipient acknowledges a message, once."""
-    msg = session.get(CareMessage, message_id)
+    msg = get_for_update(session, CareMessage, message_id)
     if msg is None:
         raise NotFound("care-team message", message_id)
     if msg.recipient_id != by_id:

@@ -10,15 +10,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, event, inspect
+from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
 from tools.errors import ConfigError
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _SUPPORTED = {
@@ -155,3 +158,16 @@ def reset_schema(engine: Engine) -> None:
     cfg = _alembic_config(engine)
     command.downgrade(cfg, "base")
     command.upgrade(cfg, "head")
+
+
+def get_for_update(session: Session, model: type[T], ident: int) -> T | None:
+    """Read a row for a check-then-write change, locked until the transaction ends.
+
+    PostgreSQL takes a row lock (SELECT ... FOR UPDATE). pysqlite ignores FOR UPDATE and starts
+    its transaction only at the first write, so on SQLite a no-op UPDATE takes the database's
+    write lock first; a concurrent writer then waits (busy timeout) and reads the fresh row.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        table = model.__table__  # type: ignore[attr-defined]
+        session.execute(sa_update(table).where(table.c.id == ident).values(id=table.c.id))
+    return session.get(model, ident, with_for_update=True, populate_existing=True)

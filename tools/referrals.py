@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from tools import audit
-from tools.db import as_utc, utcnow
+from tools.db import as_utc, get_for_update, utcnow
 from tools.errors import InvalidInput, InvalidTransition, NotFound
 from tools.models import (
     Affiliation,
@@ -133,7 +133,7 @@ def advance_referral(
 ) -> Referral:
     """Move a referral to its next state, stamping the time; refuse transitions that can't be."""
     now = now or utcnow()
-    referral = session.get(Referral, referral_id, with_for_update=True)
+    referral = get_for_update(session, Referral, referral_id)
     if referral is None:
         raise NotFound("referral", referral_id)
     current = ReferralStatus(referral.status)

@@ -14,8 +14,8 @@ Rules
   grid times. The block search tries every grid start for the first part.
 
 Concurrency: bookings lock the practitioner rows (in id order), then the patient row, before
-checking conflicts, so two concurrent bookings of the same time cannot both succeed on
-PostgreSQL; SQLite serialises writers. Nothing here commits: the caller's transaction does.
+checking conflicts, so two concurrent bookings of the same time cannot both succeed; on SQLite
+they take the database's write lock first instead. Nothing here commits: the caller does.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from tools import audit
@@ -49,6 +50,7 @@ from tools.models import (
 MIN_DURATION, MAX_DURATION = 5, 480
 MAX_GAP, MAX_STEP = 240, 240
 CANCELLABLE = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+_SQLITE_WRITE_LOCK = text("UPDATE practitioner SET name = name WHERE id = :id")
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,12 @@ def _bookable(session: Session, practitioner_id: int, *, lock: bool = False) -> 
 
 def _lock(session: Session, practitioner_ids: Sequence[int], patient_id: int) -> None:
     """Lock practitioners in id order, then the patient: one order everywhere, no deadlocks."""
-    for pid in sorted(set(practitioner_ids)):
+    ids = sorted(set(practitioner_ids))
+    if ids and session.get_bind().dialect.name == "sqlite":
+        # pysqlite begins a transaction only at the first write and ignores FOR UPDATE: take
+        # SQLite's single write lock now, so no booking can commit between check and insert.
+        session.connection().execute(_SQLITE_WRITE_LOCK, {"id": ids[0]})
+    for pid in ids:
         _bookable(session, pid, lock=True)
     if session.get(Patient, patient_id, with_for_update=True) is None:
         raise NotFound("patient", patient_id)
@@ -536,13 +543,18 @@ def cancel_block(
 ) -> BlockCancellation:
     """Cancel every booked part of a visit block and offer the same block on later days.
 
-    Rebook options: the earliest option on each of the next `search_days` days (from the day
-    after the block, or today if later), at most `rebook_limit`, found after cancelling so the
-    freed time counts. The gap defaults to the smallest gap between the block's parts.
+    Rebook options (for the parts just cancelled, same practitioners and durations): the
+    earliest option on each of the next `search_days` days (from the day after the block, or
+    today if later), at most `rebook_limit`, found after cancelling so the freed time counts.
+    The gap defaults to the smallest gap between the parts. No options if someone is now
+    unbookable (on leave, say): the cancellation itself still stands.
     """
     reason = _reason(reason)
     _bounded(search_days, "search days", 0, 90)
     _bounded(rebook_limit, "rebook limit", 0, 50)
+    _bounded(step_minutes, "step (minutes)", 1, MAX_STEP)
+    if gap_minutes is not None:
+        _bounded(gap_minutes, "gap (minutes)", 0, MAX_GAP)
     rows = list(
         session.exec(
             select(Appointment)
@@ -563,16 +575,16 @@ def cancel_block(
         BlockPart(
             a.practitioner_id, int((a.ends_at - a.starts_at).total_seconds() // 60), a.service_type
         )
-        for a in rows
+        for a in live  # parts cancelled earlier on their own are not offered again
     )
     result = BlockCancellation(cancelled=live, parts=parts)
     if not offer_rebook or not search_days or not rebook_limit:
         return result
     if gap_minutes is None:
-        gaps = [int((b.starts_at - a.ends_at).total_seconds() // 60) for a, b in pairwise(rows)]
+        gaps = [int((b.starts_at - a.ends_at).total_seconds() // 60) for a, b in pairwise(live)]
         gap_minutes = min(max(min(gaps, default=0), 0), MAX_GAP)
     now = _aware(now, "now") if now else utcnow()
-    first_day = max(rows[0].starts_at.astimezone(tz).date() + timedelta(days=1), today_in(tz, now))
+    first_day = max(live[0].starts_at.astimezone(tz).date() + timedelta(days=1), today_in(tz, now))
     try:
         for offset in range(search_days):
             day = first_day + timedelta(days=offset)

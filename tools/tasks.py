@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from tools import audit
-from tools.db import utcnow
+from tools.db import get_for_update, utcnow
 from tools.errors import InvalidInput, InvalidTransition, NotFound
 from tools.models import PractitionerStatus, Task, TaskCreate, TaskStatus
 from tools.models.enums import OPEN_TASK_STATUSES
@@ -53,7 +53,7 @@ def create_task(
 
 
 def get_task(*, session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
+    task = get_for_update(session, Task, task_id)
     if task is None:
         raise NotFound("task", task_id)
     return task

@@ -97,7 +97,7 @@ def print_overview(ov: PracticeOverview) -> None:
         console.print("No appointments today.")
     console.print(
         table(
-            f"Overdue referrals: {len(ov.overdue_referrals)} (longest first, 10 shown)",
+            f"Overdue referrals: {len(ov.overdue_referrals)} (most overdue first, 10 shown)",
             ["id", "state", "days in state", "limit", "to"],
             [
                 [r["id"], r["status"], r["days_in_state"], r["limit_days"], r["to"]]
