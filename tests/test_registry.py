@@ -242,9 +242,9 @@ def test_programme_view_query_count_is_fixed(session: Session, engine) -> None:
     for pid in (pat.id, bare.id):
         statements: list[str] = []
 
-        def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        def count(conn, cursor, statement, *args, seen: list[str] = statements) -> None:
             if statement.lstrip().upper().startswith("SELECT"):
-                statements.append(statement)
+                seen.append(statement)
 
         event.listen(engine, "before_cursor_execute", count)
         try:
