@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
 from typer.testing import CliRunner
 
 from app.cli.main import cli
@@ -24,6 +23,6 @@ def run_json(*args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def practice_engine():  # noqa: ANN201
+def practice_engine():
     get_settings.cache_clear()
     return make_engine(get_settings().db_url)

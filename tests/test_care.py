@@ -59,12 +59,12 @@ def _team(session: Session):
 
 
 def test_care_team_is_active_elements_plus_primary_physician(session: Session) -> None:
-    doc, acu, nut, former, pat = _team(session)
+    doc, acu, nut, _former, pat = _team(session)
     assert care_team(session=session, patient_id=pat.id) == sorted([doc.id, acu.id, nut.id])
 
 
 def test_medication_change_messages_everyone_but_the_sender(session: Session) -> None:
-    doc, acu, nut, former, pat = _team(session)
+    doc, acu, nut, _former, pat = _team(session)
     med, sent = record_medication_change(
         session=session,
         patient_id=pat.id,

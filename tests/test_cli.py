@@ -22,7 +22,7 @@ from tools.referrals import create_referral
 
 
 @pytest.fixture
-def practice(db_url: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def practice(db_url: str, monkeypatch: pytest.MonkeyPatch):
     """An initialised practice (SQLite and PostgreSQL in turn) with a few people."""
     monkeypatch.setenv("STEVE_DATABASE_URL", db_url)
     result = run("init")
@@ -73,7 +73,7 @@ def test_init_creates_then_is_idempotent() -> None:
     assert again.exit_code == 0 and "up to date" in again.stdout
 
 
-def test_patient_find_and_show(practice) -> None:  # noqa: ANN001
+def test_patient_find_and_show(practice) -> None:
     found = run_json("patient", "find", "zoe o briain")
     assert [p["id"] for p in found] == [practice["zoe"].id]
     shown = run_json("patient", "show", str(practice["zoe"].id))
@@ -92,7 +92,7 @@ def test_patient_find_and_show(practice) -> None:  # noqa: ANN001
         )
 
 
-def test_patient_ambiguous_and_unknown(practice) -> None:  # noqa: ANN001
+def test_patient_ambiguous_and_unknown(practice) -> None:
     result = run("patient", "show", "sam")
     assert result.exit_code == 1
     assert "2 patients match 'sam'" in result.stderr
@@ -103,7 +103,7 @@ def test_patient_ambiguous_and_unknown(practice) -> None:  # noqa: ANN001
     assert bad_dob.exit_code == 1 and "invalid date of birth '1990-13-01'" in bad_dob.stderr
 
 
-def test_referrals_advance_and_invalid_transition(practice) -> None:  # noqa: ANN001
+def test_referrals_advance_and_invalid_transition(practice) -> None:
     rid = str(practice["ref"].id)
     assert run_json("referrals", "advance", rid, "sent")["status"] == "sent"
     bad = run("referrals", "advance", rid, "closed", "--rating", "7")
@@ -120,7 +120,7 @@ def test_referrals_advance_and_invalid_transition(practice) -> None:  # noqa: AN
     assert "gastroenterology" not in stats["gaps"] and "neurology" in stats["gaps"]
 
 
-def test_tasks_add_list_done(practice) -> None:  # noqa: ANN001
+def test_tasks_add_list_done(practice) -> None:
     task = run_json(
         "tasks",
         "add",
@@ -153,7 +153,7 @@ def test_tasks_add_list_done(practice) -> None:  # noqa: ANN001
         (["tasks", "add", "", "--assignee", "maya"], "title"),
     ],
 )
-def test_task_bad_input_writes_nothing(practice, args: list[str], needle: str) -> None:  # noqa: ANN001
+def test_task_bad_input_writes_nothing(practice, args: list[str], needle: str) -> None:
     result = run(*args)
     assert result.exit_code != 0
     assert needle in result.stderr

@@ -16,7 +16,7 @@ TODAY = date(2026, 11, 23)
 def test_reorders_due_within_lead_time(session: Session) -> None:
     pat = factories.patient(session)
 
-    def item(product: str, reorder: date | None, status=SupplementStatus.ACTIVE) -> None:  # noqa: ANN001
+    def item(product: str, reorder: date | None, status=SupplementStatus.ACTIVE) -> None:
         session.add(
             SupplementItem(
                 patient_id=pat.id,
@@ -46,7 +46,7 @@ def test_overdue_labs_after_grace(session: Session) -> None:
     doc = factories.practitioner(session)
     pat = factories.patient(session)
 
-    def order(panel: str, expected: date, status=LabStatus.ORDERED) -> None:  # noqa: ANN001
+    def order(panel: str, expected: date, status=LabStatus.ORDERED) -> None:
         session.add(
             LabOrder(
                 patient_id=pat.id,
