@@ -2,13 +2,50 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from app.cli import demo, overview, patients, referrals, schedule, tasks
-from app.cli.common import console, handle_errors, settings
+from app.cli.common import console, err_console, handle_errors, settings
 from tools.db import make_engine, migrate, schema_revision
 
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (bad option values, unknown commands) as one line, not a framed box."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone_mode = kwargs.pop("standalone_mode", True)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
+        except typer.Abort:
+            err_console.print("aborted")
+            sys.exit(1)
+        except Exception as exc:
+            # Click's exceptions (vendored or not) carry show(), exit_code and ctx.
+            if not (hasattr(exc, "show") and hasattr(exc, "exit_code")):
+                raise
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()
+            else:
+                ctx = getattr(exc, "ctx", None)
+                where = ctx.command_path if ctx is not None else "steve"
+                message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+                err_console.print(
+                    f"[bold red]error:[/] {message} (see `{where} --help`)",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            sys.exit(exc.exit_code)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 cli = typer.Typer(
+    cls=OneLineErrors,
     name="steve",
     help="Steve, the chief of staff for an integrative-medicine practice.",
     no_args_is_help=True,
