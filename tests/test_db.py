@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -76,3 +76,53 @@ def test_datetimes_round_trip_as_aware_utc(session: Session) -> None:
     assert appt.starts_at == datetime(2026, 7, 1, 7, 30, tzinfo=UTC)
     assert appt.starts_at.tzinfo is UTC
     assert pat.date_of_birth == date(1980, 5, 17)
+
+
+def test_database_refuses_impossible_rows(session: Session) -> None:
+    """Constraints hold even for code that skips the operations' checks."""
+    from sqlalchemy.exc import IntegrityError
+
+    from tools.models import Referral, WorkingHours
+
+    doc = factories.practitioner(session)
+    pat = factories.patient(session)
+    session.commit()
+    start = datetime(2026, 7, 1, 9, tzinfo=UTC)
+    bad_rows = [
+        Appointment(
+            practitioner_id=doc.id,
+            patient_id=pat.id,
+            service_type="x",
+            starts_at=start,
+            ends_at=start - timedelta(minutes=5),
+        ),
+        WorkingHours(practitioner_id=doc.id, weekday=7, start=time(9), end=time(17)),
+        WorkingHours(practitioner_id=doc.id, weekday=1, start=time(17), end=time(9)),
+        Referral(
+            direction="outbound",
+            patient_id=pat.id,
+            from_practitioner_id=doc.id,
+            to_practitioner_id=doc.id,
+            reason="x",
+            outcome_rating=9,
+        ),
+    ]
+    for row in bad_rows:
+        session.add(row)
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+
+
+def test_reset_schema_round_trips_the_migrations(tmp_path) -> None:
+    from tools.db import has_table, reset_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate(engine)
+    with Session(engine) as s:
+        factories.practitioner(s)
+        s.commit()
+    reset_schema(engine)
+    assert has_table(engine, "practitioner") and schema_revision(engine) == "0001"
+    with Session(engine) as s:
+        assert s.exec(select(Appointment)).all() == []

@@ -35,6 +35,7 @@ class AppointmentBase(SQLModel):
 class Appointment(AppointmentBase, table=True):
     __table_args__ = (
         sa.Index("ix_appointment_practitioner_start", "practitioner_id", "starts_at"),
+        sa.CheckConstraint("ends_at > starts_at", name="ck_appointment_ends_after_start"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from tools.db import UTCDateTime, utcnow
@@ -50,6 +51,10 @@ class WorkingHours(SQLModel, table=True):
     """One working window on one weekday, in the practice's local time."""
 
     __tablename__ = "working_hours"
+    __table_args__ = (
+        sa.CheckConstraint('"end" > start', name="ck_working_hours_end_after_start"),
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="ck_working_hours_weekday"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     practitioner_id: int = Field(foreign_key="practitioner.id", index=True, ondelete="CASCADE")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from tools.db import UTCDateTime, utcnow
@@ -24,6 +25,13 @@ class ReferralCreate(ReferralBase):
 
 
 class Referral(ReferralBase, table=True):
+    __table_args__ = (
+        sa.CheckConstraint(
+            "outcome_rating IS NULL OR outcome_rating BETWEEN 1 AND 5",
+            name="ck_referral_outcome_rating",
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     status: ReferralStatus = Field(
         default=ReferralStatus.DRAFT, sa_type=enum_column(ReferralStatus), index=True

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:48:41.609159
+Create Date: 2026-11-23 01:22:38.750531
 """
 
 from collections.abc import Sequence
@@ -96,6 +96,8 @@ def upgrade() -> None:
     sa.Column('weekday', sa.Integer(), nullable=False),
     sa.Column('start', sa.Time(), nullable=False),
     sa.Column('end', sa.Time(), nullable=False),
+    sa.CheckConstraint('"end" > start', name='ck_working_hours_end_after_start'),
+    sa.CheckConstraint('weekday BETWEEN 0 AND 6', name='ck_working_hours_weekday'),
     sa.ForeignKeyConstraint(['practitioner_id'], ['practitioner.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -115,6 +117,7 @@ def upgrade() -> None:
     sa.Column('cancel_reason', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('created_at', tools.db.UTCDateTime(), nullable=False),
     sa.Column('updated_at', tools.db.UTCDateTime(), nullable=False),
+    sa.CheckConstraint('ends_at > starts_at', name='ck_appointment_ends_after_start'),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['practitioner_id'], ['practitioner.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -255,6 +258,7 @@ def upgrade() -> None:
     sa.Column('declined_at', tools.db.UTCDateTime(), nullable=True),
     sa.Column('outcome_rating', sa.Integer(), nullable=True),
     sa.Column('outcome_note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.CheckConstraint('outcome_rating IS NULL OR outcome_rating BETWEEN 1 AND 5', name='ck_referral_outcome_rating'),
     sa.ForeignKeyConstraint(['from_practitioner_id'], ['practitioner.id'], ),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['to_practitioner_id'], ['practitioner.id'], ),
