@@ -146,7 +146,7 @@ def test_tasks_add_list_done(practice) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["tasks", "add", "x", "--assignee", "nobody"], "no practitioner with id 'nobody'"),
+        (["tasks", "add", "x", "--assignee", "nobody"], "no practitioner matches 'nobody'"),
         (["tasks", "add", "x", "--assignee", "dr"], "practitioners match 'dr'"),
         (["tasks", "add", "x", "--assignee", "maya", "--due", "31/12/2026"], "invalid due date"),
         (["tasks", "add", "x", "--assignee", "maya", "--patient", "sam"], "2 patients match"),

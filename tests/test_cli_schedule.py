@@ -136,7 +136,7 @@ def test_visit_block_options(practice: dict[str, int]) -> None:
     ("args", "text"),
     [
         (("schedule", "slots", "ivy", "--date", "2030-02-30"), "invalid date '2030-02-30'"),
-        (("schedule", "slots", "nobody", "--date", D), "no practitioner with id 'nobody'"),
+        (("schedule", "slots", "nobody", "--date", D), "no practitioner matches 'nobody'"),
         (("schedule", "slots", "ivy", "--date", D, "--duration", "500"), "between 5 and 480"),
         (("schedule", "slots", "ivy", "--date", D, "--with", "c"), "use an id"),  # ambiguous
     ],

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from tests import factories
-from tools.errors import Ambiguous, InvalidInput, NotFound
+from tools.errors import Ambiguous, InvalidInput, NoMatch, NotFound
 from tools.models import (
     Appointment,
     AuditEvent,
@@ -67,10 +67,12 @@ def test_resolve_ambiguous_name_lists_candidates(session: Session) -> None:
     session.commit()
     with pytest.raises(Ambiguous) as info:
         resolve_patient(session=session, query="sam okafor")
-    message = str(info.value)
-    assert "2 patients match" in message
-    assert f"{one.id}:" in message and f"{two.id}:" in message
-    assert "\n" not in message
+    shown = info.value.display()  # for the person who asked: names and birth dates
+    assert shown.startswith("2 patients match 'sam okafor'; use an id: ")
+    assert f"{one.id}: Sam Okafor, born 1990-03-04" in shown and f"{two.id}:" in shown
+    assert "\n" not in shown
+    logged = str(info.value)  # for logs: ids only
+    assert "Okafor" not in logged and "1990" not in logged and str(one.id) in logged
     # The date of birth tells them apart.
     assert (
         resolve_patient(session=session, query="sam okafor", date_of_birth=date(1985, 6, 7)).id
@@ -81,8 +83,10 @@ def test_resolve_ambiguous_name_lists_candidates(session: Session) -> None:
 def test_resolve_unknown_and_empty(session: Session) -> None:
     with pytest.raises(NotFound, match="no patient with id 4242"):
         resolve_patient(session=session, query="4242")
-    with pytest.raises(NotFound):
+    with pytest.raises(NoMatch) as info:
         resolve_patient(session=session, query="nobody-here")
+    assert "nobody-here" not in str(info.value)  # safe to log
+    assert info.value.display() == "no patient matches 'nobody-here'"
     with pytest.raises(InvalidInput):
         find_patients(session=session, name="  ")
 

@@ -1,7 +1,7 @@
 """Errors raised by practice operations.
 
-Every message is one line, names what was wrong, and carries no patient data
-beyond record ids, so it is safe to print, return from an API or log.
+Every message is one line and names what was wrong. `str(error)` carries no patient data
+beyond record ids, so it is safe to log; `display()` may echo what the person typed.
 """
 
 from __future__ import annotations
@@ -10,9 +10,16 @@ from collections.abc import Sequence
 
 
 class SteveError(Exception):
-    """Base class: a clear, one-line problem with the caller's input or the data."""
+    """Base class: a clear, one-line problem with the caller's input or the data.
+
+    `str(error)` is safe to log: record ids only. `display()` is for the person who asked,
+    and may echo what they typed or list candidates by name.
+    """
 
     exit_code = 1
+
+    def display(self) -> str:
+        return str(self)
 
 
 class NotFound(SteveError):
@@ -24,14 +31,33 @@ class NotFound(SteveError):
         self.ident = ident
 
 
+class NoMatch(SteveError):
+    """A name (or other search) matched nothing; only the person who typed it sees it echoed."""
+
+    def __init__(self, kind: str, query: str) -> None:
+        super().__init__(f"no {kind} matches the name given")
+        self.kind = kind
+        self.query = query
+
+    def display(self) -> str:
+        return f"no {self.kind} matches {self.query!r}"
+
+
 class Ambiguous(SteveError):
     """A name fragment matched several records; the candidates go back to the person."""
 
     def __init__(self, kind: str, query: str, candidates: Sequence[tuple[int, str]]) -> None:
-        listed = "; ".join(f"{cid}: {label}" for cid, label in candidates[:10])
-        more = f" (and {len(candidates) - 10} more)" if len(candidates) > 10 else ""
-        super().__init__(f"{len(candidates)} {kind}s match {query!r}; use an id: {listed}{more}")
+        ids = ", ".join(str(cid) for cid, _ in candidates[:10])
+        super().__init__(f"{len(candidates)} {kind}s match the name given; use an id: {ids}")
+        self.kind = kind
+        self.query = query
         self.candidates = list(candidates)
+
+    def display(self) -> str:
+        listed = "; ".join(f"{cid}: {label}" for cid, label in self.candidates[:10])
+        more = f" (and {len(self.candidates) - 10} more)" if len(self.candidates) > 10 else ""
+        n = len(self.candidates)
+        return f"{n} {self.kind}s match {self.query!r}; use an id: {listed}{more}"
 
 
 class InvalidInput(SteveError):

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, or_, select
 
 from tools import audit
 from tools.db import utcnow
-from tools.errors import Ambiguous, InvalidInput, NotFound
+from tools.errors import Ambiguous, InvalidInput, NoMatch, NotFound
 from tools.models import (
     Appointment,
     AppointmentStatus,
@@ -104,7 +104,7 @@ def find_practitioner(*, session: Session, query: str) -> Practitioner:
         raise InvalidInput("empty practitioner name")
     matches = [p for p in session.exec(select(Practitioner)).all() if key in name_key(p.name)]
     if not matches:
-        raise NotFound("practitioner", repr(query))
+        raise NoMatch("practitioner", query)
     if len(matches) > 1:
         raise Ambiguous(
             "practitioner", query, [(p.id or 0, f"{p.name} ({p.discipline})") for p in matches]
@@ -179,7 +179,7 @@ def resolve_patient(*, session: Session, query: str, date_of_birth: date | None 
         return get_patient(session=session, patient_id=int(query))
     matches = find_patients(session=session, name=query, date_of_birth=date_of_birth, limit=26)
     if not matches:
-        raise NotFound("patient", repr(query))
+        raise NoMatch("patient", query)
     if len(matches) > 1:
         raise Ambiguous(
             "patient",

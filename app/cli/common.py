@@ -44,7 +44,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except SteveError as exc:
-            fail(str(exc), exc.exit_code)
+            fail(exc.display(), exc.exit_code)
         except ValidationError as exc:
             # loc + msg only: the input value itself may be patient data.
             first = exc.errors()[0]

@@ -18,7 +18,7 @@ from app.cli.common import (
     transaction,
 )
 from tools.clock import parse_date
-from tools.errors import InvalidInput, NotFound
+from tools.errors import InvalidInput, NoMatch
 from tools.registry import ProgrammeView, find_patients, programme_view, resolve_patient
 
 app = typer.Typer(help="Find patients and show their consolidated programme.", no_args_is_help=True)
@@ -42,7 +42,7 @@ def find(
         else:
             found = find_patients(session=session, name=query or None, date_of_birth=born)
         if not found:
-            raise NotFound("patient", repr(query or dob))
+            raise NoMatch("patient", query or dob or "")
         rows = [
             [p.id, p.given_name, p.family_name, p.date_of_birth.isoformat(), p.email or ""]
             for p in found
