@@ -11,7 +11,9 @@ migrated, filled with the demo practice, then measured:
   Reported: time of the view's reads alone and of view + commit, and the number of SQL
   statements each view issued (counted with a `before_cursor_execute` listener).
 - block search: `tools.scheduling.block_slots` for a three-practitioner visit block on
-  `--days` different weekdays of the demo's eight weeks, one Session per search.
+  `--days` different weekdays of the demo's eight weeks, one Session per search. The three
+  are the lowest-id in-house physician, acupuncturist and nutritional therapist: care team 1,
+  the practice's original team (a large demo has one care team per ~300 patients).
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ def bench_blocks(
         from tools.scheduling import BlockPart, block_slots
     except ImportError as exc:  # the scheduling module is written separately
         return [], [], f"skipped: {exc}"
-    with Session(engine) as session:
+    with Session(engine) as session:  # team 1: the first of each discipline
         people = [
             (in_house(session, Discipline.PHYSICIAN), 35, "follow-up consultation"),
             (in_house(session, Discipline.ACUPUNCTURE), 50, "acupuncture"),
@@ -153,6 +155,27 @@ def machine(engine: Engine) -> str:
         f"Python {platform.python_version()}, SQLAlchemy {sa.__version__}, {version}, "
         f"{platform.system()} {platform.machine()}"
     )
+
+
+def print_counts(engine: Engine, counts: dict[str, int]) -> None:
+    """Rows per table, and the practice's staff by affiliation."""
+    with Session(engine) as session:
+        staff = Counter(
+            (str(a), d == Discipline.ADMIN)
+            for a, d in session.exec(select(Practitioner.affiliation, Practitioner.discipline))
+        )
+    clinicians = staff[(str(Affiliation.IN_HOUSE), False)]
+    admins = staff[(str(Affiliation.IN_HOUSE), True)]
+    external = staff[(str(Affiliation.EXTERNAL), False)]
+    print(
+        f"Staff: {clinicians} in-house clinicians, {admins} admin, {external} external "
+        "network practitioners\n"
+    )
+    print("| table | rows |\n| --- | ---: |")
+    for name, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        if n:
+            print(f"| {name} | {n:,} |")
+    print()
 
 
 def row(name: str, stats: dict[str, float], extra: str = "") -> str:
@@ -208,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{summary.counts['lab_result']:,} lab results, "
             f"{summary.counts['clinical_note']:,} notes)\n"
         )
+        print_counts(engine, summary.counts)
         print("| measure (ms) | p50 | p95 | p99 | max | notes |")
         print("| --- | --- | --- | --- | --- | --- |")
         print(

@@ -80,10 +80,11 @@ def _team(patient: PatientInfo) -> list[int]:
 def generate_messages(ctx: Context) -> None:
     rng = ctx.rng("messages")
     staff = ctx.get_staff()
-    nutrition = staff.by_discipline[Discipline.NUTRITIONAL_THERAPY]
     total = max(8, round(len(ctx.patients) * MESSAGE_SHARE))
     for n in range(total):
         patient = rng.choice(ctx.patients)
+        team = staff.team(patient)
+        nutrition = team.by_discipline[Discipline.NUTRITIONAL_THERAPY]
         kind, subject, body = rng.choice(MESSAGES)
         fill = {
             "goal": patient.elements[0].goal.lower(),
@@ -107,7 +108,7 @@ def generate_messages(ctx: Context) -> None:
             sender = rng.choice(_team(patient))
         if rng.random() < 0.25:
             sender = None  # relayed by the assistant
-        recipients = [p for p in _team(patient) if p != sender] or staff.physicians
+        recipients = [p for p in _team(patient) if p != sender] or team.physicians
         created = ctx.moment(rng, ctx.today - timedelta(days=rng.randrange(0, 30)))
         acknowledged = None
         # The first few stay unread; older messages are more likely to have been seen.
@@ -170,12 +171,14 @@ def generate_tasks(ctx: Context) -> None:
         else:
             title, details = PRACTICE_TASKS[n - total]
             source = None
+        # The patient's care team, or the teams in turn for practice-wide tasks.
+        team = staff.team(patient) if patient else staff.teams[n % len(staff.teams)]
         clinical = title in ("Review new results", "Prepare programme review")
-        assignee = patient.physician_id if patient and clinical else rng.choice(staff.admins)
+        assignee = patient.physician_id if patient and clinical else rng.choice(team.admins)
         by_assistant = (
             (n == 3) or (source is not None and rng.random() < 0.6) or (rng.random() < 0.1)
         )
-        creator = None if by_assistant else rng.choice(staff.physicians + staff.admins)
+        creator = None if by_assistant else rng.choice(team.physicians + team.admins)
         status = (
             coverage[n]
             if n < len(coverage)

@@ -69,6 +69,7 @@ class Staff:
     externals: list[tuple[int, Discipline, str]]  # (id, discipline, status)
     names: dict[int, str]
     teams: list[Team] = field(default_factory=list)
+    invented: set[str] = field(default_factory=set)  # name keys of extra teams' staff
 
     def team(self, patient: PatientInfo) -> Team:
         return self.teams[patient.team]

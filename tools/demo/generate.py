@@ -3,9 +3,12 @@
     summary = generate_demo(engine=engine, patients=300, seed=7, today=date(2025, 3, 3),
                             tz=ZoneInfo("Europe/London"))
 
-Same seed, `today` and patient count give identical rows. Everything is generated in
-memory first, then written in one transaction with chunked bulk inserts and explicit ids,
-so a 10,000-patient practice takes seconds and a failure leaves the database untouched.
+Same seed, `today` and patient count give identical rows. The in-house team grows with the
+register (one care team per ~300 patients, see tools.demo.staff), so a large practice has
+about as many appointments, notes and tasks per patient as the default one. Everything is
+generated in memory first, then written in one transaction with chunked bulk inserts and
+explicit ids, so a 10,000-patient practice takes seconds and a failure leaves the database
+untouched.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from tools.demo.context import Context, Progress
 from tools.demo.patients import generate_patients
 from tools.demo.referrals import generate_referrals
 from tools.demo.schedule import generate_appointments
-from tools.demo.staff import generate_staff
+from tools.demo.staff import generate_staff, team_count
 from tools.demo.supplements_labs import generate_labs, generate_supplements
 from tools.demo.writer import ensure_empty, reset_sequences, write_rows
 from tools.errors import InvalidInput
@@ -52,7 +55,7 @@ def _check(patients: object, seed: object, today: object, tz: object) -> None:
 
 def build(ctx: Context, patients: int) -> None:
     """Generate every row in memory; order matters where later stages refer to earlier ones."""
-    generate_staff(ctx)
+    generate_staff(ctx, team_count(patients))
     generate_patients(ctx, patients)
     generate_supplements(ctx)
     generate_intake(ctx)

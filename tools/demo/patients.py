@@ -35,11 +35,12 @@ from tools.models import (
 )
 from tools.registry import name_key
 
-# Share of new patients (first visit still ahead), bounded by what two physicians can see.
+# Share of new patients (first visit still ahead), bounded by what a team's two physicians
+# can see.
 NEW_PATIENT_SHARE, MAX_NEW_PATIENTS = 0.06, 40
 
 
-def _name(rng: random.Random, index: int, total: int) -> tuple[str, str, str]:
+def _name(rng: random.Random, index: int, total: int, avoid: set[str]) -> tuple[str, str, str]:
     # Spread the pinned, deliberately shared names over the first few dozen ids.
     slot, rest = divmod(index, 3)
     if rest == 0 and slot < len(SHARED_NAMES) and total >= 3 * len(SHARED_NAMES):
@@ -48,7 +49,10 @@ def _name(rng: random.Random, index: int, total: int) -> tuple[str, str, str]:
         return SHARED_NAMES[index]
     sex = weighted(rng, {"female": 64, "male": 34, "other": 2})
     pool = {"female": FEMALE_GIVEN, "male": MALE_GIVEN, "other": NEUTRAL_GIVEN}[sex]
-    return rng.choice(pool), rng.choice(FAMILY), sex
+    given, family = rng.choice(pool), rng.choice(FAMILY)
+    while avoid and name_key(f"{given} {family}") in avoid:  # a staff member's name
+        given, family = rng.choice(pool), rng.choice(FAMILY)
+    return given, family, sex
 
 
 def _birth_date(rng: random.Random, today: date) -> date:
@@ -86,16 +90,19 @@ def generate_patients(ctx: Context, count: int) -> None:
     rng = ctx.rng("patients")
     staff = ctx.get_staff()
     today = ctx.today
-    new_count = min(MAX_NEW_PATIENTS, max(1, round(count * NEW_PATIENT_SHARE))) if count > 1 else 0
+    teams = len(staff.teams)
+    cap = MAX_NEW_PATIENTS * teams
+    new_count = min(cap, max(1, round(count * NEW_PATIENT_SHARE))) if count > 1 else 0
     # New patients are spread over the register rather than bunched at the end.
     new_ids = set(rng.sample(range(count), new_count))
     for index in range(count):
-        given, family, sex = _name(rng, index, count)
+        given, family, sex = _name(rng, index, count, staff.invented)
         is_new = index in new_ids
         registered = today - timedelta(
             days=rng.randrange(1, 12) if is_new else rng.randrange(40, 2000)
         )
-        physician = staff.physicians[0 if rng.random() < 0.6 else 1]
+        team = index % teams  # the register is shared out between the care teams
+        physician = staff.teams[team].physicians[0 if rng.random() < 0.6 else 1]
         key = name_key(f"{given} {family}")
         patient_id = ctx.add(
             "patient",
@@ -125,6 +132,7 @@ def generate_patients(ctx: Context, count: int) -> None:
             billing=BillingTrack.INSURANCE if rng.random() < 0.55 else BillingTrack.DIRECT_PAY,
             is_new=is_new,
             band=weighted(rng, {"morning": 35, "afternoon": 30, "any": 35}),
+            team=team,
         )
         _history(ctx, rng, info, registered)
         _programme(ctx, rng, staff, info, registered)
@@ -237,8 +245,8 @@ def _programme(
         if modality == Discipline.PHYSICIAN:
             practitioner = info.physician_id
         else:
-            team = staff.by_discipline[modality]
-            practitioner = team[0] if len(team) == 1 or rng.random() < 0.65 else team[1]
+            pool = staff.team(info).by_discipline[modality]
+            practitioner = pool[0] if len(pool) == 1 or rng.random() < 0.65 else pool[1]
         spec = MODALITIES[modality]
         ended: date | None = None
         if info.is_new:

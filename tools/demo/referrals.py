@@ -77,7 +77,6 @@ class ReferralMaker:
         self.rng = ctx.rng("referrals")
         staff = ctx.get_staff()
         self.externals = staff.externals
-        self.by_discipline = staff.by_discipline
         self.injected = False
 
     def _external(self, discipline: Discipline, status: ReferralStatus) -> tuple[int, Discipline]:

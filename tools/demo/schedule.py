@@ -3,8 +3,9 @@
 Diaries are kept in memory as 5-minute occupancy maps per practitioner and day, so no
 practitioner is double-booked, no patient is in two places at once, and every appointment
 lies inside one working window. Diaries fill up to a share of each day (less in the weeks
-ahead, so a demo can still book); with a fixed team and a large register, later patients
-simply get fewer appointments, as on a real waiting list.
+ahead, so a demo can still book); patients whose team's diaries are full simply get fewer
+appointments, as on a real waiting list. Each care team (~300 patients) has its own
+clinicians, so the diaries are about as full in a large practice as in the default one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ STEP = 15  # appointments start on the quarter hour
 GAP = 10  # minutes between the parts of a visit block
 WEEKS_BACK = WEEKS_AHEAD = 4
 BANDS = {"morning": (0, 12 * 60), "afternoon": (12 * 60, 24 * 60), "any": (0, 24 * 60)}
-# Visit blocks for patients already in a programme, bounded by what the diaries hold.
+# Visit blocks for patients already in a programme, bounded by what a team's diaries hold.
 BLOCK_SHARE, MAX_BLOCKS = 0.05, 40
 SELF_PAY = (Discipline.MASSAGE, Discipline.HEALTH_COACHING)
 
@@ -297,7 +298,8 @@ class Scheduler:
                 self.ctx.report("appointments", n, len(order))
 
     def _block_count(self) -> int:
-        return min(MAX_BLOCKS, max(2, round(len(self.ctx.patients) * BLOCK_SHARE)))
+        cap = MAX_BLOCKS * len(self.staff.teams)
+        return min(cap, max(2, round(len(self.ctx.patients) * BLOCK_SHARE)))
 
     def _part(self, element: ElementInfo, first: bool = False) -> Part:
         spec = MODALITIES[element.modality]

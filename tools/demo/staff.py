@@ -3,9 +3,11 @@ referral network with deliberate gaps (all names invented)."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+import random
+from datetime import datetime, time, timedelta
 
-from tools.demo.context import Context, Staff
+from tools.demo.context import Context, Staff, Team, weighted
+from tools.demo.names import FAMILY, FEMALE_GIVEN, MALE_GIVEN, NEUTRAL_GIVEN, SHARED_NAMES
 from tools.models import Affiliation, Discipline, PractitionerStatus
 from tools.registry import name_key
 
@@ -118,51 +120,155 @@ EXTERNAL: tuple[tuple[str, str | None, Discipline, str, PractitionerStatus], ...
 )
 
 
+# Letters name_key leaves as they are (they do not decompose), spelled out for addresses.
+ASCII = str.maketrans({"ø": "o", "ı": "i", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe"})  # noqa: RUF001
+
+
 def _email(name: str, domain: str) -> str:
-    return name_key(name).replace(" ", ".") + "@" + domain
+    return name_key(name).translate(ASCII).replace(" ", ".") + "@" + domain
 
 
-def generate_staff(ctx: Context) -> Staff:
+# ----------------------------------------------------------------- care teams
+
+# A larger practice is several care teams: the original team above, then one copy of its
+# clinical roles (same titles and kinds of hours, invented names) per further ~300
+# patients, and one more admin for every three extra teams. Up to 449 patients the
+# practice is the original team alone, exactly as it always was.
+PATIENTS_PER_TEAM = 300
+TEAMS_PER_ADMIN = 3
+CLINICAL = tuple(person for person in IN_HOUSE if person[2] != D.ADMIN)
+ADMINS = tuple(person for person in IN_HOUSE if person[2] == D.ADMIN)
+
+
+def team_count(patients: int) -> int:
+    """Care teams for a register of `patients`: 1 up to 449, 3 at 900, 33 at 10,000."""
+    return max(1, (patients + PATIENTS_PER_TEAM // 2) // PATIENTS_PER_TEAM)
+
+
+def _family(name: str) -> str:
+    return name.split(" ", 1)[1]
+
+
+class StaffNames:
+    """Invented staff names from the patient vocabularies, unique by search key.
+
+    Names never repeat an existing staff member's or a pinned (shared) patient name, never
+    borrow those people's family names (so "Dr Ferreira" or "Müller" stays unambiguous),
+    and within one team no two people share a given or a family name. Patients are then
+    kept off the names made here (see Staff.invented), so no patient is a namesake of staff.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        fixed = [name for name, *_ in IN_HOUSE + EXTERNAL]
+        fixed += [f"{given} {family}" for given, family, _ in SHARED_NAMES]
+        self.taken = {name_key(name) for name in fixed}
+        self.made: set[str] = set()
+        banned = {name_key(_family(name)) for name in fixed}
+        self.families = [f for f in FAMILY if name_key(f) not in banned]
+        self.pools = {"female": FEMALE_GIVEN, "male": MALE_GIVEN, "other": NEUTRAL_GIVEN}
+
+    def new(self, team: list[str]) -> str:
+        """A fresh name; `team` holds the names already given in the same team."""
+        givens = {name_key(name.split(" ", 1)[0]) for name in team}
+        families = {name_key(_family(name)) for name in team}
+        while True:  # ~12,000 combinations; 100,000 patients need ~3,100 names
+            sex = weighted(self.rng, {"female": 60, "male": 38, "other": 2})
+            given, family = self.rng.choice(self.pools[sex]), self.rng.choice(self.families)
+            key = name_key(f"{given} {family}")
+            if key in self.taken or name_key(given) in givens or name_key(family) in families:
+                continue
+            self.taken.add(key)
+            self.made.add(key)
+            return f"{given} {family}"
+
+
+# ---------------------------------------------------------------------- staff
+
+
+def _in_house(
+    ctx: Context,
+    staff: Staff,
+    team: Team,
+    person: tuple[str, str | None, Discipline, Hours],
+    created: datetime,
+) -> None:
+    """One in-house staff member of `team`, with working hours."""
+    name, title, discipline, hours = person
+    n = len(staff.windows)  # in-house people so far
+    pid = ctx.add(
+        "practitioner",
+        {
+            "name": name,
+            "discipline": discipline.value,
+            "affiliation": Affiliation.IN_HOUSE.value,
+            "title": title,
+            "organisation": "Northbridge Integrative Health",
+            "email": _email(name, "practice.example.org"),
+            # Ofcom drama numbers; they repeat only past 900 in-house staff (~29,000 patients).
+            "phone": f"01632 960{(100 + n) % 1000:03d}",
+            "status": PractitionerStatus.ACTIVE.value,
+            "created_at": created,
+        },
+    )
+    staff.names[pid] = name
+    staff.windows[pid] = {}
+    for weekday, windows in sorted(hours.items()):
+        staff.windows[pid][weekday] = [
+            (s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in windows
+        ]
+        for start, end in windows:
+            ctx.add(
+                "working_hours",
+                {"practitioner_id": pid, "weekday": weekday, "start": start, "end": end},
+            )
+    if discipline == D.PHYSICIAN:
+        staff.physicians.append(pid)
+        team.physicians.append(pid)
+    elif discipline == D.ADMIN:
+        staff.admins.append(pid)
+        team.admins.append(pid)
+    if discipline != D.ADMIN:
+        staff.by_discipline.setdefault(discipline, []).append(pid)
+        team.by_discipline.setdefault(discipline, []).append(pid)
+
+
+def _new_team() -> Team:
+    return Team(physicians=[], admins=[], by_discipline={})
+
+
+def _extra_teams(ctx: Context, staff: Staff, teams: int) -> None:
+    """Teams 1..teams-1, added over the years as the practice grew (own random stream, so
+    the original team and the network are the same whatever the size)."""
+    rng = ctx.rng("teams")
+    names = StaffNames(rng)
+    founded = ctx.today - timedelta(days=6 * 365)
+    for k in range(1, teams):
+        team = _new_team()
+        joined = founded + timedelta(days=365 + k * 4 * 365 // teams)
+        if k % TEAMS_PER_ADMIN == 0:  # a new admin for this team and the next two
+            _, title, discipline, hours = ADMINS[(k // TEAMS_PER_ADMIN - 1) % len(ADMINS)]
+            created = ctx.moment(rng, joined + timedelta(days=rng.randrange(0, 60)))
+            _in_house(ctx, staff, team, (names.new([]), title, discipline, hours), created)
+        else:  # the admins of the team before (the original two for teams 1 and 2)
+            team.admins = list(staff.teams[-1].admins)
+        staff.teams.append(team)
+        given: list[str] = []
+        for _, title, discipline, hours in CLINICAL:
+            given.append(names.new(given))
+            created = ctx.moment(rng, joined + timedelta(days=rng.randrange(0, 120)))
+            _in_house(ctx, staff, team, (given[-1], title, discipline, hours), created)
+    staff.invented = names.made
+
+
+def generate_staff(ctx: Context, teams: int = 1) -> Staff:
     rng = ctx.rng("staff")
     founded = ctx.today - timedelta(days=6 * 365)
     staff = Staff(physicians=[], admins=[], by_discipline={}, windows={}, externals=[], names={})
-    for n, (name, title, discipline, hours) in enumerate(IN_HOUSE):
-        pid = ctx.add(
-            "practitioner",
-            {
-                "name": name,
-                "discipline": discipline.value,
-                "affiliation": Affiliation.IN_HOUSE.value,
-                "title": title,
-                "organisation": "Northbridge Integrative Health",
-                "email": _email(name, "practice.example.org"),
-                "phone": f"01632 960{100 + n:03d}",  # Ofcom drama numbers
-                "status": PractitionerStatus.ACTIVE.value,
-                "created_at": ctx.moment(rng, founded + timedelta(days=rng.randrange(0, 1500))),
-            },
-        )
-        staff.names[pid] = name
-        staff.windows[pid] = {}
-        for weekday, windows in sorted(hours.items()):
-            staff.windows[pid][weekday] = [
-                (s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in windows
-            ]
-            for start, end in windows:
-                ctx.add(
-                    "working_hours",
-                    {
-                        "practitioner_id": pid,
-                        "weekday": weekday,
-                        "start": start,
-                        "end": end,
-                    },
-                )
-        if discipline == D.PHYSICIAN:
-            staff.physicians.append(pid)
-        elif discipline == D.ADMIN:
-            staff.admins.append(pid)
-        if discipline != D.ADMIN:
-            staff.by_discipline.setdefault(discipline, []).append(pid)
+    staff.teams.append(_new_team())
+    for person in IN_HOUSE:
+        created = ctx.moment(rng, founded + timedelta(days=rng.randrange(0, 1500)))
+        _in_house(ctx, staff, staff.teams[0], person, created)
 
     for n, (name, title, discipline, org, status) in enumerate(EXTERNAL):
         pid = ctx.add(
@@ -181,6 +287,7 @@ def generate_staff(ctx: Context) -> Staff:
         )
         staff.names[pid] = name
         staff.externals.append((pid, discipline, status.value))
+    _extra_teams(ctx, staff, teams)
     ctx.staff = staff
     ctx.report("staff", 1, 1)
     return staff

@@ -15,10 +15,10 @@ REORDER_LEAD_DAYS = 7  # reorder a week before the patient runs out
 def generate_supplements(ctx: Context) -> None:
     rng = ctx.rng("supplements")
     staff = ctx.get_staff()
-    nutrition = staff.by_discipline[Discipline.NUTRITIONAL_THERAPY]
     today = ctx.today
     n = 0
     for patient in ctx.patients:
+        nutrition = staff.team(patient).by_discipline[Discipline.NUTRITIONAL_THERAPY]
         wanted: list[str] = []
         for condition in patient.conditions:
             wanted += [s for s in condition.supplements if s not in wanted]
@@ -120,9 +120,9 @@ COVERAGE = ("overdue", "overdue", "received", "reviewed", "cancelled", "pending"
 def generate_labs(ctx: Context) -> None:
     rng = ctx.rng("labs")
     staff = ctx.get_staff()
-    nutrition = staff.by_discipline[Discipline.NUTRITIONAL_THERAPY]
     n = 0
     for patient in ctx.patients:
+        nutrition = staff.team(patient).by_discipline[Discipline.NUTRITIONAL_THERAPY]
         wanted = list(dict.fromkeys(p for c in patient.conditions for p in c.panels))
         k = weighted(rng, {0: 30, 1: 40, 2: 22, 3: 8})
         if n < len(COVERAGE):
