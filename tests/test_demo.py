@@ -273,6 +273,8 @@ def test_visit_blocks(practice: Engine) -> None:
         assert len({_local(a)[0] for a in parts}) == 1
         for a, b in pairwise(parts):
             assert b.starts_at - a.ends_at == timedelta(minutes=10)
+    # Today has a block, so the overview and the briefings have one to show.
+    assert any(_local(parts[0])[0] == TODAY for parts in blocks.values())
 
 
 def test_completed_appointments_have_notes_and_reports_are_external(practice: Engine) -> None:

@@ -284,6 +284,12 @@ class Scheduler:
             self._first_visit(patient)
         regulars = [p for p in patients if not p.is_new]
         wanted, made = self._block_count(), 0
+        # A couple of blocks today per team, so the overview and briefings show one.
+        today_wanted = 2 * len(self.staff.teams)
+        for patient in self.rng.sample(regulars, min(len(regulars), 30 * len(self.staff.teams))):
+            if made >= today_wanted:
+                break
+            made += self._block(patient, on=[self.ctx.today])
         for patient in self.rng.sample(regulars, len(regulars)):
             if made >= wanted:
                 break
@@ -337,13 +343,15 @@ class Scheduler:
                 self.ctx.rows["programme_element"][element.id - 1]["started_on"] = day
                 element.started_on = day
 
-    def _block(self, patient: PatientInfo) -> bool:
+    def _block(self, patient: PatientInfo, on: list[date] | None = None) -> bool:
         """Two or three of the patient's active elements on one day, back to back."""
         active = [e for e in patient.elements if e.status == ElementStatus.ACTIVE]
         if len(active) < 2:
             return False
         chosen = self.rng.sample(active, min(len(active), self.rng.choice((2, 2, 3))))
         parts = [self._part(e) for e in chosen]
+        if on is not None:
+            return self._try(patient, on, parts, block=True) is not None
         days = [self.first + timedelta(days=d) for d in range((self.last - self.first).days + 1)]
         self.rng.shuffle(days)
         return self._try(patient, days[:20], parts, block=True) is not None
