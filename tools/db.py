@@ -171,3 +171,12 @@ def get_for_update(session: Session, model: type[T], ident: int) -> T | None:
         table = model.__table__  # type: ignore[attr-defined]
         session.execute(sa_update(table).where(table.c.id == ident).values(id=table.c.id))
     return session.get(model, ident, with_for_update=True, populate_existing=True)
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+    assert head is not None
+    return head
