@@ -1,0 +1,107 @@
+"""Evidence grade from publication type and design words.
+
+PubMed publication types decide when present; feed items have none, so the title and
+abstract's design words are read instead (e.g. "randomised, double-blind, placebo-controlled").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tools.literature.text import fold
+from tools.models import EvidenceGrade
+
+G = EvidenceGrade
+
+# PubMed publication types, strongest design first.
+_TYPES: tuple[tuple[EvidenceGrade, tuple[str, ...]], ...] = (
+    (G.SYSTEMATIC_REVIEW, ("meta analysis", "network meta analysis", "systematic review")),
+    (
+        G.RCT,
+        (
+            "randomized controlled trial",
+            "equivalence trial",
+            "pragmatic clinical trial",
+            "clinical trial phase iii",
+            "clinical trial phase iv",
+        ),
+    ),
+    (
+        G.OBSERVATIONAL,
+        (
+            "observational study",
+            "controlled clinical trial",
+            "clinical trial",
+            "clinical trial phase i",
+            "clinical trial phase ii",
+            "comparative study",
+            "multicenter study",
+            "twin study",
+            "validation study",
+        ),
+    ),
+    (G.CASE_REPORT, ("case reports",)),
+    (
+        G.NARRATIVE,
+        (
+            "review",
+            "scoping review",
+            "editorial",
+            "comment",
+            "letter",
+            "practice guideline",
+            "guideline",
+            "consensus development conference",
+            "news",
+            "historical article",
+        ),
+    ),
+)
+
+# Design words in a title or abstract, strongest first.
+_WORDS: tuple[tuple[EvidenceGrade, re.Pattern[str]], ...] = (
+    (G.SYSTEMATIC_REVIEW, re.compile(r"\b(meta analys[ie]s|systematic review|umbrella review)\b")),
+    (
+        G.RCT,
+        re.compile(
+            r"\b(randomi[sz]ed (controlled|clinical|placebo|double|crossover|cross over|trial)"
+            r"|double blind|placebo controlled|randomi[sz]ed)\b"
+        ),
+    ),
+    (
+        G.OBSERVATIONAL,
+        re.compile(
+            r"\b(cohort|case control|cross sectional|prospective study|retrospective"
+            r"|longitudinal study|population based|registry|observational|open label|single arm"
+            r"|pilot study|non randomi[sz]ed)\b"
+        ),
+    ),
+    (G.CASE_REPORT, re.compile(r"\b(case report|case series|a case of)\b")),
+    (
+        G.NARRATIVE,
+        re.compile(
+            r"\b(narrative review|review|editorial|commentary|perspective"
+            r"|opinion|consensus statement)\b"
+        ),
+    ),
+)
+
+
+def grade(
+    *, publication_types: Sequence[str], title: str = "", abstract: str = ""
+) -> EvidenceGrade:
+    """The strongest design the publication types (else the text) show."""
+    kinds = {fold(t) for t in publication_types}
+    for level, names in _TYPES:
+        if kinds.intersection(names):
+            return level
+    # "Journal Article" alone says nothing: fall back to the words.
+    text = fold(f"{title} {abstract}")
+    title_text = fold(title)
+    for level, pattern in _WORDS:
+        # Review words only count in the title: every abstract "reviews" something.
+        haystack = title_text if level == G.NARRATIVE else text
+        if pattern.search(haystack):
+            return level
+    return G.UNKNOWN

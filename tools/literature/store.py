@@ -1,0 +1,168 @@
+"""Storing articles: one row per paper, whichever sources it came from.
+
+A record matches a stored article on PMID, then DOI, then normalised title (long titles
+only: 'Editorial' is many papers). Re-ingesting the same record changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from tools.db import utcnow
+from tools.literature.grading import grade
+from tools.literature.records import ArticleRecord
+from tools.literature.text import title_key
+from tools.models import Article
+
+MIN_TITLE_KEY = 25  # shorter titles are too generic to identify a paper
+
+
+@dataclass
+class StoreResult:
+    new: list[Article] = field(default_factory=list)
+    updated: list[Article] = field(default_factory=list)
+    unchanged: int = 0
+    duplicates_in_batch: int = 0
+
+    @property
+    def touched(self) -> list[Article]:
+        return self.new + self.updated
+
+
+def _union(a: Sequence[str], b: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*a, *b]))
+
+
+def _key(record: ArticleRecord) -> str | None:
+    key = title_key(record.title)
+    return key if len(key) >= MIN_TITLE_KEY else None
+
+
+def _merge(article: Article, r: ArticleRecord) -> bool:
+    """Fill what the stored article lacks; PubMed's indexing wins. True when something changed."""
+    before = article.model_dump()
+    from_pubmed = r.source == "pubmed" or bool(r.publication_types)
+    if r.pmid and not article.pmid:
+        article.pmid = r.pmid
+    if r.doi and not article.doi:
+        article.doi = r.doi
+    had_pubmed = bool(article.publication_types) or "pubmed" in article.sources
+    longer = len(r.abstract) > len(article.abstract)
+    if r.abstract_sections and (from_pubmed or (longer and not had_pubmed)):
+        article.abstract_sections = [
+            {"label": s.label, "text": s.text} for s in r.abstract_sections
+        ]
+        article.abstract = r.abstract
+    if from_pubmed:
+        article.title = r.title or article.title
+        article.publication_types = _union(article.publication_types, r.publication_types)
+        article.mesh_terms = _union(article.mesh_terms, r.mesh_terms)
+    article.keywords = _union(article.keywords, r.keywords)
+    article.authors = article.authors or list(r.authors)
+    article.journal = article.journal or r.journal
+    if r.pub_date and (article.pub_date is None or from_pubmed):
+        article.pub_date, article.pub_date_text = r.pub_date, r.pub_date_text
+    article.url = article.url or r.url
+    # Once retracted, always retracted: a later feed copy without the flag changes nothing.
+    article.is_retracted = article.is_retracted or r.is_retracted
+    article.retraction_notes = _union(article.retraction_notes, r.retraction_notes)
+    article.sources = _union(article.sources, [r.source])
+    article.grade = grade(
+        publication_types=article.publication_types, title=article.title, abstract=article.abstract
+    )
+    return article.model_dump() != before
+
+
+def _new(r: ArticleRecord, now: datetime) -> Article:
+    article = Article(
+        pmid=r.pmid,
+        doi=r.doi,
+        title=r.title,
+        title_key=title_key(r.title),
+        abstract=r.abstract,
+        abstract_sections=[{"label": s.label, "text": s.text} for s in r.abstract_sections],
+        journal=r.journal,
+        pub_date=r.pub_date,
+        pub_date_text=r.pub_date_text,
+        authors=list(r.authors),
+        publication_types=list(r.publication_types),
+        mesh_terms=list(r.mesh_terms),
+        keywords=list(r.keywords),
+        is_retracted=r.is_retracted,
+        retraction_notes=list(r.retraction_notes),
+        url=r.url,
+        sources=[r.source],
+        first_seen_at=now,
+        updated_at=now,
+    )
+    article.grade = grade(publication_types=r.publication_types, title=r.title, abstract=r.abstract)
+    return article
+
+
+def store_records(
+    *, session: Session, records: Sequence[ArticleRecord], now: datetime | None = None
+) -> StoreResult:
+    """Insert new papers and merge known ones; three lookups per call, whatever its size."""
+    now = now or utcnow()
+    result = StoreResult()
+    pmids = {r.pmid for r in records if r.pmid}
+    dois = {r.doi for r in records if r.doi}
+    keys = {k for r in records if (k := _key(r))}
+    by_pmid: dict[str, Article] = {}
+    by_doi: dict[str, Article] = {}
+    by_key: dict[str, Article] = {}
+
+    def index(a: Article) -> None:
+        if a.pmid:
+            by_pmid[a.pmid] = a
+        if a.doi:
+            by_doi[a.doi] = a
+        if len(a.title_key) >= MIN_TITLE_KEY:
+            by_key.setdefault(a.title_key, a)
+
+    for chunk_of, column in ((pmids, Article.pmid), (dois, Article.doi), (keys, Article.title_key)):
+        values = sorted(chunk_of)
+        for i in range(0, len(values), 900):  # stay under SQLite's bound-parameter limit
+            for a in session.exec(
+                select(Article).where(col(column).in_(values[i : i + 900]))
+            ).all():
+                index(a)
+    seen_new: set[int] = set()
+    for r in records:
+        k = _key(r)
+        article = (
+            (by_pmid.get(r.pmid) if r.pmid else None)
+            or (by_doi.get(r.doi) if r.doi else None)
+            or (by_key.get(k) if k else None)
+        )
+        if article is None:
+            article = _new(r, now)
+            session.add(article)
+            result.new.append(article)
+            seen_new.add(id(article))
+            index(article)
+            continue
+        if id(article) in seen_new:
+            result.duplicates_in_batch += 1
+            _merge(article, r)
+            index(article)
+            continue
+        # Don't take a PMID or DOI another stored article already holds.
+        if r.pmid and r.pmid in by_pmid and by_pmid[r.pmid] is not article:
+            r.pmid = None
+        if r.doi and r.doi in by_doi and by_doi[r.doi] is not article:
+            r.doi = None
+        if _merge(article, r):
+            article.updated_at = now
+            session.add(article)
+            if article not in result.updated:
+                result.updated.append(article)
+        else:
+            result.unchanged += 1
+        index(article)
+    session.flush()
+    return result

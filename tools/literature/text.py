@@ -1,0 +1,33 @@
+"""Text normalisation shared by deduplication and lexical relevance."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, punctuation as spaces: 'Low-FODMAP Diet!' -> 'low fodmap diet'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", stripped.casefold()).split())
+
+
+def stem(word: str) -> str:
+    """A deliberately small stemmer, plurals only: 'migraines' -> 'migraine'."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    return [stem(w) for w in fold(text).split()]
+
+
+def title_key(title: str) -> str:
+    """The key two copies of one paper's title share, whatever their punctuation or case."""
+    return fold(title)[:500]
