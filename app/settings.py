@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from agent.models import ModelConfig
 from tools.db import normalise_database_url
 from tools.errors import ConfigError
 from tools.referrals import DEFAULT_OVERDUE_DAYS
@@ -61,6 +62,55 @@ class Settings(BaseSettings):
     reorder_lead_days: int = Field(
         default=7, ge=0, description="Supplements whose reorder date falls within this many days."
     )
+
+    ncbi_email: str | None = Field(
+        default=None,
+        description="Contact address NCBI asks every E-utilities client to send (required online).",
+    )
+    ncbi_api_key: str | None = Field(
+        default=None, description="NCBI API key: raises the PubMed rate limit from 3 to 10/s."
+    )
+    ncbi_tool: str = Field(default="steve", description="Tool name sent to NCBI.")
+    feed_urls: list[str] = Field(
+        default_factory=list,
+        description='Journal and PubMed RSS/Atom feeds to watch, as JSON: ["https://..."].',
+    )
+    http_timeout_seconds: float = Field(
+        default=20.0, gt=0, le=300, description="Timeout for every PubMed and feed request."
+    )
+    literature_offline_dir: Path | None = Field(
+        default=None,
+        description="Read saved PubMed XML and feed files from here instead of the network.",
+    )
+
+    llm_model: str | None = Field(
+        default=None, description="Chat model name; empty: no model, deterministic composers."
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, Azure)."
+    )
+    llm_api_key: str | None = Field(default=None, description="API key for the endpoint.")
+    llm_temperature: float = Field(default=0.1, ge=0, le=2, description="Sampling temperature.")
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Per-call timeout.")
+    llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries per model call.")
+
+    def model_config_for_agent(self) -> ModelConfig:
+        return ModelConfig(
+            model=self.llm_model,
+            base_url=self.llm_base_url,
+            api_key=self.llm_api_key,
+            temperature=self.llm_temperature,
+            timeout_seconds=self.llm_timeout_seconds,
+            max_retries=self.llm_max_retries,
+        )
+
+    @field_validator("feed_urls")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"feed URL {url!r} is not an http(s) URL")
+        return value
 
     @field_validator("timezone")
     @classmethod
