@@ -26,6 +26,12 @@ def test_publication_types_decide(types: list[str], expected: G) -> None:
     assert grade(publication_types=types, title="x", abstract="a randomised trial") == expected
 
 
+def test_a_systematic_review_tagged_review_is_still_systematic() -> None:
+    title = "Omega-3 fatty acids and depressive symptoms: an umbrella review"
+    assert grade(publication_types=["Review"], title=title) == G.SYSTEMATIC_REVIEW
+    assert grade(publication_types=["Review"], title="The gut-brain axis") == G.NARRATIVE
+
+
 @pytest.mark.parametrize(
     ("title", "abstract", "expected"),
     [
@@ -45,6 +51,9 @@ def test_publication_types_decide(types: list[str], expected: G) -> None:
         ("Curcumin in chronic pain: a narrative review", "", G.NARRATIVE),
         ("Gut feelings", "We review the evidence on the gut-brain axis", G.UNKNOWN),
         ("Gut feelings", "", G.UNKNOWN),
+        ("Electroacupuncture in fibromyalgia: a sham-controlled study", "", G.RCT),
+        ("Yoga for back pain", "A non-randomised comparison of two groups", G.OBSERVATIONAL),
+        ("Health coaching: a pragmatic multicentre controlled trial", "", G.OBSERVATIONAL),
     ],
 )
 def test_design_words_when_no_types(title: str, abstract: str, expected: G) -> None:

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from app.cli.common import JSON_OPTION, emit_json, err_console, handle_errors, settings
 from app.cli.overview import load_overview, overview_data, print_overview
 from tools.clock import parse_date, today_in
-from tools.db import make_engine, migrate, reset_schema
+from tools.db import make_engine, migrate, reset_schema, session_scope
 from tools.errors import ConfigError, InvalidInput
 from tools.models import Patient, PracticeMeta
 
@@ -85,9 +85,14 @@ def demo(
                     tz=s.zone,
                     progress=progress,
                 )
+            from tools.demo.literature import ingest_demo_literature
+
+            with session_scope(engine) as session:
+                reading = ingest_demo_literature(session=session)
             err_console.print(
                 f"Demo practice created: {summary.counts.get('patient', patients)} patients, "
-                f"{summary.counts.get('appointment', 0)} appointments, seed {seed}."
+                f"{summary.counts.get('appointment', 0)} appointments, seed {seed}; "
+                f"{reading.new} articles read, {reading.matches} topic matches."
             )
     finally:
         engine.dispose()

@@ -65,8 +65,8 @@ _WORDS: tuple[tuple[EvidenceGrade, re.Pattern[str]], ...] = (
     (
         G.RCT,
         re.compile(
-            r"\b(randomi[sz]ed (controlled|clinical|placebo|double|crossover|cross over|trial)"
-            r"|double blind|placebo controlled|randomi[sz]ed)\b"
+            r"\b((?<!non )randomi[sz]ed (controlled|clinical|placebo|double|crossover|cross over|trial)"
+            r"|double blind|placebo controlled|sham controlled|(?<!non )randomi[sz]ed)\b"
         ),
     ),
     (
@@ -74,7 +74,7 @@ _WORDS: tuple[tuple[EvidenceGrade, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(cohort|case control|cross sectional|prospective study|retrospective"
             r"|longitudinal study|population based|registry|observational|open label|single arm"
-            r"|pilot study|non randomi[sz]ed)\b"
+            r"|pilot study|non randomi[sz]ed|controlled trial|clinical trial|pragmatic)\b"
         ),
     ),
     (G.CASE_REPORT, re.compile(r"\b(case report|case series|a case of)\b")),
@@ -93,11 +93,14 @@ def grade(
 ) -> EvidenceGrade:
     """The strongest design the publication types (else the text) show."""
     kinds = {fold(t) for t in publication_types}
+    text = fold(f"{title} {abstract}")
     for level, names in _TYPES:
         if kinds.intersection(names):
+            # Indexers often tag a systematic (or umbrella) review plain "Review".
+            if level == G.NARRATIVE and _WORDS[0][1].search(text):
+                return G.SYSTEMATIC_REVIEW
             return level
     # "Journal Article" alone says nothing: fall back to the words.
-    text = fold(f"{title} {abstract}")
     title_text = fold(title)
     for level, pattern in _WORDS:
         # Review words only count in the title: every abstract "reviews" something.
