@@ -64,10 +64,7 @@ _WORDS: tuple[tuple[EvidenceGrade, re.Pattern[str]], ...] = (
     (G.SYSTEMATIC_REVIEW, re.compile(r"\b(meta analys[ie]s|systematic review|umbrella review)\b")),
     (
         G.RCT,
-        re.compile(
-            r"\b((?<!non )randomi[sz]ed (controlled|clinical|placebo|double|crossover|cross over|trial)"
-            r"|double blind|placebo controlled|sham controlled|(?<!non )randomi[sz]ed)\b"
-        ),
+        re.compile(r"\b(double blind|placebo controlled|sham controlled|(?<!non )randomi[sz]ed)\b"),
     ),
     (
         G.OBSERVATIONAL,
