@@ -12,6 +12,7 @@ from tools.db import utcnow
 from tools.literature.records import ArticleRecord, FetchResult, SourceProblem
 from tools.literature.relevance import ArticleText, LexicalScorer, RelevanceScorer
 from tools.literature.store import store_records
+from tools.literature.summaries import estimate_sample_size
 from tools.literature.topics import active_topics, profile
 from tools.models import Article, ArticleMatch
 
@@ -37,14 +38,6 @@ def _text(a: Article) -> ArticleText:
     return ArticleText(
         title=a.title, abstract=a.abstract, indexed_terms=tuple(a.mesh_terms) + tuple(a.keywords)
     )
-
-
-def _sample_size(a: Article) -> int | None:
-    try:
-        from tools.literature.summaries import estimate_sample_size
-    except ImportError:  # summaries arrive with their own module; grading works without
-        return None
-    return estimate_sample_size(a.abstract)
 
 
 def score_articles(
@@ -109,7 +102,7 @@ def ingest(
         batch = records[start : start + BATCH]
         stored = store_records(session=session, records=batch, now=now)
         for a in stored.new:
-            a.sample_size = _sample_size(a)
+            a.sample_size = estimate_sample_size(a.abstract)
         report.new += len(stored.new)
         report.updated += len(stored.updated)
         report.unchanged += stored.unchanged

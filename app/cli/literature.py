@@ -1,0 +1,290 @@
+"""`steve literature` and `steve protocols`: fetch, digest, summarise, review protocols."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlmodel import Session, col, select
+
+from app.cli.common import (
+    JSON_OPTION,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    settings,
+    table,
+    transaction,
+)
+from tools.clock import parse_date, today_in
+from tools.errors import ConfigError, InvalidInput, NotFound
+from tools.literature.ingest import IngestReport, ingest
+from tools.literature.records import FetchResult
+from tools.literature.topics import active_topics, sync_protocol_topics
+from tools.models import Article
+from tools.registry import find_practitioner
+
+app = typer.Typer(
+    help="Research tracking: fetch, digest and summarise the literature.", no_args_is_help=True
+)
+protocols_app = typer.Typer(help="Protocol-review prompts.", no_args_is_help=True)
+
+
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+    )
+
+
+def _read_offline(directory: Path, bar: Progress) -> FetchResult:
+    from tools.literature.offline import iter_directory
+
+    files = sorted(p for p in directory.rglob("*") if p.is_file()) if directory.is_dir() else []
+    task = bar.add_task("reading saved files", total=len(files) or None)
+    result = FetchResult()
+    for _name, part in iter_directory(directory):
+        result.extend(part)
+        bar.advance(task)
+    return result
+
+
+def _fetch_online(session: Session, since: date, until: date, bar: Progress) -> FetchResult:
+    from tools.literature.feeds import fetch_feeds
+    from tools.literature.http import UrllibClient
+    from tools.literature.pubmed import PubMedClient
+
+    s = settings()
+    if not s.ncbi_email:
+        raise ConfigError(
+            "set STEVE_NCBI_EMAIL (NCBI asks every client for a contact address), "
+            "or use --offline DIR"
+        )
+    http = UrllibClient()
+    queries = [t.query for t in active_topics(session=session)]
+    task = bar.add_task("PubMed topics", total=len(queries) or None)
+    client = PubMedClient(
+        http=http,
+        email=s.ncbi_email,
+        tool=s.ncbi_tool,
+        api_key=s.ncbi_api_key,
+        timeout=s.http_timeout_seconds,
+    )
+    result = FetchResult()
+    for query in queries:
+        result.extend(client.weekly_refresh([query], since=since, until=until))
+        bar.advance(task)
+    if s.feed_urls:
+        feeds = bar.add_task("journal feeds", total=1)
+        result.extend(
+            fetch_feeds(
+                session=session, http=http, urls=s.feed_urls, timeout=s.http_timeout_seconds
+            )
+        )
+        bar.advance(feeds)
+    return result
+
+
+def report_lines(report: IngestReport) -> list[str]:
+    return [
+        f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged articles; "
+        f"{report.duplicates} duplicates merged; {report.matches} topic matches; "
+        f"{report.retractions} retracted; {report.requests} HTTP requests",
+        *[f"problem: {p}" for p in report.problems],
+    ]
+
+
+@app.command()
+@handle_errors
+def fetch(
+    offline: Path | None = typer.Option(
+        None, "--offline", help="Read saved PubMed XML and feeds from DIR."
+    ),
+    days: int = typer.Option(7, "--days", min=1, max=365, help="How far back to search PubMed."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Fetch new literature for the practice's topics, store it and score its relevance."""
+    s = settings()
+    directory = offline or s.literature_offline_dir
+    if directory is not None and not directory.is_dir():
+        raise InvalidInput(f"--offline {directory} is not a directory")
+    today = today_in(s.zone)
+    with transaction() as session:
+        sync_protocol_topics(session=session)
+        with _bar() as bar:
+            if directory is not None:
+                fetched = _read_offline(directory, bar)
+            else:
+                fetched = _fetch_online(session, today - timedelta(days=days), today, bar)
+            task = bar.add_task("storing and scoring", total=len(fetched.articles) or None)
+            report = ingest(
+                session=session,
+                fetched=fetched,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
+    if as_json:
+        emit_json(
+            {
+                **{k: v for k, v in report.__dict__.items() if k != "problems"},
+                "problems": [str(p) for p in report.problems],
+            }
+        )
+        return
+    first, *problems = report_lines(report)
+    console.print(first)
+    for line in problems:
+        err_console.print(line, highlight=False, soft_wrap=True)
+
+
+@app.command()
+@handle_errors
+def digest(
+    physician: str = typer.Option(..., "--physician", help="Physician id or name."),
+    week: str | None = typer.Option(None, "--week", help="Any date in the week, YYYY-MM-DD."),
+    fmt: str = typer.Option("markdown", "--format", help="markdown, html or text."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The weekly research digest for one physician."""
+    from tools.literature.digest import build_digest
+
+    if fmt not in ("markdown", "html", "text"):
+        raise InvalidInput(f"unknown format {fmt!r}; use markdown, html or text")
+    s = settings()
+    week_of = parse_date(week, what="week") if week else today_in(s.zone)
+    with transaction() as session:
+        person = find_practitioner(session=session, query=physician)
+        assert person.id is not None
+        result = build_digest(session=session, physician_id=person.id, week_of=week_of, tz=s.zone)
+    if as_json:
+        emit_json(
+            {
+                "physician_id": person.id,
+                "week_start": str(result.week_start),
+                "week_end": str(result.week_end),
+                "refs": result.refs,
+                "markdown": result.markdown,
+            }
+        )
+        return
+    print({"markdown": result.markdown, "html": result.html, "text": result.text}[fmt])
+
+
+@app.command()
+@handle_errors
+def summary(
+    pmids: list[str] = typer.Argument(..., help="PMIDs of stored articles."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """An evidence summary of one or more stored articles, every sentence citing its PMID."""
+    from tools.literature.summaries import summarise
+
+    wanted = [p.strip() for p in pmids]
+    bad = [p for p in wanted if not p.isdigit()]
+    if bad:
+        raise InvalidInput(f"{bad[0]!r} is not a PMID (digits only)")
+    with transaction() as session:
+        found = {
+            a.pmid: a
+            for a in session.exec(select(Article).where(col(Article.pmid).in_(wanted))).all()
+        }
+        missing = [p for p in wanted if p not in found]
+        if missing:
+            raise NotFound(
+                "stored article with PMID", f"{missing[0]} (run `steve literature fetch` first)"
+            )
+        result = summarise(articles=[found[p] for p in dict.fromkeys(wanted)])
+    if as_json:
+        emit_json(
+            {
+                "markdown": result.markdown,
+                "refs": result.refs,
+                "mode": result.mode,
+                "dropped": result.dropped,
+            }
+        )
+        return
+    print(result.markdown)
+
+
+@protocols_app.command()
+@handle_errors
+def due(as_json: bool = JSON_OPTION) -> None:
+    """Protocols due for review: interval passed, or strong new evidence arrived."""
+    from tools.literature.reviews import open_reviews
+
+    s = settings()
+    with transaction() as session:
+        sync_protocol_topics(session=session)
+        reviews = open_reviews(session=session, today=today_in(s.zone))
+        rows = [
+            {
+                "review_id": r.id,
+                "protocol_id": r.protocol_id,
+                "reason": str(r.reason),
+                "articles": len(r.article_ids),
+                "status": str(r.status),
+            }
+            for r in reviews
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        table(
+            f"{len(rows)} protocol review(s) due",
+            ["review", "protocol", "reason", "new articles", "status"],
+            [
+                [r["review_id"], r["protocol_id"], r["reason"], r["articles"], r["status"]]
+                for r in rows
+            ],
+        )
+    )
+
+
+@protocols_app.command()
+@handle_errors
+def ack(
+    review_id: int = typer.Argument(..., help="The review's id."),
+    by: str = typer.Option(..., "--by", help="Who reviewed it (id or name)."),
+) -> None:
+    """Acknowledge a protocol review: the protocol counts as reviewed today."""
+    from tools.literature.reviews import acknowledge_review
+
+    today = today_in(settings().zone)
+    with transaction() as session:
+        person = find_practitioner(session=session, query=by)
+        acknowledge_review(
+            session=session,
+            review_id=review_id,
+            by_id=person.id or 0,
+            reviewed_on=today,
+            actor="cli",
+        )
+    console.print(f"Review {review_id} acknowledged.")
+
+
+@protocols_app.command()
+@handle_errors
+def snooze(
+    review_id: int = typer.Argument(..., help="The review's id."),
+    until: str = typer.Option(..., "--until", help="YYYY-MM-DD."),
+) -> None:
+    """Snooze a protocol review until a date."""
+    from tools.literature.reviews import snooze_review
+
+    day = parse_date(until, what="snooze date")
+    with transaction() as session:
+        snooze_review(
+            session=session,
+            review_id=review_id,
+            until=day,
+            today=today_in(settings().zone),
+            actor="cli",
+        )
+    console.print(f"Review {review_id} snoozed until {day.isoformat()}.")

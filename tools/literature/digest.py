@@ -1,0 +1,335 @@
+"""The weekly research digest for one physician: Markdown, HTML and plain text.
+
+Topics: the physician's own interest topics, plus every protocol topic of the practice (a
+small practice shares its protocols), the physician's own protocols listed first. The week is
+the ISO week (Monday to Sunday) containing `week_of`, in the practice's zone. Articles are the
+topic matches made that week, each once (under its best-matching topic), ranked by relevance
+x grade weight and grouped by protocol, interests under "Your interests". Retractions come
+first, in their own section: any retracted article ever matched to those topics whose record
+changed (the retraction arrived) or was matched this week. Then the protocol reviews due for
+protocols the physician owns or that have no owner.
+
+Item summaries are extractive and cite their article; with a composer, one model call adds a
+short verified overview of the week's strongest articles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, or_, select
+
+from prompts.loader import markdown_escape, render
+from tools.db import as_utc, utcnow
+from tools.literature.reviews import ReviewPrompt, open_reviews, review_prompts, weighted
+from tools.literature.summaries import (
+    SummaryComposer,
+    article_link,
+    cite,
+    key_sentences,
+    publication_line,
+    summarise,
+)
+from tools.literature.verify import find_refs, neutralise_citations
+from tools.models import (
+    Article,
+    ArticleMatch,
+    ClinicalProtocol,
+    Practitioner,
+    TopicKind,
+    WatchTopic,
+)
+from tools.registry import get_practitioner
+
+INTERESTS = "Your interests"
+_HEADING_MARK = re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE)
+MAX_PER_SECTION = 10
+OVERVIEW_ARTICLES = 8
+
+
+@dataclass
+class DigestItem:
+    article_id: int
+    ref: str
+    title: str  # untrusted: the templates escape it
+    publication: str  # journal, date
+    grade_label: str
+    relevance: float
+    rank_score: float
+    matched_terms: tuple[str, ...]
+    summary_text: str  # one or two sentences, each citing `ref`
+    summary_md: str
+    url: str | None
+    retraction_note: str | None = None
+
+    @property
+    def relevance_line(self) -> str:
+        terms = ", ".join(self.matched_terms)
+        return (f"matches: {terms}; " if terms else "") + f"relevance {self.relevance:.2f}"
+
+
+@dataclass
+class DigestSection:
+    title: str
+    protocol_id: int | None  # None: "Your interests"
+    owned: bool
+    items: list[DigestItem]
+    more: int = 0  # matches this week not listed
+
+
+@dataclass
+class Digest:
+    physician: Practitioner
+    week_start: date
+    week_end: date
+    sections: list[DigestSection]
+    retractions: list[DigestItem]
+    reviews: list[ReviewPrompt]
+    markdown: str
+    html: str
+    text: str
+    refs: list[str]
+    empty: bool  # no new articles and no retractions this week
+    subject: str = ""
+    overview: str | None = None  # verified model text, when a composer was given and it held
+    overview_dropped: int = 0
+    overview_paragraphs: list[str] = field(default_factory=list)
+
+
+def week_bounds(week_of: date, tz: ZoneInfo) -> tuple[date, date, datetime, datetime]:
+    """Monday and Sunday of the ISO week holding `week_of`, and its UTC span [start, end)."""
+    monday = week_of - timedelta(days=week_of.weekday())
+    sunday = monday + timedelta(days=6)
+    start = datetime.combine(monday, time.min, tzinfo=tz)
+    end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=tz)
+    return monday, sunday, as_utc(start), as_utc(end)
+
+
+def _item(article: Article, score: float, terms: set[str]) -> DigestItem:
+    assert article.id is not None
+    ref = article.ref
+    sentences = key_sentences(article, limit=2)
+    if not sentences:
+        sentences = ["No abstract is available."]
+    note = article.retraction_notes[0] if article.retraction_notes else None
+    return DigestItem(
+        article_id=article.id,
+        ref=ref,
+        title=neutralise_citations(article.title),
+        publication=neutralise_citations(publication_line(article)),
+        grade_label=article.grade.label,
+        relevance=score,
+        rank_score=weighted(score, article.grade),
+        matched_terms=tuple(sorted(terms, key=str.casefold)),
+        summary_text=" ".join(cite(s, ref) for s in sentences),
+        summary_md=" ".join(cite(markdown_escape(s), ref) for s in sentences),
+        url=article_link(article),
+        retraction_note=neutralise_citations(note).rstrip(". ") if note else None,
+    )
+
+
+def _rank_key(item: DigestItem) -> tuple[float, str]:
+    return (-item.rank_score, item.ref)
+
+
+def _week_label(monday: date, sunday: date) -> str:
+    return f"{monday:%a} {monday.day} {monday:%b} - {sunday:%a} {sunday.day} {sunday:%b %Y}"
+
+
+def build_digest(
+    *,
+    session: Session,
+    physician_id: int,
+    week_of: date,
+    tz: ZoneInfo,
+    composer: SummaryComposer | None = None,
+    now: datetime | None = None,
+    relevance_threshold: float = 0.5,
+) -> Digest:
+    """The digest for the week holding `week_of`; opens due protocol reviews as it goes."""
+    physician = get_practitioner(session=session, practitioner_id=physician_id)
+    monday, sunday, start, end = week_bounds(week_of, tz)
+    protocols = {p.id: p for p in session.exec(select(ClinicalProtocol)).all()}
+    owned = {pid for pid, p in protocols.items() if p.owner_id == physician_id}
+    topics = {
+        t.id: t
+        for t in session.exec(
+            select(WatchTopic).where(
+                col(WatchTopic.active).is_(True),
+                or_(
+                    WatchTopic.kind == TopicKind.PROTOCOL,
+                    (WatchTopic.kind == TopicKind.INTEREST)
+                    & (WatchTopic.physician_id == physician_id),
+                ),
+            )
+        ).all()
+    }
+    in_week = (col(ArticleMatch.matched_at) >= start) & (col(ArticleMatch.matched_at) < end)
+    rows = session.exec(
+        select(ArticleMatch, Article)
+        .join(Article, col(Article.id) == ArticleMatch.article_id)
+        .where(
+            col(ArticleMatch.topic_id).in_(list(topics)),
+            or_(
+                in_week,
+                col(Article.is_retracted).is_(True)
+                & (col(Article.updated_at) >= start)
+                & (col(Article.updated_at) < end),
+            ),
+        )
+    ).all()
+
+    def tier(topic: WatchTopic) -> int:  # ties between topics: own protocols, interests, others
+        if topic.kind == TopicKind.INTEREST:
+            return 1
+        return 0 if topic.protocol_id in owned else 2
+
+    best: dict[int, tuple[Article, float, WatchTopic, set[str]]] = {}
+    for match, article in rows:
+        assert article.id is not None
+        topic = topics[match.topic_id]
+        seen = best.get(article.id)
+        terms = set(match.matched_terms) | (seen[3] if seen else set())
+        if seen is None or (-match.score, tier(topic)) < (-seen[1], tier(seen[2])):
+            best[article.id] = (article, match.score, topic, terms)
+        else:
+            best[article.id] = (*seen[:3], terms)
+
+    retractions: list[DigestItem] = []
+    groups: dict[int | None, list[DigestItem]] = {}
+    articles_by_id: dict[int, Article] = {}
+    for article_id, (article, score, topic, terms) in best.items():
+        item = _item(article, score, terms)
+        if article.is_retracted:
+            retractions.append(item)
+            continue
+        articles_by_id[article_id] = article
+        key = topic.protocol_id if topic.kind == TopicKind.PROTOCOL else None
+        groups.setdefault(key, []).append(item)
+    retractions.sort(key=_rank_key)
+
+    sections: list[DigestSection] = []
+    for key, items in groups.items():
+        items.sort(key=_rank_key)
+        protocol = protocols.get(key) if key is not None else None
+        title = protocol.title if protocol else INTERESTS
+        sections.append(
+            DigestSection(
+                title=title,
+                protocol_id=key,
+                owned=key in owned,
+                items=items[:MAX_PER_SECTION],
+                more=max(0, len(items) - MAX_PER_SECTION),
+            )
+        )
+    sections.sort(
+        key=lambda s: (0 if s.owned else 1 if s.protocol_id is None else 2, s.title.casefold())
+    )
+
+    now = now or utcnow()
+    today = min(sunday, now.astimezone(tz).date())
+    due = open_reviews(
+        session=session, today=today, relevance_threshold=relevance_threshold, now=now
+    )
+    # Reviews ask for action, so they go to the protocol's owner (everyone, when unowned).
+    mine = [
+        r
+        for r in due
+        if (owner := protocols.get(r.protocol_id)) and owner.owner_id in (None, physician_id)
+    ]
+    reviews = review_prompts(session=session, reviews=mine, today=today)
+
+    overview, overview_dropped = None, 0
+    if composer is not None and articles_by_id:
+        shown = sorted((i for s in sections for i in s.items), key=_rank_key)[:OVERVIEW_ARTICLES]
+        summary = summarise(
+            articles=[articles_by_id[i.article_id] for i in shown], composer=composer
+        )
+        overview_dropped = summary.dropped
+        if summary.mode == "model":
+            overview = summary.body
+
+    return _render(
+        physician=physician,
+        monday=monday,
+        sunday=sunday,
+        sections=sections,
+        retractions=retractions,
+        reviews=reviews,
+        overview=overview,
+        overview_dropped=overview_dropped,
+    )
+
+
+def _render(
+    *,
+    physician: Practitioner,
+    monday: date,
+    sunday: date,
+    sections: list[DigestSection],
+    retractions: list[DigestItem],
+    reviews: Sequence[ReviewPrompt],
+    overview: str | None,
+    overview_dropped: int,
+) -> Digest:
+    refs: dict[str, None] = {}
+    for ref in find_refs(overview or ""):
+        refs.setdefault(ref, None)
+    for item in [*retractions, *(i for s in sections for i in s.items)]:
+        refs.setdefault(item.ref, None)
+    for review in reviews:
+        for ref in review.refs:
+            refs.setdefault(ref, None)
+    count = sum(len(s.items) + s.more for s in sections)
+    empty = count == 0 and not retractions
+    week_label = _week_label(monday, sunday)
+    name = f"{physician.title} {physician.name}" if physician.title else physician.name
+    # HTML and text show the overview as plain paragraphs: Markdown heading marks go.
+    paragraphs = [
+        _HEADING_MARK.sub("", p).strip() for p in (overview or "").split("\n\n") if p.strip()
+    ]
+    if empty:
+        headline = (
+            "No new articles matched your topics this week: nothing to read, nothing retracted."
+        )
+    else:
+        headline = f"{count} new article{'s' if count != 1 else ''} matched your topics this week"
+        if retractions:
+            n = len(retractions)
+            headline += f", and {n} retraction{'s' if n != 1 else ''} to note"
+        headline += "."
+    ctx = {
+        "headline": headline,
+        "physician_name": name,
+        "week_label": week_label,
+        "week_start": monday,
+        "week_end": sunday,
+        "sections": sections,
+        "retractions": retractions,
+        "reviews": reviews,
+        "overview": overview,
+        "overview_paragraphs": paragraphs,
+        "article_count": count,
+        "empty": empty,
+    }
+    return Digest(
+        physician=physician,
+        week_start=monday,
+        week_end=sunday,
+        sections=sections,
+        retractions=retractions,
+        reviews=list(reviews),
+        markdown=render("digest/digest.md.j2", **ctx).strip() + "\n",
+        html=render("digest/digest.html.j2", **ctx),
+        text=render("digest/digest.txt.j2", **ctx).strip() + "\n",
+        refs=list(refs),
+        empty=empty,
+        subject=f"Research digest, {week_label}",
+        overview=overview,
+        overview_dropped=overview_dropped,
+        overview_paragraphs=paragraphs,
+    )
