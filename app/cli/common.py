@@ -94,3 +94,12 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
     for row in rows:
         t.add_row(*("" if v is None else str(v) for v in row))
     return t
+
+
+def composer() -> Any:
+    """The model-backed composer when a model is configured, else None (deterministic)."""
+    from agent.composer import ModelComposer
+    from agent.models import make_chat_model
+
+    model = make_chat_model(settings().model_config_for_agent())
+    return ModelComposer(model) if model is not None else None

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.cli.common import (
     JSON_OPTION,
+    composer,
     console,
     emit_json,
     err_console,
@@ -160,7 +161,9 @@ def digest(
     with transaction() as session:
         person = find_practitioner(session=session, query=physician)
         assert person.id is not None
-        result = build_digest(session=session, physician_id=person.id, week_of=week_of, tz=s.zone)
+        result = build_digest(
+            session=session, physician_id=person.id, week_of=week_of, tz=s.zone, composer=composer()
+        )
     if as_json:
         emit_json(
             {
@@ -198,7 +201,7 @@ def summary(
             raise NotFound(
                 "stored article with PMID", f"{missing[0]} (run `steve literature fetch` first)"
             )
-        result = summarise(articles=[found[p] for p in dict.fromkeys(wanted)])
+        result = summarise(articles=[found[p] for p in dict.fromkeys(wanted)], composer=composer())
     if as_json:
         emit_json(
             {
