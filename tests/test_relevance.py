@@ -39,6 +39,7 @@ def test_mesh_headings_count_and_plurals_fold() -> None:
     result = LexicalScorer().score(article, [IBS, MIGRAINE])
     assert result[0].score > 0.4 and "probiotics" in result[0].matched_terms
     assert result[1].score == 0.0
+    assert [t.lower() for t in result[0].matched_terms].count("irritable bowel syndrome") == 1
     assert score(ArticleText(title="Acupuncture in migraines"), MIGRAINE) == 1.0
 
 

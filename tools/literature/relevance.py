@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tools.literature.text import tokens
+from tools.literature.text import fold, tokens
 
 # Where a phrase is found counts for this much of a full match.
 TITLE, INDEXED, ABSTRACT = 1.0, 0.9, 0.6
@@ -117,7 +117,10 @@ class LexicalScorer:
             denominator = CONDITION_WEIGHT + min(len(topic.keywords), KEYWORD_CAP)
             numerator = CONDITION_WEIGHT * condition + sum(keyword_scores[:KEYWORD_CAP])
             score = round(min(1.0, numerator / denominator), 4) if denominator else 0.0
-            out.append(
-                Relevance(topic_id=topic.topic_id, score=score, matched_terms=tuple(matched))
-            )
+            # 'Fibromyalgia' (MeSH) and 'fibromyalgia' (condition) are one match to a reader.
+            by_key: dict[str, str] = {}
+            for m in matched:
+                by_key.setdefault(fold(m), m)
+            terms = tuple(by_key.values())
+            out.append(Relevance(topic_id=topic.topic_id, score=score, matched_terms=terms))
         return out
