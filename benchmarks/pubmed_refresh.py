@@ -29,7 +29,7 @@ from datetime import date
 
 from tools.literature.http import HttpResponse
 from tools.literature.pubmed import EFETCH_URL, MAX_BATCH, PubMedClient
-from tools.literature.ratelimit import RateLimiter
+from tools.literature.ratelimit import NCBI_WINDOW, RateLimiter
 
 # Weekly new-article counts for 20 practice topics (Entrez-date window of 7 days).
 TOPIC_HITS = [5, 8, 12, 17, 23, 31, 38, 46, 55, 67, 80, 96, 118, 145, 170, 205, 240, 290, 345, 400]
@@ -104,7 +104,7 @@ def _efetch(pmids: list[str]) -> bytes:
 def simulate(rate: int, latency: bool) -> dict[str, float]:
     clock = Clock()
     server = ScriptedEutils(clock, TOPIC_HITS, latency)
-    limiter = RateLimiter(max_requests=rate, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(max_requests=rate, window=NCBI_WINDOW, clock=clock, sleep=clock.sleep)
     client = PubMedClient(
         http=server, email="bench@example.org", api_key="k" if rate > 3 else None,
         limiter=limiter, sleep=clock.sleep,
@@ -133,7 +133,7 @@ def max_in_window(starts: list[float]) -> int:
 def real_clock_check(rate: int, n: int) -> tuple[float, float, int, float]:
     """(measured first->last span, sliding-window minimum, most granted starts in any 1 s,
     smallest measured gap between request i and i - rate)."""
-    limiter = RateLimiter(max_requests=rate)  # time.monotonic / time.sleep
+    limiter = RateLimiter(max_requests=rate, window=NCBI_WINDOW)  # time.monotonic / time.sleep
     granted, measured = [], []
     for _ in range(n):
         granted.append(limiter.acquire())
