@@ -103,3 +103,12 @@ def composer() -> Any:
 
     model = make_chat_model(settings().model_config_for_agent())
     return ModelComposer(model) if model is not None else None
+
+
+def contradiction_judge() -> Any:
+    """The model-backed contradiction judge when a model is configured, else None."""
+    from agent.contradiction import ModelContradictionJudge
+    from agent.models import make_chat_model
+
+    model = make_chat_model(settings().model_config_for_agent())
+    return ModelContradictionJudge(model) if model is not None else None

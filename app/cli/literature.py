@@ -13,6 +13,7 @@ from app.cli.common import (
     JSON_OPTION,
     composer,
     console,
+    contradiction_judge,
     emit_json,
     err_console,
     handle_errors,
@@ -96,7 +97,8 @@ def report_lines(report: IngestReport) -> list[str]:
     return [
         f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged articles; "
         f"{report.duplicates} duplicates merged; {report.matches} topic matches; "
-        f"{report.retractions} retracted; {report.requests} HTTP requests",
+        f"{report.retractions} retracted; {report.contradictions} may contradict a protocol; "
+        f"{report.requests} HTTP requests",
         *[f"problem: {p}" for p in report.problems],
     ]
 
@@ -127,6 +129,7 @@ def fetch(
             report = ingest(
                 session=session,
                 fetched=fetched,
+                judge=contradiction_judge(),
                 progress=lambda done, total: bar.update(task, completed=done),
             )
     if as_json:

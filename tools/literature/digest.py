@@ -65,6 +65,8 @@ class DigestItem:
     summary_md: str
     url: str | None
     retraction_note: str | None = None
+    # A model's grounded judgement that this goes against a protocol (None: not flagged).
+    contradiction_note: str | None = None
 
     @property
     def relevance_line(self) -> str:
@@ -189,8 +191,11 @@ def build_digest(
         return 0 if topic.protocol_id in owned else 2
 
     best: dict[int, tuple[Article, float, WatchTopic, set[str]]] = {}
+    contradictions: dict[int, str] = {}
     for match, article in rows:
         assert article.id is not None
+        if match.contradicts and match.contradiction_note:
+            contradictions[article.id] = match.contradiction_note
         topic = topics[match.topic_id]
         seen = best.get(article.id)
         terms = set(match.matched_terms) | (seen[3] if seen else set())
@@ -204,6 +209,7 @@ def build_digest(
     articles_by_id: dict[int, Article] = {}
     for article_id, (article, score, topic, terms) in best.items():
         item = _item(article, score, terms)
+        item.contradiction_note = contradictions.get(article_id)
         if article.is_retracted:
             retractions.append(item)
             continue

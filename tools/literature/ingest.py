@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from tools.db import utcnow
+from tools.literature.contradiction import ContradictionJudge, check_contradictions
 from tools.literature.records import ArticleRecord, FetchResult, SourceProblem
 from tools.literature.relevance import ArticleText, LexicalScorer, RelevanceScorer
 from tools.literature.store import store_records
@@ -29,6 +30,7 @@ class IngestReport:
     duplicates: int = 0
     matches: int = 0
     retractions: int = 0
+    contradictions: int = 0  # judged only when a model is configured
     problems: list[SourceProblem] = field(default_factory=list)
     requests: int = 0
     new_article_ids: list[int] = field(default_factory=list)
@@ -93,6 +95,7 @@ def ingest(
     scorer: RelevanceScorer | None = None,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    judge: ContradictionJudge | None = None,
 ) -> IngestReport:
     """Store, grade and score a fetch result, in batches; problems are carried through."""
     now = now or utcnow()
@@ -112,6 +115,11 @@ def ingest(
         report.matches += score_articles(
             session=session, articles=stored.touched, scorer=scorer, now=now
         )
+        if judge is not None:
+            touched = [a.id for a in stored.touched if a.id is not None]
+            report.contradictions += check_contradictions(
+                session=session, judge=judge, article_ids=touched
+            )
         if progress:
             progress(min(start + BATCH, len(records)), len(records))
     return report

@@ -138,6 +138,9 @@ class ArticleMatch(SQLModel, table=True):
     score: float = Field(ge=0.0, le=1.0)
     matched_terms: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     matched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # Judged only when a language model is configured: None means not judged.
+    contradicts: bool | None = None
+    contradiction_note: str | None = Field(default=None, max_length=1000)
 
 
 class FeedState(SQLModel, table=True):

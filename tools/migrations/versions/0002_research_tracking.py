@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 01:30:49.693143
+Create Date: 2026-11-23 01:53:14.169278
 """
 
 from collections.abc import Sequence
@@ -112,6 +112,8 @@ def upgrade() -> None:
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('matched_terms', sa.JSON(), nullable=False),
     sa.Column('matched_at', tools.db.UTCDateTime(), nullable=False),
+    sa.Column('contradicts', sa.Boolean(), nullable=True),
+    sa.Column('contradiction_note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
     sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['topic_id'], ['watch_topic.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
