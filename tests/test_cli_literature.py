@@ -80,3 +80,24 @@ def test_protocol_reviews_due_ack_snooze(demo_practice) -> None:
         assert ok.exit_code == 0
         assert rest[0]["review_id"] not in [r["review_id"] for r in run_json("protocols", "due")]
     assert run("protocols", "ack", "99999", "--by", "marsh").exit_code == 1
+
+
+def test_interests_and_topics(demo_practice) -> None:
+    added = run_json(
+        "literature",
+        "interest",
+        "--physician",
+        "marsh",
+        "--name",
+        "Sleep",
+        "--condition",
+        "insomnia",
+        "--keywords",
+        "melatonin, CBT-I",
+    )
+    assert added["query"] == '("insomnia"[tiab]) AND ("melatonin"[tiab] OR "CBT-I"[tiab])'
+    listed = run_json("literature", "topics")
+    assert added["topic_id"] in [t["id"] for t in listed]
+    assert sum(t["kind"] == "protocol" for t in listed) == 10
+    nurse = run("literature", "interest", "--physician", "keane", "--name", "x", "--condition", "y")
+    assert nurse.exit_code == 1 and "not a physician" in nurse.stderr

@@ -294,3 +294,59 @@ def snooze(
             actor="cli",
         )
     console.print(f"Review {review_id} snoozed until {day.isoformat()}.")
+
+
+@app.command("interest")
+@handle_errors
+def interest(
+    physician: str = typer.Option(..., "--physician", help="Physician id or name."),
+    name: str = typer.Option(..., "--name", help="What to call the interest."),
+    condition: str = typer.Option(..., "--condition", help="The condition or theme."),
+    keywords: str = typer.Option("", "--keywords", help="Comma-separated keywords."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a physician's research interest; it is watched like a protocol."""
+    from tools.literature.topics import add_interest
+
+    with transaction() as session:
+        person = find_practitioner(session=session, query=physician)
+        topic = add_interest(
+            session=session,
+            physician_id=person.id or 0,
+            name=name,
+            condition=condition,
+            keywords=[k for k in keywords.split(",") if k.strip()],
+        )
+        out = {"topic_id": topic.id, "name": topic.name, "query": topic.query}
+    if as_json:
+        emit_json(out)
+    else:
+        console.print(f"Watching {out['name']!r} (topic {out['topic_id']}): {out['query']}")
+
+
+@app.command()
+@handle_errors
+def topics(as_json: bool = JSON_OPTION) -> None:
+    """The watch topics: one per protocol, plus physicians' interests."""
+    with transaction() as session:
+        sync_protocol_topics(session=session)
+        rows = [
+            {
+                "id": t.id,
+                "kind": str(t.kind),
+                "name": t.name,
+                "physician_id": t.physician_id,
+                "query": t.query,
+            }
+            for t in active_topics(session=session)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        table(
+            f"{len(rows)} watch topic(s)",
+            ["id", "kind", "name", "PubMed query"],
+            [[r["id"], r["kind"], r["name"], r["query"]] for r in rows],
+        )
+    )
