@@ -111,3 +111,27 @@ def test_retraction_sticks(session: Session) -> None:
     session.commit()
     a = session.exec(select(Article)).one()
     assert a.is_retracted and a.retraction_notes == ["Retraction in: Gut Trials. 2026"]
+
+
+def test_same_title_but_different_ids_are_two_papers(session: Session) -> None:
+    store_records(session=session, records=[pubmed()], now=T0)
+    other = store_records(
+        session=session, records=[pubmed(pmid="39000099", doi="10.5555/ibs.2026.099")], now=T1
+    )
+    session.commit()
+    assert len(other.new) == 1 and count(session) == 2
+
+
+def test_a_retracted_feed_title_is_the_same_paper(session: Session) -> None:
+    first = store_records(
+        session=session,
+        records=[feed(title="RETRACTED: " + TITLE, is_retracted=True)],
+        now=T0,
+    )
+    assert len(first.new) == 1
+    later = store_records(session=session, records=[pubmed(), feed(url="https://x/3")], now=T1)
+    session.commit()
+    assert later.new == [] and count(session) == 1
+    assert later.newly_retracted == []  # it was flagged already
+    a = session.exec(select(Article)).one()
+    assert a.is_retracted and a.title == TITLE and a.sample_size == 120

@@ -52,12 +52,25 @@ def test_a_systematic_review_tagged_review_is_still_systematic() -> None:
         ("Gut feelings", "We review the evidence on the gut-brain axis", G.UNKNOWN),
         ("Gut feelings", "", G.UNKNOWN),
         ("Electroacupuncture in fibromyalgia: a sham-controlled study", "", G.RCT),
+        ("Diet and IBS", "Patients were randomised to diet or advice.", G.RCT),
+        (
+            "Diet and IBS",
+            "Unlike earlier randomised trials, this cohort of 900 adults...",
+            G.OBSERVATIONAL,
+        ),
+        ("The gut-brain axis", "Meta-analyses have shown benefits of probiotics.", G.UNKNOWN),
+        ("Probiotics in IBS", "We searched MEDLINE and Embase for trials.", G.SYSTEMATIC_REVIEW),
         ("Yoga for back pain", "A non-randomised comparison of two groups", G.OBSERVATIONAL),
         ("Health coaching: a pragmatic multicentre controlled trial", "", G.OBSERVATIONAL),
     ],
 )
 def test_design_words_when_no_types(title: str, abstract: str, expected: G) -> None:
     assert grade(publication_types=["Journal Article"], title=title, abstract=abstract) == expected
+
+
+def test_notices_are_not_studies() -> None:
+    title = "Retraction Note: Curcumin reverses NAFLD: a randomised trial"
+    assert grade(publication_types=["Retraction of Publication"], title=title) == G.NARRATIVE
 
 
 def test_ranks_order_the_grades() -> None:

@@ -66,3 +66,19 @@ def test_physician_interests(session: Session) -> None:
         add_interest(session=session, physician_id=999, name="x", condition="y")
     with pytest.raises(InvalidInput):
         add_interest(session=session, physician_id=doc.id, name=" ", condition="y")
+
+
+def test_intervention_mesh_headings_are_keywords_not_synonyms(session: Session) -> None:
+    session.add(
+        ClinicalProtocol(
+            title="Migraine",
+            condition="migraine",
+            keywords=["magnesium"],
+            mesh_terms=["Migraine Disorders", "Acupuncture Therapy"],
+        )
+    )
+    session.flush()
+    (topic,) = sync_protocol_topics(session=session)
+    prof = profile(topic)
+    assert prof.condition_terms == ("migraine", "Migraine Disorders")
+    assert prof.keywords == ("magnesium", "Acupuncture Therapy")

@@ -96,8 +96,9 @@ def _fetch_online(session: Session, since: date, until: date, bar: Progress) -> 
 def report_lines(report: IngestReport) -> list[str]:
     return [
         f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged articles; "
-        f"{report.duplicates} duplicates merged; {report.matches} topic matches; "
-        f"{report.retractions} retracted; {report.contradictions} may contradict a protocol; "
+        f"{report.duplicates} repeats within the fetch and {report.merged} already-stored "
+        f"papers merged; {report.matches} topic matches; {report.retractions} newly retracted; "
+        f"{report.contradictions} may contradict a protocol; "
         f"{report.requests} HTTP requests",
         *[f"problem: {p}" for p in report.problems],
     ]

@@ -85,23 +85,55 @@ _WORDS: tuple[tuple[EvidenceGrade, re.Pattern[str]], ...] = (
 )
 
 
+# An abstract mentions other designs ("unlike earlier randomised trials", "meta-analyses have
+# shown"); there only a statement of this study's own design counts.
+_OWN_DESIGN: tuple[tuple[EvidenceGrade, re.Pattern[str]], ...] = (
+    (
+        G.SYSTEMATIC_REVIEW,
+        re.compile(
+            r"\b(we|this) (performed|conducted|undertook|present|report)?\s*(a |an |this )?"
+            r"(systematic review|meta analysis|umbrella review)"
+            r"|\bsystematic review and (network )?meta analysis\b"
+            r"|\b(searched|search of) (medline|pubmed|embase|cochrane)"
+        ),
+    ),
+    (
+        G.RCT,
+        re.compile(
+            r"\b(were|was) randomi[sz]ed\b|\brandomly (assigned|allocated)\b"
+            r"|\b(this|a|our|the present) (double blind |single blind |multicent(er|re) "
+            r"|placebo controlled |sham controlled )*randomi[sz]ed\b"
+            r"|\bdouble blind\b|\b(placebo|sham) controlled\b"
+        ),
+    ),
+)
+
+
 def grade(
     *, publication_types: Sequence[str], title: str = "", abstract: str = ""
 ) -> EvidenceGrade:
     """The strongest design the publication types (else the text) show."""
     kinds = {fold(t) for t in publication_types}
-    text = fold(f"{title} {abstract}")
+    title_text = fold(title)
+    abstract_text = fold(abstract)
+    if kinds & {"retraction of publication", "published erratum", "expression of concern"}:
+        return G.NARRATIVE  # a notice about another paper, not a study
     for level, names in _TYPES:
         if kinds.intersection(names):
             # Indexers often tag a systematic (or umbrella) review plain "Review".
-            if level == G.NARRATIVE and _WORDS[0][1].search(text):
+            if level == G.NARRATIVE and (
+                _WORDS[0][1].search(title_text) or _OWN_DESIGN[0][1].search(abstract_text)
+            ):
                 return G.SYSTEMATIC_REVIEW
             return level
-    # "Journal Article" alone says nothing: fall back to the words.
-    title_text = fold(title)
+    # "Journal Article" alone says nothing: fall back to the words, the title's first.
     for level, pattern in _WORDS:
-        # Review words only count in the title: every abstract "reviews" something.
-        haystack = title_text if level == G.NARRATIVE else text
-        if pattern.search(haystack):
+        if pattern.search(title_text):
+            return level
+    for level, pattern in _OWN_DESIGN:
+        if pattern.search(abstract_text):
+            return level
+    for level, pattern in _WORDS[2:4]:  # cohort, case-control, case report... in the abstract
+        if pattern.search(abstract_text):
             return level
     return G.UNKNOWN

@@ -13,7 +13,6 @@ from tools.literature.contradiction import ContradictionJudge, check_contradicti
 from tools.literature.records import ArticleRecord, FetchResult, SourceProblem
 from tools.literature.relevance import ArticleText, LexicalScorer, RelevanceScorer
 from tools.literature.store import store_records
-from tools.literature.summaries import estimate_sample_size
 from tools.literature.topics import active_topics, profile
 from tools.models import Article, ArticleMatch
 
@@ -27,7 +26,8 @@ class IngestReport:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    duplicates: int = 0
+    duplicates: int = 0  # repeats within this fetch
+    merged: int = 0  # records that matched an article stored before
     matches: int = 0
     retractions: int = 0
     contradictions: int = 0  # judged only when a model is configured
@@ -104,13 +104,12 @@ def ingest(
     for start in range(0, len(records), BATCH):
         batch = records[start : start + BATCH]
         stored = store_records(session=session, records=batch, now=now)
-        for a in stored.new:
-            a.sample_size = estimate_sample_size(a.abstract)
         report.new += len(stored.new)
         report.updated += len(stored.updated)
         report.unchanged += stored.unchanged
         report.duplicates += stored.duplicates_in_batch
-        report.retractions += sum(a.is_retracted for a in stored.touched)
+        report.merged += stored.merged
+        report.retractions += sum(a.is_retracted for a in stored.new) + len(stored.newly_retracted)
         report.new_article_ids += [a.id for a in stored.new if a.id is not None]
         report.matches += score_articles(
             session=session, articles=stored.touched, scorer=scorer, now=now

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from tools.db import utcnow
 from tools.literature.grading import grade
 from tools.literature.records import ArticleRecord
+from tools.literature.summaries import estimate_sample_size
 from tools.literature.text import title_key
 from tools.models import Article
 
@@ -27,6 +28,8 @@ class StoreResult:
     updated: list[Article] = field(default_factory=list)
     unchanged: int = 0
     duplicates_in_batch: int = 0
+    merged: int = 0  # records that matched an article already stored
+    newly_retracted: list[Article] = field(default_factory=list)
 
     @property
     def touched(self) -> list[Article]:
@@ -45,6 +48,7 @@ def _key(record: ArticleRecord) -> str | None:
 def _merge(article: Article, r: ArticleRecord) -> bool:
     """Fill what the stored article lacks; PubMed's indexing wins. True when something changed."""
     before = article.model_dump()
+    graded_from = (tuple(article.publication_types), article.title, article.abstract)
     from_pubmed = r.source == "pubmed" or bool(r.publication_types)
     if r.pmid and not article.pmid:
         article.pmid = r.pmid
@@ -71,9 +75,14 @@ def _merge(article: Article, r: ArticleRecord) -> bool:
     article.is_retracted = article.is_retracted or r.is_retracted
     article.retraction_notes = _union(article.retraction_notes, r.retraction_notes)
     article.sources = _union(article.sources, [r.source])
-    article.grade = grade(
-        publication_types=article.publication_types, title=article.title, abstract=article.abstract
-    )
+    if (tuple(article.publication_types), article.title, article.abstract) != graded_from:
+        article.grade = grade(
+            publication_types=article.publication_types,
+            title=article.title,
+            abstract=article.abstract,
+        )
+        article.title_key = title_key(article.title)
+        article.sample_size = estimate_sample_size(article.abstract)
     return article.model_dump() != before
 
 
@@ -100,6 +109,7 @@ def _new(r: ArticleRecord, now: datetime) -> Article:
         updated_at=now,
     )
     article.grade = grade(publication_types=r.publication_types, title=r.title, abstract=r.abstract)
+    article.sample_size = estimate_sample_size(r.abstract)
     return article
 
 
@@ -134,11 +144,15 @@ def store_records(
     seen_new: set[int] = set()
     for r in records:
         k = _key(r)
-        article = (
-            (by_pmid.get(r.pmid) if r.pmid else None)
-            or (by_doi.get(r.doi) if r.doi else None)
-            or (by_key.get(k) if k else None)
+        article = (by_pmid.get(r.pmid) if r.pmid else None) or (
+            by_doi.get(r.doi) if r.doi else None
         )
+        if article is None and k and (candidate := by_key.get(k)) is not None:
+            # Same title, but a different PMID or DOI: two papers (e.g. a reply, a part 2).
+            clash = (r.pmid and candidate.pmid and r.pmid != candidate.pmid) or (
+                r.doi and candidate.doi and r.doi != candidate.doi
+            )
+            article = None if clash else candidate
         if article is None:
             article = _new(r, now)
             session.add(article)
@@ -146,17 +160,21 @@ def store_records(
             seen_new.add(id(article))
             index(article)
             continue
+        was_retracted = article.is_retracted
         if id(article) in seen_new:
             result.duplicates_in_batch += 1
             _merge(article, r)
             index(article)
             continue
+        result.merged += 1
         # Don't take a PMID or DOI another stored article already holds.
         if r.pmid and r.pmid in by_pmid and by_pmid[r.pmid] is not article:
             r.pmid = None
         if r.doi and r.doi in by_doi and by_doi[r.doi] is not article:
             r.doi = None
         if _merge(article, r):
+            if article.is_retracted and not was_retracted:
+                result.newly_retracted.append(article)
             article.updated_at = now
             session.add(article)
             if article not in result.updated:

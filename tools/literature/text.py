@@ -28,6 +28,12 @@ def tokens(text: str) -> list[str]:
     return [stem(w) for w in fold(text).split()]
 
 
+_FLAG = re.compile(r"^(retracted|withdrawn|expression of concern)\s+")
+
+
 def title_key(title: str) -> str:
-    """The key two copies of one paper's title share, whatever their punctuation or case."""
-    return fold(title)[:500]
+    """The key two copies of one paper's title share, whatever their punctuation or case.
+
+    A feed's 'RETRACTED: <title>' is the same paper as PubMed's '<title>'.
+    """
+    return _FLAG.sub("", fold(title))[:500]

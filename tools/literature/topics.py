@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from tools.errors import InvalidInput, NotFound
 from tools.literature.relevance import TopicProfile
+from tools.literature.text import tokens
 from tools.models import (
     ClinicalProtocol,
     Discipline,
@@ -115,11 +116,16 @@ def active_topics(*, session: Session) -> list[WatchTopic]:
 
 
 def profile(topic: WatchTopic) -> TopicProfile:
-    """The relevance profile: the first term is the condition, MeSH headings are synonyms."""
+    """The relevance profile: the first term is the condition; a MeSH heading sharing a word
+    with it is a synonym ('Migraine Disorders'), any other heading ('Acupuncture Therapy')
+    is an intervention and counts as a keyword, else every acupuncture paper would match."""
     assert topic.id is not None
     condition, *keywords = topic.terms or [topic.name]
+    condition_words = set(tokens(condition))
+    synonyms = [m for m in topic.mesh_terms if condition_words & set(tokens(m))]
+    others = [m for m in topic.mesh_terms if m not in synonyms]
     return TopicProfile(
         topic_id=topic.id,
-        condition_terms=(condition, *topic.mesh_terms),
-        keywords=tuple(keywords),
+        condition_terms=(condition, *synonyms),
+        keywords=tuple(dict.fromkeys([*keywords, *others])),
     )
