@@ -43,6 +43,20 @@ def test_mesh_headings_count_and_plurals_fold() -> None:
     assert score(ArticleText(title="Acupuncture in migraines"), MIGRAINE) == 1.0
 
 
+def test_keywords_without_the_condition_fall_below_the_threshold() -> None:
+    from tools.literature.ingest import MIN_RELEVANCE
+
+    off_subject = ArticleText(
+        title="Acupuncture for knee osteoarthritis", indexed_terms=("Acupuncture Therapy",)
+    )
+    topic = TopicProfile(
+        topic_id=3,
+        condition_terms=("migraine",),
+        keywords=("acupuncture", "Acupuncture Therapy", "magnesium"),
+    )
+    assert 0 < LexicalScorer().score(off_subject, [topic])[0].score < MIN_RELEVANCE
+
+
 def test_condition_alone_is_a_weak_match() -> None:
     alone = score(ArticleText(title="Irritable bowel syndrome in adolescents"))
     with_kw = score(ArticleText(title="Peppermint oil for irritable bowel syndrome in adolescents"))

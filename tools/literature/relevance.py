@@ -19,6 +19,8 @@ TITLE, INDEXED, ABSTRACT = 1.0, 0.9, 0.6
 CONDITION_WEIGHT = 2.0
 # Keywords beyond this many do not dilute a match further.
 KEYWORD_CAP = 4
+# A paper that never names the condition keeps this share of its keyword score.
+NO_CONDITION_FACTOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,11 @@ class LexicalScorer:
             keyword_scores.sort(reverse=True)
             denominator = CONDITION_WEIGHT + min(len(topic.keywords), KEYWORD_CAP)
             numerator = CONDITION_WEIGHT * condition + sum(keyword_scores[:KEYWORD_CAP])
-            score = round(min(1.0, numerator / denominator), 4) if denominator else 0.0
+            score = min(1.0, numerator / denominator) if denominator else 0.0
+            if condition == 0.0:
+                # Interventions alone ("acupuncture") don't make a paper about this condition.
+                score *= NO_CONDITION_FACTOR
+            score = round(score, 4)
             # 'Fibromyalgia' (MeSH) and 'fibromyalgia' (condition) are one match to a reader.
             by_key: dict[str, str] = {}
             for m in matched:
