@@ -41,7 +41,7 @@ from tools.clock import at_local
 from tools.db import make_engine, migrate
 from tools.demo import generate_demo
 from tools.models import Affiliation, Discipline, Patient, Practitioner
-from tools.registry import PROGRAMME_VIEW_QUERIES, programme_view
+from tools.programme import PROGRAMME_VIEW_QUERIES, programme_view
 
 WARM_UP = 20  # views run first and not measured: statement caches, connection pool
 

@@ -52,8 +52,9 @@ from tools.models import (
     TaskStatus,
     WorkingHours,
 )
+from tools.programme import programme_view
 from tools.referrals import TRANSITIONS, network_gaps, overdue_referrals
-from tools.registry import create_patient, name_key, programme_view
+from tools.registry import create_patient, name_key
 from tools.supplies import overdue_labs, reorders_due
 
 TZ = ZoneInfo("Europe/London")

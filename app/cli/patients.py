@@ -19,7 +19,8 @@ from app.cli.common import (
 )
 from tools.clock import parse_date
 from tools.errors import InvalidInput, NoMatch
-from tools.registry import ProgrammeView, find_patients, programme_view, resolve_patient
+from tools.programme import ProgrammeView, programme_view
+from tools.registry import find_patients, resolve_patient
 
 app = typer.Typer(help="Find patients and show their consolidated programme.", no_args_is_help=True)
 
