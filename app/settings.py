@@ -104,6 +104,26 @@ class Settings(BaseSettings):
             max_retries=self.llm_max_retries,
         )
 
+    chroma_url: str | None = Field(
+        default=None,
+        description="Chroma server, e.g. http://127.0.0.1:8000; empty: a store in the data dir.",
+    )
+    embeddings_provider: str = Field(
+        default="local",
+        description="'local' (all-MiniLM-L6-v2, bundled) or 'openai' (compatible endpoint).",
+    )
+    embeddings_model: str | None = Field(default=None, description="Endpoint model name.")
+    embeddings_base_url: str | None = Field(default=None, description="Endpoint URL.")
+    embeddings_api_key: str | None = Field(default=None, description="Endpoint API key.")
+    embeddings_dim: int | None = Field(default=None, gt=0, description="Endpoint vector size.")
+
+    @field_validator("embeddings_provider")
+    @classmethod
+    def _provider(cls, value: str) -> str:
+        if value not in ("local", "openai"):
+            raise ValueError(f"unknown embeddings provider {value!r}; use local or openai")
+        return value
+
     @field_validator("feed_urls")
     @classmethod
     def _http_urls(cls, value: list[str]) -> list[str]:

@@ -14,7 +14,7 @@ again in code: a note about one patient is never returned for another.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +175,15 @@ class MemoryStore:
             )
         self._collections[name] = col
         return col
+
+    def reset(self, name: str) -> None:
+        """Drop a collection (whatever model built it) so it is rebuilt with this embedder."""
+        from chromadb.errors import NotFoundError
+
+        name = _collection_name(name)
+        self._collections.pop(name, None)
+        with self._guard(), suppress(NotFoundError, ValueError):  # nothing to drop
+            self.client.delete_collection(name)
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -1,0 +1,127 @@
+"""`steve memory`: rebuild, inspect and search long-term memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from app.cli.common import (
+    JSON_OPTION,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    settings,
+    table,
+    transaction,
+)
+from tools.errors import ConfigError, InvalidInput
+from tools.registry import resolve_patient
+
+app = typer.Typer(help="Long-term memory: reindex, status, search.", no_args_is_help=True)
+
+
+def open_store() -> Any:
+    """The memory store the settings describe (a Chroma server, else the data directory)."""
+    from memory.embeddings import EmbeddingConfig, make_embedder
+    from memory.store import MemoryStore
+
+    s = settings()
+    if s.embeddings_provider == "openai":
+        if not s.embeddings_model or not s.embeddings_dim:
+            raise ConfigError(
+                "STEVE_EMBEDDINGS_PROVIDER=openai needs STEVE_EMBEDDINGS_MODEL and "
+                "STEVE_EMBEDDINGS_DIM"
+            )
+        config = EmbeddingConfig(
+            provider="openai",
+            model=s.embeddings_model,
+            base_url=s.embeddings_base_url,
+            api_key=s.embeddings_api_key,
+            dim=s.embeddings_dim,
+        )
+    else:
+        config = EmbeddingConfig()
+    embedder = make_embedder(config)
+    if s.chroma_url:
+        return MemoryStore.http(s.chroma_url, embedder)
+    return MemoryStore.persistent(s.data_dir / "chroma", embedder)
+
+
+@app.command()
+@handle_errors
+def reindex(as_json: bool = JSON_OPTION) -> None:
+    """Rebuild memory from the practice database with the configured embedding model."""
+    from memory.reindex import reindex as rebuild
+
+    store = open_store()
+    with (
+        transaction() as session,
+        Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as bar,
+    ):
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        report = rebuild(session=session, store=store, progress=progress)
+    if as_json:
+        emit_json(report.__dict__)
+        return
+    console.print(
+        "Memory rebuilt: "
+        + ", ".join(f"{n} {k}" for k, n in report.indexed.items())
+        + "; vectors: "
+        + ", ".join(f"{c} {n}" for c, n in report.vectors.items())
+    )
+    for sid in report.skipped:
+        err_console.print(f"skipped: {sid}")
+
+
+@app.command()
+@handle_errors
+def search(
+    query: str = typer.Argument(..., help="What to look for."),
+    patient: str | None = typer.Option(None, "--patient", help="Search this patient's notes."),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="How many results."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Search a patient's notes and messages, or (without --patient) the literature."""
+    if not query.strip():
+        raise InvalidInput("the search text is empty")
+    store = open_store()
+    if patient:
+        with transaction() as session:
+            who = resolve_patient(session=session, query=patient)
+        assert who.id is not None
+        hits = store.search_patient(who.id, query, k=k)
+    else:
+        hits = store.search_literature(query, k=k)
+    rows = [{"id": h.id, "score": round(h.score, 4), "text": h.text[:200]} for h in hits]
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        table(
+            f"{len(rows)} result(s)",
+            ["source", "score", "text"],
+            [[r["id"], r["score"], r["text"]] for r in rows],
+        )
+    )
