@@ -37,6 +37,8 @@ def test_fetch_offline_reports_problems_and_is_idempotent(demo_practice, tmp_pat
 def test_fetch_bad_input(demo_practice, tmp_path: Path) -> None:
     missing = run("literature", "fetch", "--offline", str(tmp_path / "nope"))
     assert missing.exit_code == 1 and "is not a directory" in missing.stderr
+    bad = run("literature", "fetch", "--relevance", "magic")
+    assert bad.exit_code == 1 and "unknown relevance 'magic'" in bad.stderr
     online = run("literature", "fetch")
     assert online.exit_code == 2 and "set STEVE_NCBI_EMAIL" in online.stderr
 
@@ -101,3 +103,12 @@ def test_interests_and_topics(demo_practice) -> None:
     assert sum(t["kind"] == "protocol" for t in listed) == 10
     nurse = run("literature", "interest", "--physician", "keane", "--name", "x", "--condition", "y")
     assert nurse.exit_code == 1 and "not a physician" in nurse.stderr
+
+
+def test_blended_relevance_uses_embeddings(demo_practice, tmp_path: Path) -> None:
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    shutil.copy(FIXTURES / "feeds" / "sleep-rss1.xml", saved / "sleep.rdf")  # not in the demo
+    out = run_json("literature", "fetch", "--offline", str(saved), "--relevance", "blended")
+    assert out["problems"] == [] and out["new"] > 0
+    assert out["matches"] > 0

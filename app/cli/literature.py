@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -93,6 +94,15 @@ def _fetch_online(session: Session, since: date, until: date, bar: Progress) -> 
     return result
 
 
+def _scorer(kind: str) -> Any:
+    if kind == "lexical":
+        return None  # ingest's default
+    from memory.embeddings import LocalMiniLM
+    from memory.relevance import BlendedScorer
+
+    return BlendedScorer(LocalMiniLM())
+
+
 def report_lines(report: IngestReport) -> list[str]:
     return [
         f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged articles; "
@@ -111,9 +121,16 @@ def fetch(
         None, "--offline", help="Read saved PubMed XML and feeds from DIR."
     ),
     days: int = typer.Option(7, "--days", min=1, max=365, help="How far back to search PubMed."),
+    relevance: str = typer.Option(
+        "lexical",
+        "--relevance",
+        help="lexical (fast) or blended (also embedding similarity: slower, finds paraphrases).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Fetch new literature for the practice's topics, store it and score its relevance."""
+    if relevance not in ("lexical", "blended"):
+        raise InvalidInput(f"unknown relevance {relevance!r}; use lexical or blended")
     s = settings()
     directory = offline or s.literature_offline_dir
     if directory is not None and not directory.is_dir():
@@ -131,6 +148,7 @@ def fetch(
                 session=session,
                 fetched=fetched,
                 judge=contradiction_judge(),
+                scorer=_scorer(relevance),
                 progress=lambda done, total: bar.update(task, completed=done),
             )
     if as_json:
