@@ -7,6 +7,7 @@ programme (and the primary physician), so nobody treats from an outdated list.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -26,6 +27,8 @@ from tools.models import (
     SupplementStatus,
 )
 from tools.registry import get_patient, get_practitioner
+
+T = TypeVar("T")
 
 CHANGE_ACTIONS = ("start", "change", "stop")
 
@@ -83,6 +86,55 @@ def _notify_team(
     return messages
 
 
+def _held_by(
+    session: Session, model: type[T], ident: int | None, patient_id: int, what: str, action: str
+) -> T:
+    """The patient's record `ident` of `model`, locked for the change."""
+    if ident is None:
+        raise InvalidInput(f"say which {what} to {action} (its id)")
+    record = get_for_update(session, model, ident)
+    if record is None or getattr(record, "patient_id", None) != patient_id:
+        raise NotFound(f"{what} of this patient", ident)
+    return record
+
+
+def _announce(
+    *,
+    session: Session,
+    patient_id: int,
+    sender_id: int | None,
+    kind: MessageKind,
+    subject: str,
+    body: str,
+    source_ref: str,
+    entity: str,
+    entity_id: int | None,
+    action: str,
+    now: datetime,
+    actor: str,
+) -> list[CareMessage]:
+    """Tell the care team about a recorded change and audit it."""
+    messages = _notify_team(
+        session=session,
+        patient_id=patient_id,
+        sender_id=sender_id,
+        kind=kind,
+        subject=subject,
+        body=body,
+        source_ref=source_ref,
+        now=now,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        patient_id=patient_id,
+    )
+    return messages
+
+
 def _check_action(action: str) -> str:
     if action not in CHANGE_ACTIONS:
         raise InvalidInput(f"unknown change {action!r}; use one of {', '.join(CHANGE_ACTIONS)}")
@@ -120,11 +172,7 @@ def record_medication_change(
         session.flush()
         summary = f"Started {med.name} {dose or ''} {frequency or ''}".strip()
     else:
-        if medication_id is None:
-            raise InvalidInput(f"say which medication to {action} (its id)")
-        med = get_for_update(session, PatientMedication, medication_id)  # type: ignore[assignment]
-        if med is None or med.patient_id != patient_id:
-            raise NotFound("medication of this patient", medication_id)
+        med = _held_by(session, PatientMedication, medication_id, patient_id, "medication", action)
         if med.stopped_on is not None:
             raise InvalidTransition(f"medication {medication_id} was already stopped")
         if action == "stop":
@@ -137,7 +185,7 @@ def record_medication_change(
             summary = f"Changed {med.name} from {old} to {med.dose or '?'} {med.frequency or ''}"
         session.add(med)
         session.flush()
-    messages = _notify_team(
+    messages = _announce(
         session=session,
         patient_id=patient_id,
         sender_id=recorded_by_id,
@@ -145,15 +193,11 @@ def record_medication_change(
         subject=f"Medication change: {med.name}",
         body=f"{summary.strip()} (effective {on.isoformat()}).",
         source_ref=f"medication:{med.id}",
-        now=now,
-    )
-    audit.record(
-        session=session,
-        actor=actor,
-        action=f"medication:{action}",
         entity="patient_medication",
         entity_id=med.id,
-        patient_id=patient_id,
+        action=f"medication:{action}",
+        now=now,
+        actor=actor,
     )
     return med, messages
 
@@ -196,11 +240,7 @@ def record_supplement_change(
         session.flush()
         summary = f"Started {product} {dose} {frequency}"
     else:
-        if supplement_id is None:
-            raise InvalidInput(f"say which supplement to {action} (its id)")
-        item = get_for_update(session, SupplementItem, supplement_id)  # type: ignore[assignment]
-        if item is None or item.patient_id != patient_id:
-            raise NotFound("supplement of this patient", supplement_id)
+        item = _held_by(session, SupplementItem, supplement_id, patient_id, "supplement", action)
         if item.status == SupplementStatus.STOPPED:
             raise InvalidTransition(f"supplement {supplement_id} was already stopped")
         if action == "stop":
@@ -215,7 +255,7 @@ def record_supplement_change(
         item.updated_at = now
         session.add(item)
         session.flush()
-    messages = _notify_team(
+    messages = _announce(
         session=session,
         patient_id=patient_id,
         sender_id=prescriber_id,
@@ -223,15 +263,11 @@ def record_supplement_change(
         subject=f"Supplement change: {item.product}",
         body=f"{summary} (effective {on.isoformat()}).",
         source_ref=f"supplement:{item.id}",
-        now=now,
-    )
-    audit.record(
-        session=session,
-        actor=actor,
-        action=f"supplement:{action}",
         entity="supplement_item",
         entity_id=item.id,
-        patient_id=patient_id,
+        action=f"supplement:{action}",
+        now=now,
+        actor=actor,
     )
     return item, messages
 

@@ -53,71 +53,60 @@ def create_task(
 
 
 def get_task(*, session: Session, task_id: int) -> Task:
-    task = get_for_update(session, Task, task_id)
+    task = session.get(Task, task_id)
     if task is None:
         raise NotFound("task", task_id)
     return task
 
 
-def assign_task(*, session: Session, task_id: int, assignee_id: int, actor: str = "system") -> Task:
-    task = get_task(session=session, task_id=task_id)
+def _open_task(session: Session, task_id: int, refusal: str) -> Task:
+    """The task, locked for a change, refused with `refusal` unless it is still open."""
+    task = get_for_update(session, Task, task_id)
+    if task is None:
+        raise NotFound("task", task_id)
     if task.status not in OPEN_TASK_STATUSES:
-        raise InvalidTransition(
-            f"task {task_id} is {task.status}; only open tasks can be reassigned"
-        )
-    _assignable(session, assignee_id)
-    task.assignee_id = assignee_id
+        raise InvalidTransition(refusal.format(id=task_id, status=task.status))
+    return task
+
+
+def _changed(session: Session, task: Task, action: str, actor: str) -> Task:
     session.add(task)
     audit.record(
         session=session,
         actor=actor,
-        action="assign",
+        action=action,
         entity="task",
-        entity_id=task_id,
+        entity_id=task.id,
         patient_id=task.patient_id,
     )
     session.flush()
     return task
+
+
+def assign_task(*, session: Session, task_id: int, assignee_id: int, actor: str = "system") -> Task:
+    task = _open_task(session, task_id, "task {id} is {status}; only open tasks can be reassigned")
+    _assignable(session, assignee_id)
+    task.assignee_id = assignee_id
+    return _changed(session, task, "assign", actor)
+
+
+def _close(
+    session: Session, task_id: int, status: TaskStatus, now: datetime | None, actor: str
+) -> Task:
+    task = _open_task(session, task_id, "task {id} is already {status}")
+    task.status = status
+    task.completed_at = now or utcnow()
+    return _changed(session, task, "complete" if status == TaskStatus.DONE else "cancel", actor)
 
 
 def complete_task(
     *, session: Session, task_id: int, now: datetime | None = None, actor: str = "system"
 ) -> Task:
-    task = get_task(session=session, task_id=task_id)
-    if task.status not in OPEN_TASK_STATUSES:
-        raise InvalidTransition(f"task {task_id} is already {task.status}")
-    task.status = TaskStatus.DONE
-    task.completed_at = now or utcnow()
-    session.add(task)
-    audit.record(
-        session=session,
-        actor=actor,
-        action="complete",
-        entity="task",
-        entity_id=task_id,
-        patient_id=task.patient_id,
-    )
-    session.flush()
-    return task
+    return _close(session, task_id, TaskStatus.DONE, now, actor)
 
 
 def cancel_task(*, session: Session, task_id: int, actor: str = "system") -> Task:
-    task = get_task(session=session, task_id=task_id)
-    if task.status not in OPEN_TASK_STATUSES:
-        raise InvalidTransition(f"task {task_id} is already {task.status}")
-    task.status = TaskStatus.CANCELLED
-    task.completed_at = utcnow()
-    session.add(task)
-    audit.record(
-        session=session,
-        actor=actor,
-        action="cancel",
-        entity="task",
-        entity_id=task_id,
-        patient_id=task.patient_id,
-    )
-    session.flush()
-    return task
+    return _close(session, task_id, TaskStatus.CANCELLED, None, actor)
 
 
 def tasks_for(
