@@ -12,6 +12,14 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -112,3 +120,27 @@ def contradiction_judge() -> Any:
 
     model = make_chat_model(settings().model_config_for_agent())
     return ModelContradictionJudge(model) if model is not None else None
+
+
+def progress_bar(width: int = 24, *, transient: bool = False) -> Progress:
+    """The progress bar long commands draw on stderr (stdout stays for tables and JSON)."""
+    return Progress(
+        TextColumn(f"{{task.description:<{width}}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=transient,
+    )
+
+
+def stage_reporter(bar: Progress) -> Callable[[str, int, int], None]:
+    """A progress(stage, done, total) callback drawing one bar per stage."""
+    tasks: dict[str, TaskID] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return progress

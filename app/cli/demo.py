@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from sqlmodel import Session, select
 
-from app.cli.common import JSON_OPTION, emit_json, err_console, handle_errors, settings
+from app.cli.common import (
+    JSON_OPTION,
+    emit_json,
+    err_console,
+    handle_errors,
+    progress_bar,
+    settings,
+    stage_reporter,
+)
 from app.cli.overview import load_overview, overview_data, print_overview
 from tools.clock import parse_date, today_in
 from tools.db import make_engine, migrate, reset_schema, session_scope
@@ -62,28 +62,14 @@ def demo(
         if marker is None:
             from tools.demo import generate_demo  # heavy vocabularies: load only when needed
 
-            with Progress(
-                TextColumn("{task.description:<24}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=as_json,
-            ) as bar:
-                tasks: dict[str, TaskID] = {}
-
-                def progress(stage: str, done: int, total: int) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = bar.add_task(stage, total=total)
-                    bar.update(tasks[stage], completed=done, total=total)
-
+            with progress_bar(transient=as_json) as bar:
                 summary = generate_demo(
                     engine=engine,
                     patients=patients,
                     seed=seed,
                     today=today,
                     tz=s.zone,
-                    progress=progress,
+                    progress=stage_reporter(bar),
                 )
             from tools.demo.literature import ingest_demo_literature
 

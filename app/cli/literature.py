@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from app.cli.common import (
@@ -18,6 +18,7 @@ from app.cli.common import (
     emit_json,
     err_console,
     handle_errors,
+    progress_bar,
     settings,
     table,
     transaction,
@@ -34,16 +35,6 @@ app = typer.Typer(
     help="Research tracking: fetch, digest and summarise the literature.", no_args_is_help=True
 )
 protocols_app = typer.Typer(help="Protocol-review prompts.", no_args_is_help=True)
-
-
-def _bar() -> Progress:
-    return Progress(
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-    )
 
 
 def _read_offline(directory: Path, bar: Progress) -> FetchResult:
@@ -138,7 +129,7 @@ def fetch(
     today = today_in(s.zone)
     with transaction() as session:
         sync_protocol_topics(session=session)
-        with _bar() as bar:
+        with progress_bar(28) as bar:
             if directory is not None:
                 fetched = _read_offline(directory, bar)
             else:

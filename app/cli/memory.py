@@ -5,14 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from app.cli.common import (
     JSON_OPTION,
@@ -20,7 +12,9 @@ from app.cli.common import (
     emit_json,
     err_console,
     handle_errors,
+    progress_bar,
     settings,
+    stage_reporter,
     table,
     transaction,
 )
@@ -66,22 +60,9 @@ def reindex(as_json: bool = JSON_OPTION) -> None:
     store = open_store()
     with (
         transaction() as session,
-        Progress(
-            TextColumn("{task.description:<12}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-        ) as bar,
+        progress_bar(12) as bar,
     ):
-        tasks: dict[str, TaskID] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done)
-
-        report = rebuild(session=session, store=store, progress=progress)
+        report = rebuild(session=session, store=store, progress=stage_reporter(bar))
     if as_json:
         emit_json(report.__dict__)
         return
