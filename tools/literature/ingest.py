@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from tools.db import utcnow
 from tools.literature.contradiction import ContradictionJudge, check_contradictions
 from tools.literature.records import ArticleRecord, FetchResult, SourceProblem
-from tools.literature.relevance import ArticleText, LexicalScorer, RelevanceScorer
+from tools.literature.relevance import ArticleText, LexicalScorer, RelevanceScorer, TopicProfile
 from tools.literature.store import store_records
 from tools.literature.topics import active_topics, profile
 from tools.models import Article, ArticleMatch
@@ -48,14 +48,16 @@ def score_articles(
     articles: Sequence[Article],
     scorer: RelevanceScorer | None = None,
     now: datetime | None = None,
+    profiles: Sequence[TopicProfile] | None = None,
 ) -> int:
-    """Match articles to the active topics; keeps the best score per (article, topic)."""
+    """Match articles to the topics (default: the active ones); keeps the best score per
+    (article, topic)."""
     now = now or utcnow()
     scorer = scorer or LexicalScorer()
-    topics = active_topics(session=session)
-    if not topics or not articles:
+    if profiles is None:
+        profiles = [profile(t) for t in active_topics(session=session)]
+    if not profiles or not articles:
         return 0
-    profiles = [profile(t) for t in topics]
     ids = [a.id for a in articles if a.id is not None]
     existing: dict[tuple[int, int], ArticleMatch] = {}
     for i in range(0, len(ids), 900):
@@ -100,6 +102,9 @@ def ingest(
     """Store, grade and score a fetch result, in batches; problems are carried through."""
     now = now or utcnow()
     report = IngestReport(problems=list(fetched.problems), requests=fetched.requests)
+    # Topics and the scorer (and its phrase cache) serve every batch of this fetch.
+    scorer = scorer or LexicalScorer()
+    profiles = [profile(t) for t in active_topics(session=session)]
     records: list[ArticleRecord] = fetched.articles
     for start in range(0, len(records), BATCH):
         batch = records[start : start + BATCH]
@@ -112,7 +117,7 @@ def ingest(
         report.retractions += sum(a.is_retracted for a in stored.new) + len(stored.newly_retracted)
         report.new_article_ids += [a.id for a in stored.new if a.id is not None]
         report.matches += score_articles(
-            session=session, articles=stored.touched, scorer=scorer, now=now
+            session=session, articles=stored.touched, scorer=scorer, now=now, profiles=profiles
         )
         if judge is not None:
             touched = [a.id for a in stored.touched if a.id is not None]
