@@ -1,0 +1,849 @@
+"""The seeded corpus for benchmarks/literature_ingest.py: papers that know what they are
+(subject, design, identifiers, retraction), written as saved PubMed EFetch XML, journal RSS
+2.0, PubMed RSS and journal Atom files."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from literature_vocab import (  # beside this module
+    ATOM_JOURNALS,
+    DESIGNS,
+    EVENTS,
+    FORE,
+    GENERAL,
+    INTERVENTIONS,
+    JOURNALS,
+    LAST,
+    LATIN,
+    OFF_TOPIC,
+    ON_TOPIC,
+    RSS_JOURNALS,
+    SECONDARY,
+    SETTINGS,
+    Intervention,
+    Subject,
+)
+
+from tools.literature.text import title_key
+from tools.models import EvidenceGrade
+
+G = EvidenceGrade
+NOW = datetime(2025, 11, 24, 6, 0, tzinfo=UTC)
+PER_FILE = 200
+
+# ------------------------------------------------------------------------------- corpus
+
+
+@dataclass
+class Paper:
+    idx: int
+    pmid: str
+    doi: str | None
+    journal: tuple[str, str, str]
+    subject: Subject
+    design: str
+    title: str
+    sections: list[tuple[str | None, str]]
+    pub_date: date
+    authors: list[tuple[str, str]]
+    mesh: list[str]
+    keywords: list[str]
+    pub_types: list[str]
+    references: int
+    retracted: bool = False
+    notice_pmid: str | None = None  # the retraction notice, for a retracted paper
+    retracts: Paper | None = None  # for a notice: the paper it retracts
+    role: str = "pubmed"  # pubmed | feed-only (rss / pubmed-rss / atom-doi / atom)
+    repeat: str | None = None  # doi | pmid | title: copied into a feed
+    twice: bool = False  # in two saved searches
+
+    @property
+    def abstract(self) -> str:
+        return " ".join(text for _, text in self.sections)
+
+
+@dataclass
+class Corpus:
+    papers: list[Paper]
+    files: dict[str, int] = field(default_factory=dict)  # kind -> files
+    records: dict[str, int] = field(default_factory=dict)  # kind -> records written
+    bytes: int = 0
+
+
+def _weighted(rng: random.Random, options: Sequence[tuple[str, float]]) -> str:
+    return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _p(rng: random.Random) -> str:
+    return rng.choice(("p < 0.001", "p = 0.002", "p = 0.01", "p = 0.03", "p = 0.04"))
+
+
+def _ci(rng: random.Random, centre: float) -> str:
+    width = round(rng.uniform(0.15, 0.9) * abs(centre) + 0.1, 1)
+    return f"{centre:.1f} (95% CI {centre - width:.1f} to {centre + width:.1f})"
+
+
+def _title(rng: random.Random, design: str, iv: Intervention, c: str, p: str, s: Subject) -> str:
+    x, what = iv.name, s.outcome[0]
+    acronym = "".join(rng.choice("ABCDEFGHKLMPRSTVW") for _ in range(rng.randint(3, 5)))
+    weeks = rng.choice((8, 12, 16, 24, 26, 52))
+    options = {
+        "rct": (
+            f"{_cap(x)} for {c} in {p}: a randomised controlled trial",
+            f"{_cap(x)} versus {iv.control} for {c}: a randomized, double-blind, "
+            + ("placebo-controlled trial" if iv.control == "placebo" else "controlled trial"),
+            f"Effect of {x} on {what} in {p} with {c}: a pragmatic randomised trial",
+            f"{_cap(x)} in {c} ({acronym}): a multicentre randomised controlled trial",
+            f"{weeks}-week {x} for {p} with {c}: a randomised, assessor-blinded trial",
+        ),
+        "meta": (
+            f"{_cap(x)} for {c}: a systematic review and meta-analysis of randomised "
+            "controlled trials",
+            f"Efficacy and safety of {x} in {c}: a systematic review and network meta-analysis",
+            f"{_cap(x)} for {what} in {c}: an updated meta-analysis",
+            f"{_cap(x)} in {p} with {c}: a systematic review with trial sequential analysis",
+        ),
+        "cohort": (
+            f"{_cap(x)} use and {what} in {p} with {c}: a prospective cohort study",
+            f"Predictors of response to {x} in {c}: a retrospective cohort study of {p}",
+            f"{_cap(x)} in routine care for {c}: a {rng.randint(3, 40)}-centre observational study",
+            f"Long-term outcomes of {x} in {p} with {c}: the {acronym} cohort",
+        ),
+        "review": (
+            f"{_cap(x)} in the management of {c}: a narrative review",
+            f"Integrative approaches to {c} in {p}: a clinical review of {x}",
+            f"Mechanisms of {x} in {c}: current evidence and future directions",
+            f"{_cap(x)} for {c}: what the clinician needs to know",
+        ),
+        "case": (
+            f"{rng.choice(EVENTS)} after {x} in a patient with {c}: a case report",
+            f"{rng.choice(EVENTS)} associated with {x} in {c}: a case report and review of the "
+            "literature",
+            f"Sustained remission of {c} with {x}: a case report",
+        ),
+    }
+    return rng.choice(options[design])
+
+
+def _abstract(
+    rng: random.Random, design: str, x: Intervention, c: str, p: str, s: Subject, n: int
+) -> list[tuple[str | None, str]]:
+    what, scale = s.outcome
+    weeks = rng.choice((6, 8, 12, 16, 24))
+    year = rng.choice((2023, 2024, 2025))
+    background = [
+        f"{_cap(c)} is common in {rng.choice(SETTINGS)} and places a substantial burden on "
+        "patients, families and health services.",
+        f"Many people with {c} use {x.name}, yet evidence for its benefit remains "
+        "inconsistent and guideline recommendations differ.",
+        f"Conventional treatment of {c} often gives incomplete relief, and interest in "
+        "integrative approaches is growing among patients and clinicians.",
+        f"{_cap(x.name)} has been proposed to act through anti-inflammatory, autonomic and "
+        "central mechanisms that are relevant to this population.",
+    ]
+    if design == "cohort":  # a realistic line that names the stronger design it lacks
+        background.append(
+            f"Randomised trials of {x.name} have been small and short, and real-world data on "
+            "long-term use are scarce."
+        )
+    if design == "review" and rng.random() < 0.35:
+        background.append(
+            f"Evidence from recent meta-analyses suggests modest benefits of {x.name} in {c}, "
+            "but trials are heterogeneous."
+        )
+    rng.shuffle(background)
+    secondary = rng.choice(SECONDARY)
+    effect = round(rng.uniform(-9.5, -0.8), 1)
+    if design == "rct":
+        blind = rng.choice(("double-blind", "assessor-blinded", "open-label"))
+        centres = rng.choice(("multicentre", "single-centre", "pragmatic"))
+        sections: list[tuple[str | None, str]] = [
+            ("BACKGROUND", " ".join(background[:2])),
+            ("OBJECTIVE", f"To assess whether {x.name} improves {what} in {p} with {c}."),
+            ("METHODS", f"In this {centres}, {blind} randomised trial, {p} with {c} (n = {n}) "
+             f"were assigned 1:1 to {x.name} ({x.regimen}) or {x.control}. Randomisation was "
+             "stratified by site and baseline severity. The primary outcome was the change in "
+             f"{what}, measured with {scale}, at {weeks} weeks. {secondary} Analyses followed "
+             "the intention-to-treat principle."),
+            ("RESULTS", f"Of {n + rng.randint(20, 160)} people screened, {n} were randomised "
+             f"and {n - rng.randint(3, max(4, n // 8))} completed follow-up. At {weeks} weeks "
+             f"the adjusted mean difference in {what} was {_ci(rng, effect)} in favour of "
+             f"{x.name} ({_p(rng)}). Responders (≥30% improvement) were "
+             f"{rng.randint(40, 65)}% versus {rng.randint(18, 39)}%. Adverse events were mild "
+             "and transient, most often bruising, bloating or headache, and no serious "
+             "adverse events were attributed to treatment."),
+            ("CONCLUSIONS", f"{_cap(x.name)} gave a clinically modest improvement in {what} "
+             f"over {weeks} weeks. Longer trials with active comparators are needed before "
+             "routine use can be recommended."),
+        ]  # fmt: skip
+    elif design == "meta":
+        k = rng.randint(6, 38)
+        sections = [
+            ("BACKGROUND", " ".join(background[:2])),
+            ("METHODS", f"We searched MEDLINE, Embase, CENTRAL, CINAHL and AMED from inception "
+             f"to {rng.choice(('March', 'June', 'October'))} {year} for randomised controlled "
+             f"trials comparing {x.name} with {x.control}, usual care or no treatment in {p} "
+             f"with {c}. Two reviewers independently screened records, extracted data and "
+             "assessed risk of bias with RoB 2. Random-effects models pooled standardised mean "
+             "differences (SMD) with 95% confidence intervals, and certainty of evidence was "
+             "rated with GRADE."),
+            ("RESULTS", f"{k} trials with {n} participants were included; {rng.randint(1, k)} "
+             f"were at low risk of bias. {_cap(x.name)} reduced {what} compared with control "
+             f"(SMD {_ci(rng, effect / 10)}; I² = {rng.randint(12, 88)}%), with "
+             f"{rng.choice(('low', 'moderate', 'very low'))}-certainty evidence. Effects were "
+             "smaller in sham-controlled trials and were not sustained beyond 6 months. "
+             "Adverse events did not differ between groups."),
+            ("CONCLUSIONS", f"{_cap(x.name)} may slightly improve {what} in {c}, but the "
+             "evidence is limited by small, heterogeneous trials at risk of bias. Adequately "
+             "powered, sham-controlled trials are needed."),
+        ]  # fmt: skip
+    elif design == "cohort":
+        years = rng.choice((2, 3, 5, 8, 10))
+        sections = [
+            ("BACKGROUND", " ".join(background[:2])),
+            ("OBJECTIVE", f"To examine whether use of {x.name} is associated with {what} in "
+             f"{p} with {c}."),
+            ("METHODS", f"We followed {p} with {c} (n = {n}) recruited in "
+             f"{rng.choice(SETTINGS)} for a median of {years} years. Use of {x.name} was "
+             "recorded at baseline and at each follow-up visit. The outcome was "
+             f"{what}, measured with {scale}. {secondary} Multivariable models adjusted for "
+             "age, sex, body mass index, smoking, comorbidity and socioeconomic status."),
+            ("RESULTS", f"{rng.randint(12, 48)}% of participants reported regular use of "
+             f"{x.name}. Users had better {what} at follow-up (adjusted difference "
+             f"{_ci(rng, effect)}; {_p(rng)}), and the association was stronger with longer "
+             "use. Results were similar in sensitivity analyses excluding participants with "
+             "missing data and using propensity-score matching."),
+            ("CONCLUSIONS", f"In this cohort, use of {x.name} was associated with better {what}. "
+             "Residual confounding cannot be excluded, and the findings should be tested in "
+             + rng.choice(("randomised trials.", "other populations."))),
+        ]  # fmt: skip
+    elif design == "review":
+        text = " ".join(background[:3]) + (
+            f" This review summarises the clinical evidence, proposed mechanisms and safety of "
+            f"{x.name} in {c}, drawing on trials, observational studies and guidelines "
+            f"published up to {year}. Most trials were small, of short duration and used "
+            f"heterogeneous outcome measures, most often {scale}. Reported benefits were "
+            f"largest for {what} and smallest for quality of life. Practical considerations "
+            "for dosing, interactions with conventional medicines, quality control of "
+            "products and patient selection are discussed, together with the gaps that "
+            "future research should address. Clinicians should discuss expectations openly, "
+            "monitor response with validated measures and stop treatment that does not help "
+            "within an agreed period."
+        )
+        sections = [(None, text)]
+    else:  # case report
+        age = rng.randint(24, 78)
+        women = all("women" in w for w in s.populations) or any(
+            k in c for k in ("menopaus", "ovary", "dysmenorrh")
+        )
+        sex = "woman" if women else rng.choice(("woman", "man"))
+        text = (
+            f"{_cap(x.name)} is widely used by people with {c}, and adverse effects are rarely "
+            f"reported. We describe a {age}-year-old {sex} with {c} who presented "
+            f"{rng.randint(2, 12)} weeks after starting {x.name} ({x.regimen}) with fatigue, "
+            "nausea and abnormal laboratory results. Other causes were excluded after a "
+            "thorough history, serology, imaging and review of all medicines and "
+            f"supplements. Treatment with {x.name} was stopped, and the abnormalities "
+            f"resolved over {rng.randint(2, 10)} weeks without specific therapy. A causality "
+            "assessment rated the association as probable. The case illustrates that "
+            "complementary treatments can cause clinically important harm, that patients "
+            "may not volunteer their use, and that clinicians should ask about supplements "
+            "and other therapies at every visit and report suspected reactions to the "
+            "national pharmacovigilance scheme. We also review similar cases reported in the "
+            "literature and discuss possible mechanisms and risk factors."
+        )
+        sections = [(None, text)]
+    return sections
+
+
+STUDY_EXTRAS = (
+    "The protocol was registered prospectively and published before the analysis began.",
+    "Outcome assessors and statisticians were unaware of group allocation throughout.",
+    "Missing data were handled by multiple imputation under a missing-at-random assumption.",
+    "Patient partners contributed to the choice of outcomes and to the interpretation of findings.",
+    "Prespecified subgroup analyses examined age, sex, baseline severity and concurrent "
+    "medication.",
+    "Sensitivity analyses restricted to participants with complete data gave similar estimates.",
+    "Adherence was monitored with diaries and, where applicable, capsule counts or attendance "
+    "logs.",
+    "Costs were collected from a health-service perspective for a separate economic evaluation.",
+    "Effect sizes were interpreted against published minimal clinically important differences.",
+    "Funding sources had no role in the design, conduct, analysis or reporting of the work.",
+)
+DISCUSSION_EXTRAS = (
+    "Patients often do not disclose the use of complementary therapies unless asked directly.",
+    "Product quality varies widely between manufacturers, and labelled doses are not always "
+    "accurate.",
+    "Interactions with anticoagulants, antidepressants and antiepileptic drugs deserve "
+    "particular attention.",
+    "Shared decision-making should weigh modest expected benefits against cost, burden and "
+    "possible harms.",
+    "Practitioners should hold appropriate qualifications and work within agreed referral "
+    "pathways.",
+    "Recording the therapy, dose and duration in the medical record supports later review.",
+    "Reporting of adverse events in published studies remains incomplete and inconsistent.",
+    "Further research should use standardised outcome sets and longer follow-up.",
+)
+
+
+def _fit(rng: random.Random, sections: list[tuple[str | None, str]]) -> None:
+    """Bring an abstract to a length drawn from 1,500-2,500 characters, as most are."""
+    target = rng.randint(1500, 2500)
+    structured = len(sections) > 1
+    extras = list(STUDY_EXTRAS if structured else DISCUSSION_EXTRAS)
+    rng.shuffle(extras)
+    at = len(sections) - 2 if structured else 0  # methods/results, never the conclusions
+    while sum(len(t) for _, t in sections) < target and extras:
+        label, text = sections[at]
+        sections[at] = (label, f"{text} {extras.pop()}")
+    while sum(len(t) for _, t in sections) > 2500:
+        label, text = sections[0]
+        cut = text.rsplit(". ", 1)[0] + "."
+        if cut == text:
+            break
+        sections[0] = (label, cut)
+
+
+def _design_types(rng: random.Random, design: str) -> list[str]:
+    if design == "rct":
+        return ["Journal Article", "Randomized Controlled Trial"] + (
+            ["Multicenter Study"] if rng.random() < 0.3 else []
+        )
+    if design == "meta":
+        return ["Journal Article", "Meta-Analysis", "Systematic Review"][
+            : rng.choice((2, 3, 3))
+        ] + (["Review"] if rng.random() < 0.5 else [])
+    if design == "cohort":  # a third carry no design type, as older records often do
+        return ["Journal Article"] + (["Observational Study"] if rng.random() < 0.67 else [])
+    if design == "review":
+        return ["Journal Article", "Review"]
+    return ["Case Reports"] + (["Journal Article"] if rng.random() < 0.5 else [])
+
+
+def make_papers(n: int, seed: int) -> list[Paper]:
+    """`n` distinct papers: titles, identifiers and roles assigned deterministically."""
+    rng = random.Random(seed)
+    n_notices = max(1, n // 200)
+    n_retracted = n_notices * 2
+    papers: list[Paper] = []
+    keys: set[str] = set()
+    pmid = 37_800_000
+    on_share = 0.17
+    while len(papers) < n - n_notices:
+        subject = rng.choice(ON_TOPIC) if rng.random() < on_share else rng.choice(OFF_TOPIC)
+        design = _weighted(rng, DESIGNS)
+        own = subject.topic is not None or rng.random() < 0.5
+        x = INTERVENTIONS[rng.choice(subject.interventions if own else GENERAL)]
+        c = rng.choice(subject.phrases)
+        p = rng.choice(subject.populations)
+        title = _title(rng, design, x, c, p, subject) + "."
+        key = title_key(title)
+        if key in keys:  # distinct papers get distinct titles (see the README on why)
+            continue
+        keys.add(key)
+        idx = len(papers)
+        pmid += rng.randint(1, 40)
+        journal = rng.choice(JOURNALS)
+        year = rng.choice((2023, 2024, 2024, 2025, 2025))
+        size = {"case": 1, "meta": rng.randint(800, 60000)}.get(design, rng.randint(30, 480))
+        sections = _abstract(rng, design, x, c, p, subject, size)
+        _fit(rng, sections)
+        mesh = ["Humans", *subject.mesh, x.mesh]
+        mesh += rng.sample(["Female", "Male", "Adult", "Middle Aged", "Aged", "Treatment "
+                            "Outcome", "Quality of Life", "Integrative Medicine"], 3)  # fmt: skip
+        keywords = [c, x.name.split(" (")[0], rng.choice(("integrative medicine",
+                    "complementary therapies", "evidence-based practice"))]  # fmt: skip
+        authors = [(rng.choice(LAST), rng.choice(FORE)) for _ in range(rng.randint(2, 9))]
+        papers.append(
+            Paper(
+                idx=idx,
+                pmid=str(pmid),
+                doi=(
+                    f"10.5555/{journal[2]}.{year}.{idx:05d}".upper()
+                    if rng.random() < 0.5
+                    else f"10.5555/{journal[2]}.{year}.{idx:05d}"
+                )
+                if rng.random() < 0.95
+                else None,
+                journal=journal,
+                subject=subject,
+                design=design,
+                title=title,
+                sections=sections,
+                pub_date=date(year, rng.randint(1, 12), rng.randint(1, 28)),
+                authors=authors,
+                mesh=list(dict.fromkeys(mesh)),
+                keywords=keywords if rng.random() < 0.6 else [],
+                pub_types=_design_types(rng, design),
+                references=rng.choice((0, 0, 8, 15, 25, 40)),
+            )
+        )
+    # Retractions: some with their notice in the corpus too.
+    retracted = rng.sample(papers, n_retracted)
+    for paper in retracted:
+        paper.retracted = True
+        paper.pub_types = [*paper.pub_types, "Retracted Publication"]
+    for original in retracted[:n_notices]:
+        pmid += rng.randint(1, 40)
+        notice = Paper(
+            idx=len(papers),
+            pmid=str(pmid),
+            doi=None,
+            journal=original.journal,
+            subject=original.subject,
+            design="notice",
+            title=f"Retraction: {original.title}",
+            sections=[],
+            pub_date=original.pub_date + timedelta(days=rng.randint(120, 500)),
+            authors=[],
+            mesh=[],
+            keywords=[],
+            pub_types=["Retraction of Publication"],
+            references=0,
+            retracts=original,
+        )
+        original.notice_pmid = notice.pmid
+        papers.append(notice)
+    # Roles: feed-only papers, papers a feed repeats, papers in two saved searches.
+    studies = [p for p in papers if p.design != "notice" and not p.retracted]
+    pool = rng.sample(studies, len(studies))
+    n_feed_only = round(n * 0.03)
+    for i, paper in enumerate(pool[:n_feed_only]):
+        paper.role = ("rss", "pubmed-rss", "atom-doi", "atom")[i % 4]
+        paper.pub_types = []
+        paper.mesh = []
+        if paper.role in ("rss", "atom-doi") and paper.doi is None:
+            paper.doi = f"10.5555/{paper.journal[2]}.{paper.pub_date.year}.{paper.idx:05d}"
+        if paper.role == "rss":
+            paper.journal = _journal(rng.choice(RSS_JOURNALS))
+        elif paper.role.startswith("atom"):
+            paper.journal = _journal(rng.choice(ATOM_JOURNALS))
+    rest = [
+        p for p in papers if p.role == "pubmed" and p.design != "notice" and p.notice_pmid is None
+    ]
+    rest = rng.sample(rest, len(rest))
+    n_repeats = round(n * 0.10)
+    by_doi = [p for p in rest if p.doi and p.journal[2] in RSS_JOURNALS]
+    for paper in by_doi[: round(n_repeats * 0.4)]:
+        paper.repeat = "doi"
+    by_pmid = [p for p in rest if p.repeat is None]
+    for paper in by_pmid[: round(n_repeats * 0.3)]:
+        paper.repeat = "pmid"
+    by_title = [p for p in rest if p.repeat is None and p.journal[2] in ATOM_JOURNALS]
+    for paper in by_title[: n_repeats - round(n_repeats * 0.4) - round(n_repeats * 0.3)]:
+        paper.repeat = "title"
+    for paper in [p for p in rest if p.repeat is None][: round(n * 0.02)]:
+        paper.twice = True
+    return papers
+
+
+def _journal(code: str) -> tuple[str, str, str]:
+    return next(j for j in JOURNALS if j[2] == code)
+
+
+def _italics(escaped: str) -> str:
+    for name in LATIN:
+        escaped = escaped.replace(name, f"<i>{name}</i>")
+    return escaped
+
+
+def _x(text: str) -> str:
+    return escape(text)
+
+
+def _author_xml(last: str, fore: str, first: bool) -> list[str]:
+    initials = "".join(w[0] for w in fore.replace("-", " ").split())
+    out = [
+        '                <Author ValidYN="Y">',
+        f"                    <LastName>{_x(last)}</LastName>",
+        f"                    <ForeName>{_x(fore)}</ForeName>",
+        f"                    <Initials>{initials}</Initials>",
+    ]
+    if first:
+        out += [
+            "                    <AffiliationInfo>",
+            "                        <Affiliation>Department of Integrative Medicine, Example "
+            "University Hospital, Exampletown.</Affiliation>",
+            "                    </AffiliationInfo>",
+        ]
+    return [*out, "                </Author>"]
+
+
+def pubmed_article(p: Paper, rng: random.Random, *, indexed: bool = True) -> str:
+    """One <PubmedArticle> as EFetch prints it (indented, char refs for non-ASCII)."""
+    status = "MEDLINE" if indexed else "In-Data-Review"
+    d = p.pub_date
+    lines = [
+        "<PubmedArticle>",
+        f'    <MedlineCitation Status="{status}" Owner="NLM">',
+        f'        <PMID Version="1">{p.pmid}</PMID>',
+        "        <DateRevised>",
+        f"            <Year>{d.year}</Year>",
+        f"            <Month>{d.month:02d}</Month>",
+        f"            <Day>{d.day:02d}</Day>",
+        "        </DateRevised>",
+        '        <Article PubModel="Print-Electronic">',
+        "            <Journal>",
+        f'                <ISSN IssnType="Electronic">5555-{p.journal[2][:2].upper()}01</ISSN>',
+        '                <JournalIssue CitedMedium="Internet">',
+        f"                    <Volume>{d.year - 2010}</Volume>",
+        f"                    <Issue>{d.month}</Issue>",
+        "                    <PubDate>",
+    ]
+    if p.idx % 17 == 0:  # some issues print a MedlineDate
+        months = ["Jan-Feb", "Mar-Apr", "May-Jun", "Jul-Aug", "Sep-Oct", "Nov-Dec"]
+        lines.append(
+            f"                        <MedlineDate>{d.year} {months[(d.month - 1) // 2]}"
+            "</MedlineDate>"
+        )
+    else:
+        lines += [
+            f"                        <Year>{d.year}</Year>",
+            f"                        <Month>{d.strftime('%b')}</Month>",
+            f"                        <Day>{d.day:02d}</Day>",
+        ]
+    lines += [
+        "                    </PubDate>",
+        "                </JournalIssue>",
+        f"                <Title>{_x(p.journal[0])}</Title>",
+        f"                <ISOAbbreviation>{_x(p.journal[1])}</ISOAbbreviation>",
+        "            </Journal>",
+        f"            <ArticleTitle>{_italics(_x(p.title))}</ArticleTitle>",
+        "            <Pagination>",
+        f"                <MedlinePgn>e{p.idx + 1000}</MedlinePgn>",
+        "            </Pagination>",
+    ]
+    if p.doi:
+        lines.append(f'            <ELocationID EIdType="doi" ValidYN="Y">{p.doi}</ELocationID>')
+    if p.sections:
+        lines.append("            <Abstract>")
+        for label, text in p.sections:
+            attrs = f' Label="{label}" NlmCategory="{label}"' if label else ""
+            lines.append(
+                f"                <AbstractText{attrs}>{_italics(_x(text))}</AbstractText>"
+            )
+        lines += [
+            f"                <CopyrightInformation>© {d.year} The Authors.</CopyrightInformation>",
+            "            </Abstract>",
+        ]
+    if p.authors:
+        lines.append('            <AuthorList CompleteYN="Y">')
+        for i, (last, fore) in enumerate(p.authors):
+            lines += _author_xml(last, fore, i == 0)
+        lines.append("            </AuthorList>")
+    lines += ["            <Language>eng</Language>", "            <PublicationTypeList>"]
+    lines += [
+        f'                <PublicationType UI="D0{zlib.crc32(t.encode()) % 100000:05d}">{_x(t)}'
+        "</PublicationType>"
+        for t in p.pub_types
+    ]
+    lines += [
+        "            </PublicationTypeList>",
+        '            <ArticleDate DateType="Electronic">',
+        f"                <Year>{d.year}</Year>",
+        f"                <Month>{d.month:02d}</Month>",
+        f"                <Day>{d.day:02d}</Day>",
+        "            </ArticleDate>",
+        "        </Article>",
+        "        <MedlineJournalInfo>",
+        "            <Country>England</Country>",
+        f"            <MedlineTA>{_x(p.journal[1])}</MedlineTA>",
+        "        </MedlineJournalInfo>",
+    ]
+    comments = []
+    if p.retracted:
+        ref_pmid = p.notice_pmid or str(40_000_000 + p.idx)
+        comments.append(
+            ("RetractionIn", f"{p.journal[1]}. {d.year + 1}. doi: 10.5555/retr.{p.idx}", ref_pmid)
+        )
+    if p.retracts is not None:
+        o = p.retracts
+        comments.append(("RetractionOf", f"{o.journal[1]}. {o.pub_date.year}", o.pmid))
+    comments += [
+        ("Cites", f"Example J. {2010 + i}", str(30_000_000 + p.idx * 7 + i))
+        for i in range(rng.choice((0, 0, 1, 2)))
+    ]
+    if comments:
+        lines.append("        <CommentsCorrectionsList>")
+        for ref_type, source, ref in comments:
+            lines += [
+                f'            <CommentsCorrections RefType="{ref_type}">',
+                f"                <RefSource>{_x(source)}</RefSource>",
+                f'                <PMID Version="1">{ref}</PMID>',
+                "            </CommentsCorrections>",
+            ]
+        lines.append("        </CommentsCorrectionsList>")
+    if indexed and p.mesh:
+        lines.append("        <MeshHeadingList>")
+        for i, term in enumerate(p.mesh):
+            major = "Y" if 0 < i < 3 else "N"
+            lines += [
+                "            <MeshHeading>",
+                f'                <DescriptorName UI="D{zlib.crc32(term.encode()) % 1000000:06d}" '
+                f'MajorTopicYN="{major}">{_x(term)}</DescriptorName>',
+                "            </MeshHeading>",
+            ]
+        lines.append("        </MeshHeadingList>")
+    if p.keywords:
+        lines.append('        <KeywordList Owner="NOTNLM">')
+        lines += [f'            <Keyword MajorTopicYN="N">{_x(k)}</Keyword>' for k in p.keywords]
+        lines.append("        </KeywordList>")
+    lines += [
+        "    </MedlineCitation>",
+        "    <PubmedData>",
+        "        <History>",
+        '            <PubMedPubDate PubStatus="received">',
+        f"                <Year>{d.year - 1}</Year>",
+        f"                <Month>{d.month}</Month>",
+        f"                <Day>{d.day}</Day>",
+        "            </PubMedPubDate>",
+        '            <PubMedPubDate PubStatus="pubmed">',
+        f"                <Year>{d.year}</Year>",
+        f"                <Month>{d.month}</Month>",
+        f"                <Day>{d.day}</Day>",
+        "            </PubMedPubDate>",
+        "        </History>",
+        "        <PublicationStatus>ppublish</PublicationStatus>",
+        "        <ArticleIdList>",
+        f'            <ArticleId IdType="pubmed">{p.pmid}</ArticleId>',
+    ]
+    if p.doi:
+        lines.append(f'            <ArticleId IdType="doi">{p.doi}</ArticleId>')
+    lines.append("        </ArticleIdList>")
+    if p.references:
+        lines.append("        <ReferenceList>")
+        for i in range(p.references):
+            lines += [
+                "            <Reference>",
+                f"                <Citation>{rng.choice(LAST)} A, {rng.choice(LAST)} B. "
+                f"Example study {i + 1}. Example J. {rng.randint(1995, 2024)};"
+                f"{rng.randint(1, 60)}:{rng.randint(1, 900)}.</Citation>",
+                "                <ArticleIdList>",
+                f'                    <ArticleId IdType="doi">10.5555/ref.{p.idx}.{i}</ArticleId>',
+                f'                    <ArticleId IdType="pubmed">{20_000_000 + p.idx * 50 + i}'
+                "</ArticleId>",
+                "                </ArticleIdList>",
+                "            </Reference>",
+            ]
+        lines.append("        </ReferenceList>")
+    lines += ["    </PubmedData>", "</PubmedArticle>"]
+    return "\n".join(lines)
+
+
+EFETCH_HEAD = (
+    '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, '
+    '1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'
+    "<PubmedArticleSet>\n"
+)
+
+
+def _rfc822(d: date, hour: int) -> str:
+    return format_datetime(datetime(d.year, d.month, d.day, hour, 0, tzinfo=UTC))
+
+
+def _teaser(p: Paper) -> str:
+    """The one or two sentences a journal feed shows instead of the abstract."""
+    results = next((t for label, t in p.sections if label == "RESULTS"), p.abstract)
+    return ". ".join(results.split(". ")[:2]).rstrip(".") + "."
+
+
+def _full_name(fore: str, last: str) -> str:
+    return f"{fore} {last}"
+
+
+def rss_item(p: Paper, rng: random.Random) -> str:
+    title = p.title.rstrip(".")
+    if p.retracted:
+        title = f"RETRACTED: {title}"
+    link = f"https://journals.example.org/{p.journal[2]}/doi/{p.doi}"
+    creators = "".join(
+        f"\n      <dc:creator>{_x(_full_name(f, last))}</dc:creator>" for last, f in p.authors
+    )
+    return (
+        "    <item>\n"
+        f"      <title>{_x(_italics(_x(title)))}</title>\n"
+        f"      <link>{link}</link>\n"
+        f'      <guid isPermaLink="true">{link}</guid>\n'
+        f"      <description><![CDATA[<p>{_x(_teaser(p))}</p>]]></description>{creators}\n"
+        f"      <pubDate>{_rfc822(p.pub_date, rng.randint(0, 23))}</pubDate>\n"
+        f"      <category>{_x(p.subject.phrases[0])}</category>\n"
+        f"      <prism:publicationName>{_x(p.journal[0])}</prism:publicationName>\n"
+        f"      <prism:doi>{p.doi}</prism:doi>\n"
+        f"      <prism:coverDisplayDate>{p.pub_date.strftime('%B %Y')}</prism:coverDisplayDate>\n"
+        f"      <dc:identifier>doi:{p.doi}</dc:identifier>\n"
+        "    </item>\n"
+    )
+
+
+def journal_rss(code: str, items: list[str]) -> str:
+    title, _iso, _ = _journal(code)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"\n'
+        '     xmlns:dc="http://purl.org/dc/elements/1.1/"\n'
+        '     xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/"\n'
+        '     xmlns:content="http://purl.org/rss/1.0/modules/content/"\n'
+        '     xmlns:atom="http://www.w3.org/2005/Atom">\n  <channel>\n'
+        f"    <title>{_x(title)}</title>\n"
+        f"    <link>https://journals.example.org/{code}</link>\n"
+        f"    <description>Latest articles from {_x(title)}</description>\n"
+        f'    <atom:link href="https://journals.example.org/{code}/feed/rss" rel="self" '
+        'type="application/rss+xml"/>\n'
+        "    <language>en-gb</language>\n"
+        f"    <lastBuildDate>{format_datetime(NOW)}</lastBuildDate>\n"
+        + "".join(items)
+        + "  </channel>\n</rss>\n"
+    )
+
+
+def pubmed_rss_item(p: Paper, rng: random.Random) -> str:
+    utm = "utm_source=Other&utm_medium=rss&utm_campaign=pubmed-2&fc=20251124060000"
+    link = f"https://pubmed.ncbi.nlm.nih.gov/{p.pmid}/?{utm}"
+    d = p.pub_date
+    cite = f"<p><b>{_x(p.journal[1])}</b>. {d.year} {d.strftime('%b')} {d.day}:e{p.idx + 1000}."
+    cite += f" doi: {p.doi}.</p>" if p.doi else "</p>"
+    body = "".join(
+        f"<p><b>{label}: </b>{_x(text)}</p>" if label else f"<p>{_x(text)}</p>"
+        for label, text in p.sections
+    )
+    trailer = f'<p>PMID:<a href="https://pubmed.ncbi.nlm.nih.gov/{p.pmid}/">{p.pmid}</a>'
+    trailer += f" | DOI:<a href=https://doi.org/{p.doi}>{p.doi}</a></p>" if p.doi else "</p>"
+    description = f"{cite}<p><b>ABSTRACT</b></p>{body}{trailer}"
+    creators = "".join(
+        f"\n      <dc:creator>{_x(last)} {''.join(w[0] for w in f.replace('-', ' ').split())}"
+        "</dc:creator>"
+        for last, f in p.authors
+    )
+    ids = f"\n      <dc:identifier>pmid:{p.pmid}</dc:identifier>"
+    if p.doi:
+        ids += f"\n      <dc:identifier>doi:{p.doi}</dc:identifier>"
+    return (
+        "    <item>\n"
+        f"      <title>{_x(_italics(_x(p.title)))}</title>\n"
+        f"      <link>{_x(link)}</link>\n"
+        f"      <description>{_x(description)}</description>{creators}\n"
+        f"      <dc:date>{d.isoformat()}</dc:date>\n"
+        f"      <dc:source>{_x(p.journal[0])}</dc:source>{ids}\n"
+        f'      <guid isPermaLink="false">pubmed:{p.pmid}</guid>\n'
+        f"      <pubDate>{_rfc822(d, rng.randint(0, 23))}</pubDate>\n"
+        "    </item>\n"
+    )
+
+
+def pubmed_rss(n: int, items: list[str]) -> str:
+    link = f"https://pubmed.ncbi.nlm.nih.gov/rss/search/1Saved{n}Search/?limit=100"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss xmlns:dc="http://purl.org/dc/elements/'
+        '1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:atom="http://'
+        'www.w3.org/2005/Atom" version="2.0">\n  <channel>\n'
+        f"    <title>(integrative medicine) AND (saved search {n}) - PubMed</title>\n"
+        f"    <link>{_x(link)}</link>\n"
+        f"    <description>saved search {n} - PubMed</description>\n"
+        "    <generator>PubMed RSS feeds (2.0)</generator>\n"
+        f"    <lastBuildDate>{format_datetime(NOW)}</lastBuildDate>\n"
+        + "".join(items)
+        + "  </channel>\n</rss>\n"
+    )
+
+
+def atom_entry(p: Paper, rng: random.Random, *, with_doi: bool) -> str:
+    ident = f"https://doi.org/{p.doi}" if with_doi else f"urn:uuid:{rng.getrandbits(128):032x}"
+    authors = "".join(
+        f"\n    <author><name>{_x(_full_name(f, last))}</name></author>" for last, f in p.authors
+    )
+    summary = f"<p>{_x(_teaser(p))}</p>"
+    return (
+        "  <entry>\n"
+        f'    <title type="html">{_x(_italics(_x(p.title.rstrip("."))))}</title>\n'
+        f"    <id>{ident}</id>\n"
+        f'    <link rel="alternate" type="text/html" href="/articles/{p.pub_date.year}/'
+        f'{p.idx}"/>\n'
+        f"    <published>{p.pub_date.isoformat()}T08:00:00Z</published>\n"
+        f"    <updated>{p.pub_date.isoformat()}T10:00:00Z</updated>{authors}\n"
+        f'    <category term="{_x(p.subject.phrases[0])}"/>\n'
+        f'    <summary type="html">{_x(summary)}</summary>\n'
+        "  </entry>\n"
+    )
+
+
+def atom_feed(code: str, entries: list[str]) -> str:
+    title = _journal(code)[0]
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+        'xml:lang="en">\n'
+        f"  <title>{_x(title)}</title>\n  <subtitle>Online first articles</subtitle>\n"
+        f'  <link rel="self" href="https://{code}.example.org/feeds/online-first.atom"/>\n'
+        f'  <link rel="alternate" href="https://{code}.example.org/"/>\n'
+        f"  <id>tag:{code}.example.org,2025:online-first</id>\n"
+        f"  <updated>{NOW.isoformat()}</updated>\n" + "".join(entries) + "</feed>\n"
+    )
+
+
+def write_corpus(papers: list[Paper], directory: Path, seed: int) -> Corpus:
+    rng = random.Random(seed + 1)
+    corpus = Corpus(papers=papers)
+    (directory / "pubmed").mkdir(parents=True)
+    (directory / "feeds").mkdir(parents=True)
+    in_pubmed = [p for p in papers if p.role == "pubmed"]
+    rng.shuffle(in_pubmed)
+    chunks = [in_pubmed[i : i + PER_FILE] for i in range(0, len(in_pubmed), PER_FILE)]
+    # A paper in two saved searches: the earlier file has it still in process (no MeSH).
+    extra: list[list[tuple[Paper, bool]]] = [[] for _ in chunks]
+    indexed = {id(p): True for p in in_pubmed}
+    for number, chunk in enumerate(chunks):
+        for paper in chunk:
+            if paper.twice and len(chunks) > 1:
+                other = (number + 1 + rng.randrange(len(chunks) - 1)) % len(chunks)
+                if other > number:
+                    indexed[id(paper)] = False
+                    extra[other].append((paper, True))
+                else:
+                    extra[other].append((paper, False))
+    pubmed_records = 0
+    for number, chunk in enumerate(chunks):
+        parts = [(p, indexed[id(p)]) for p in chunk] + extra[number]
+        body = "\n".join(pubmed_article(p, rng, indexed=ix) for p, ix in parts)
+        data = (EFETCH_HEAD + body + "\n</PubmedArticleSet>\n").encode("ascii", "xmlcharrefreplace")
+        (directory / "pubmed" / f"search-{number + 1:02d}.xml").write_bytes(data)
+        corpus.bytes += len(data)
+        pubmed_records += len(parts)
+    corpus.files["PubMed EFetch XML"] = len(chunks)
+    corpus.records["PubMed EFetch XML"] = pubmed_records
+
+    rss: dict[str, list[str]] = {code: [] for code in RSS_JOURNALS}
+    searches: list[list[str]] = [[], [], []]
+    atom: dict[str, list[str]] = {code: [] for code in ATOM_JOURNALS}
+    for p in sorted(papers, key=lambda p: p.pub_date, reverse=True):
+        if p.repeat == "doi" or p.role == "rss":
+            rss[p.journal[2]].append(rss_item(p, rng))
+        elif p.repeat == "pmid" or p.role == "pubmed-rss":
+            searches[p.idx % 3].append(pubmed_rss_item(p, rng))
+        elif p.repeat == "title" or p.role in ("atom", "atom-doi"):
+            atom[p.journal[2]].append(atom_entry(p, rng, with_doi=p.role == "atom-doi"))
+    feeds = [(f"{code}.rss", journal_rss(code, items), "journal RSS 2.0") for code, items in
+             rss.items()]  # fmt: skip
+    feeds += [(f"pubmed-search-{i + 1}.xml", pubmed_rss(i + 1, items), "PubMed search RSS")
+              for i, items in enumerate(searches)]  # fmt: skip
+    feeds += [(f"{code}-online-first.atom", atom_feed(code, items), "journal Atom") for
+              code, items in atom.items()]  # fmt: skip
+    counts = {"journal RSS 2.0": sum(map(len, rss.values())),
+              "PubMed search RSS": sum(map(len, searches)),
+              "journal Atom": sum(map(len, atom.values()))}  # fmt: skip
+    for name, text, kind in feeds:
+        data = text.encode("utf-8")
+        (directory / "feeds" / name).write_bytes(data)
+        corpus.bytes += len(data)
+        corpus.files[kind] = corpus.files.get(kind, 0) + 1
+        corpus.records[kind] = counts[kind]
+    return corpus
