@@ -124,10 +124,11 @@ def from_message(message: CareMessage) -> MemoryDocument:
 
 
 def article_id(article: Article) -> str:
-    """`pmid:N` when PubMed knows it, else `article:ID` (a DOI holds '/', awkward in ids)."""
-    if article.pmid:
-        return f"pmid:{article.pmid}"
-    return f"article:{_require_id(article.id, 'article')}"
+    """The article's reference (`pmid:N`, else `doi:X`, else `article:ID`): memory ids and
+    citations are the same string, so a hit is cited as it is stored."""
+    if not article.pmid and not article.doi:
+        _require_id(article.id, "article")
+    return article.ref
 
 
 def from_article(article: Article, *, topics: Sequence[str] = ()) -> MemoryDocument:

@@ -2,23 +2,31 @@
 
 Collections are dropped and rebuilt with the current embedder, so no collection ever mixes
 two embedding spaces. Records are read and written in batches; a progress callback gets
-(stage, done, total).
+(stage, done, total). Change-log rows written before the rebuild started are covered by it
+and dropped at the end; rows written during it stay for the next drain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from memory.documents import MemoryDocument, from_article, from_message, from_note
-from memory.store import LITERATURE, NOTES, MemoryStore
-from tools.models import Article, CareMessage, ClinicalNote
+from memory.sources import SOURCES, build_documents
+from memory.store import COLLECTIONS, MemoryStore
+from memory.sync import forget_pending, last_change_id
 
 BATCH = 256
-T = TypeVar("T")
+# Stage names shown to people, in rebuild order.
+_STAGES = {
+    "note": "notes",
+    "message": "messages",
+    "article": "articles",
+    "generated_document": "documents",
+    "preference": "preferences",
+}
 
 
 @dataclass
@@ -28,16 +36,16 @@ class ReindexReport:
     skipped: list[str] = field(default_factory=list)  # source ids refused (why in the log)
 
 
-def _batches(session: Session, model: type[T]) -> Iterator[Sequence[T]]:
+def _batches(session: Session, model: type[Any]) -> Iterator[Sequence[Any]]:
     last = 0
     while True:
         rows = session.exec(
-            select(model).where(col(model.id) > last).order_by(col(model.id)).limit(BATCH)  # type: ignore[attr-defined]
+            select(model).where(col(model.id) > last).order_by(col(model.id)).limit(BATCH)
         ).all()
         if not rows:
             return
         yield rows
-        last = rows[-1].id  # type: ignore[attr-defined]
+        last = rows[-1].id
 
 
 def reindex(
@@ -47,27 +55,22 @@ def reindex(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ReindexReport:
     report = ReindexReport()
-    for name in (NOTES, LITERATURE):
+    covered = last_change_id(session)
+    for name in COLLECTIONS:
         store.reset(name)
-    sources: list[tuple[str, type[Any], Callable[[Any], MemoryDocument]]] = [
-        ("notes", ClinicalNote, from_note),
-        ("messages", CareMessage, from_message),
-        ("articles", Article, from_article),
-    ]
-    for kind, model, build in sources:
-        total = int(session.exec(select(func.count()).select_from(model)).one())
+    for kind, stage in _STAGES.items():
+        spec = SOURCES[kind]
+        total = int(session.exec(select(func.count()).select_from(spec.model)).one())
         done = 0
-        for rows in _batches(session, model):
-            docs = []
-            for row in rows:
-                try:
-                    docs.append(build(row))
-                except Exception:  # one bad record never stops the rebuild
-                    report.skipped.append(f"{kind}:{row.id}")
+        for rows in _batches(session, spec.model):
+            docs, skipped = build_documents(session, spec, rows)
+            report.skipped.extend(f"{kind}:{row.id}" for row in skipped)
             store.upsert(docs)
             done += len(rows)
-            report.indexed[kind] = report.indexed.get(kind, 0) + len(docs)
+            report.indexed[stage] = report.indexed.get(stage, 0) + len(docs)
             if progress:
-                progress(kind, done, total)
-    report.vectors = {name: store.count(name) for name in (NOTES, LITERATURE)}
+                progress(stage, done, total)
+        report.indexed.setdefault(stage, 0)
+    forget_pending(session, up_to=covered)
+    report.vectors = {name: store.count(name) for name in COLLECTIONS}
     return report

@@ -99,6 +99,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for a checked URL; SQLite gets foreign keys, WAL and a busy timeout."""
+    from tools.changes import install  # late: tools.changes imports the models, which import us
+
+    install()  # every engine's sessions keep the memory change log
     url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

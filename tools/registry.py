@@ -11,6 +11,7 @@ from datetime import date, time
 from sqlmodel import Session, col, or_, select
 
 from tools import audit
+from tools.db import get_for_update
 from tools.errors import Ambiguous, InvalidInput, NoMatch, NotFound
 from tools.models import (
     LabStatus,
@@ -162,3 +163,24 @@ def resolve_patient(*, session: Session, query: str, date_of_birth: date | None 
             [(p.id or 0, f"{p.full_name}, born {p.date_of_birth.isoformat()}") for p in matches],
         )
     return matches[0]
+
+
+def erase_patient(*, session: Session, patient_id: int, actor: str = "system") -> None:
+    """Right to erasure: delete the patient and, by cascade, every record about them.
+
+    The audit trail keeps the bare fact (who erased which patient id, when); it holds no
+    clinical content. Long-term memory follows through the change log ('erase').
+    """
+    patient = get_for_update(session, Patient, patient_id)
+    if patient is None:
+        raise NotFound("patient", patient_id)
+    session.delete(patient)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="erase",
+        entity="patient",
+        entity_id=patient_id,
+        patient_id=patient_id,
+    )

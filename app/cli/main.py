@@ -8,7 +8,17 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from app.cli import demo, literature, memory, overview, patients, referrals, schedule, tasks
+from app.cli import (
+    demo,
+    literature,
+    memory,
+    overview,
+    patients,
+    preferences,
+    referrals,
+    schedule,
+    tasks,
+)
 from app.cli.common import console, err_console, handle_errors, settings
 from tools.db import make_engine, migrate, schema_revision
 
@@ -59,6 +69,7 @@ cli.add_typer(tasks.app, name="tasks")
 cli.add_typer(literature.app, name="literature")
 cli.add_typer(literature.protocols_app, name="protocols")
 cli.add_typer(memory.app, name="memory")
+cli.add_typer(preferences.app, name="preferences")
 cli.command("demo")(demo.demo)
 cli.command("overview")(overview.overview)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from sqlmodel import Session
 
 from app.cli.common import (
     JSON_OPTION,
     console,
     emit_json,
+    engine,
     err_console,
     handle_errors,
     progress_bar,
@@ -20,6 +22,8 @@ from app.cli.common import (
 )
 from tools.errors import ConfigError, InvalidInput
 from tools.registry import resolve_patient
+
+CATCH_UP_BATCHES = 4  # ~1,000 changes: seconds for notes, not minutes
 
 app = typer.Typer(help="Long-term memory: reindex, status, search.", no_args_is_help=True)
 
@@ -78,6 +82,49 @@ def reindex(as_json: bool = JSON_OPTION) -> None:
 
 @app.command()
 @handle_errors
+def sync(as_json: bool = JSON_OPTION) -> None:
+    """Apply the practice's recent writes (notes, messages, articles...) to memory."""
+    from memory.sync import drain
+
+    store = open_store()
+    eng = engine()
+    try:
+        with progress_bar(12, transient=True) as bar:
+            report = drain(engine=eng, store=store, progress=stage_reporter(bar))
+    finally:
+        eng.dispose()
+    if as_json:
+        emit_json(report.__dict__)
+        return
+    console.print(
+        f"Memory in step: {report.upserted} record(s) indexed, {report.deleted} removed, "
+        f"{report.erased_patients} patient(s) erased."
+    )
+    for sid in report.skipped:
+        err_console.print(f"skipped: {sid}")
+
+
+def _catch_up(store: Any) -> None:
+    """Apply pending writes before searching, so a note written a moment ago is found.
+
+    Bounded: a large backlog (a literature fetch of thousands of abstracts) is left to
+    `steve memory sync` or the service, with a warning rather than a long silent wait.
+    """
+    from memory.sync import drain, pending
+
+    eng = engine()
+    try:
+        drain(engine=eng, store=store, max_batches=CATCH_UP_BATCHES)
+        with Session(eng) as session:
+            left = pending(session)
+    finally:
+        eng.dispose()
+    if left:
+        err_console.print(f"memory is {left} change(s) behind; run `steve memory sync` to catch up")
+
+
+@app.command()
+@handle_errors
 def search(
     query: str = typer.Argument(..., help="What to look for."),
     patient: str | None = typer.Option(None, "--patient", help="Search this patient's notes."),
@@ -88,6 +135,7 @@ def search(
     if not query.strip():
         raise InvalidInput("the search text is empty")
     store = open_store()
+    _catch_up(store)
     if patient:
         with transaction() as session:
             who = resolve_patient(session=session, query=patient)

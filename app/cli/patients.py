@@ -20,7 +20,7 @@ from app.cli.common import (
 from tools.clock import parse_date
 from tools.errors import InvalidInput, NoMatch
 from tools.programme import ProgrammeView, programme_view
-from tools.registry import find_patients, resolve_patient
+from tools.registry import erase_patient, find_patients, resolve_patient
 
 app = typer.Typer(help="Find patients and show their consolidated programme.", no_args_is_help=True)
 
@@ -206,3 +206,23 @@ def render_view(view: ProgrammeView, tz: ZoneInfo) -> None:
             for f in view.intake_forms
         ],
     )
+
+
+@app.command()
+@handle_errors
+def erase(
+    patient_id: int = typer.Argument(..., help="The patient's id (names are not accepted here)."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: this cannot be undone."),
+) -> None:
+    """Right to erasure: delete a patient, every record about them and their memory vectors."""
+    if not yes:
+        raise InvalidInput("erasing a patient cannot be undone; repeat with --yes to confirm")
+    with transaction() as session:
+        erase_patient(session=session, patient_id=patient_id, actor="cli")
+    console.print(f"Patient {patient_id} erased from the practice database.")
+    from app.cli.memory import open_store
+
+    # The change log also holds the erasure, so an unreachable memory store is retried by
+    # the next `steve memory sync`; doing it now means it is not left waiting.
+    removed = open_store().erase_patient(patient_id)
+    console.print(f"{removed} memory vector(s) about them removed.")

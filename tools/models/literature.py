@@ -65,6 +65,15 @@ class ReviewReason(StrEnum):
     EVIDENCE = "evidence"
 
 
+def article_ref(pmid: str | None, doi: str | None, article_id: int | None) -> str:
+    """pmid:N, else doi:X, else article:ID: the one rule for citing (and indexing) an article."""
+    if pmid:
+        return f"pmid:{pmid}"
+    if doi:
+        return f"doi:{doi}"
+    return f"article:{article_id}"
+
+
 class Article(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     pmid: str | None = Field(default=None, max_length=20, unique=True)
@@ -95,11 +104,7 @@ class Article(SQLModel, table=True):
     @property
     def ref(self) -> str:
         """The source reference documents cite: pmid:N, else doi:X, else article:ID."""
-        if self.pmid:
-            return f"pmid:{self.pmid}"
-        if self.doi:
-            return f"doi:{self.doi}"
-        return f"article:{self.id}"
+        return article_ref(self.pmid, self.doi, self.id)
 
 
 class WatchTopic(SQLModel, table=True):
