@@ -6,8 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
-from tests.cli_helpers import run, run_json
+from tests.cli_helpers import practice_engine, run, run_json
+from tools.models import GeneratedDocument, MemoryChange
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -64,6 +66,18 @@ def test_digest_for_a_physician(demo_practice) -> None:
     assert bad.exit_code == 1 and "unknown format 'pdf'" in bad.stderr
     nobody = run("literature", "digest", "--physician", "nobody")
     assert nobody.exit_code == 1
+    # Kept once per physician and week (reruns replace it) and owed to memory.
+    engine = practice_engine()
+    with Session(engine) as session:
+        docs = session.exec(
+            select(GeneratedDocument).where(GeneratedDocument.kind == "digest")
+        ).all()
+        assert len(docs) == 1 and docs[0].markdown == out["markdown"]
+        owed = session.exec(
+            select(MemoryChange).where(MemoryChange.source == f"generated_document:{docs[0].id}")
+        ).all()
+        assert owed
+    engine.dispose()
 
 
 def test_protocol_reviews_due_ack_snooze(demo_practice) -> None:

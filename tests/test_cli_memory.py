@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.cli_helpers import run, run_json
@@ -34,3 +35,32 @@ def test_memory_bad_input(monkeypatch) -> None:
     monkeypatch.setenv("STEVE_CHROMA_URL", "http://127.0.0.1:1")
     down = run("memory", "search", "x")
     assert down.exit_code == 2 and "is not reachable" in down.stderr
+
+
+def test_preferences_sync_and_erasure(_isolated_data_dir: Path) -> None:
+    assert run("demo", "--patients", "15").exit_code == 0
+    run_json("memory", "reindex")
+    pref = run_json("preferences", "add", "Labs first, then the plan", "--for", "marsh")
+    listed = run_json("preferences", "list", "--for", "marsh")
+    assert [p["text"] for p in listed] == ["Labs first, then the plan"]
+    synced = run_json("memory", "sync")
+    assert synced["upserted"] == 1 and synced["skipped"] == []
+    assert run_json("memory", "sync")["changes"] == 0  # nothing owed twice
+
+    empty = run("preferences", "add", "   ", "--for", "marsh")
+    assert empty.exit_code == 1 and "needs some text" in empty.stderr
+    gone = run("preferences", "remove", "999")
+    assert gone.exit_code == 1 and "no preference with id 999" in gone.stderr
+    assert run("preferences", "remove", str(pref["id"])).exit_code == 0
+    assert run_json("preferences", "list", "--for", "marsh") == []
+
+    unconfirmed = run("patient", "erase", "3")
+    assert unconfirmed.exit_code == 1 and "--yes" in unconfirmed.stderr
+    assert run_json("memory", "search", "how is it going", "--patient", "3")
+    erased = run("patient", "erase", "3", "--yes")
+    assert erased.exit_code == 0, erased.stderr
+    removed = re.search(r"(\d+) memory vector\(s\) about them removed", erased.stdout)
+    assert removed and int(removed.group(1)) > 0
+    assert run("memory", "search", "how is it going", "--patient", "3").exit_code == 1
+    again = run("patient", "erase", "3", "--yes")
+    assert again.exit_code == 1 and "no patient with id 3" in again.stderr

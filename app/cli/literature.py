@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from app.cli.common import (
     transaction,
 )
 from tools.clock import parse_date, today_in
+from tools.documents import save_document
 from tools.errors import ConfigError, InvalidInput, NotFound
 from tools.literature.ingest import IngestReport, ingest
 from tools.literature.records import FetchResult
@@ -177,6 +179,18 @@ def digest(
         result = build_digest(
             session=session, physician_id=person.id, week_of=week_of, tz=s.zone, composer=composer()
         )
+        # Kept (and remembered) so it can be found again and mailed; a rerun replaces it.
+        year, week_no, _ = result.week_start.isocalendar()
+        save_document(
+            session=session,
+            kind="digest",
+            key=f"{year}-W{week_no:02d}:{person.id}",
+            title=f"Research digest, week of {result.week_start}",
+            markdown=result.markdown,
+            practitioner_id=person.id,
+            for_date=result.week_start,
+            actor="cli",
+        )
     if as_json:
         emit_json(
             {
@@ -214,7 +228,19 @@ def summary(
             raise NotFound(
                 "stored article with PMID", f"{missing[0]} (run `steve literature fetch` first)"
             )
-        result = summarise(articles=[found[p] for p in dict.fromkeys(wanted)], composer=composer())
+        chosen = list(dict.fromkeys(wanted))
+        result = summarise(articles=[found[p] for p in chosen], composer=composer())
+        key = "-".join(sorted(chosen))
+        if len(key) > 120:  # many papers: a stable digest of the set instead
+            key = "set-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        save_document(
+            session=session,
+            kind="summary",
+            key=key,
+            title="Evidence summary: " + ", ".join(f"PMID {p}" for p in chosen[:5]),
+            markdown=result.markdown,
+            actor="cli",
+        )
     if as_json:
         emit_json(
             {
