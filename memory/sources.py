@@ -18,6 +18,7 @@ from memory.documents import (
     from_note,
     from_preference,
 )
+from memory.store import prepare
 from tools.models import (
     Article,
     ArticleMatch,
@@ -99,19 +100,26 @@ SOURCES: dict[str, Source] = {
 }
 
 
+def _storable(docs: list[MemoryDocument]) -> list[MemoryDocument]:
+    for doc in docs:
+        prepare(doc)  # the store's own checks: size, chunk count, metadata
+    return docs
+
+
 def build_documents(
     session: Session, source: Source, rows: Sequence[Any]
 ) -> tuple[list[MemoryDocument], list[Any]]:
-    """Documents for these rows, and the rows that cannot be remembered (e.g. empty text)."""
+    """Documents for these rows, and the rows that cannot be remembered (empty or enormous
+    text): one such record must never stop a batch, or the sync would retry it forever."""
     try:
-        return source.build_many(session, rows), []
+        return _storable(source.build_many(session, rows)), []
     except Exception:
         pass  # one bad row: build one by one to keep the rest
     docs: list[MemoryDocument] = []
     skipped: list[Any] = []
     for row in rows:
         try:
-            docs.extend(source.build_many(session, [row]))
+            docs.extend(_storable(source.build_many(session, [row])))
         except Exception:
             skipped.append(row)
     return docs, skipped

@@ -13,13 +13,15 @@ again in code: a note about one patient is never returned for another.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from memory import store_format
 from memory.chunking import chunk_document
 from memory.documents import (
     DOCUMENTS,
@@ -29,15 +31,21 @@ from memory.documents import (
     PREFERENCES,
     MemoryDocument,
     Metadata,
+    clean_text,
 )
 from memory.embeddings import Embedder
-from tools.errors import ConfigError, InvalidInput
+from tools.errors import ConfigError, InvalidInput, SteveError, Unavailable
 
 COLLECTIONS = (NOTES, LITERATURE, DOCUMENTS, PREFERENCES)
 # Care-team messages live beside the notes: both are what the team wrote about a patient.
 _COLLECTION_FOR = {NOTES: NOTES, MESSAGES: NOTES, LITERATURE: LITERATURE}
 _COLLECTION_FOR.update({DOCUMENTS: DOCUMENTS, PREFERENCES: PREFERENCES})
 _WRITE_BATCH = 1000
+# About 2 MB of prose (chunking's own character cap) at the default chunk size; more than
+# this is a book, not a record, and would take minutes to embed on a practice's CPU.
+MAX_CHUNKS = 2000
+MAX_RESULTS = 1000
+DEFAULT_TIMEOUT_SECONDS = 20.0  # as STEVE_HTTP_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,12 @@ class Hit:
     metadata: Metadata = field(default_factory=dict)
     score: float | None = None  # cosine similarity; None when not from a search
 
+    @property
+    def ref(self) -> str:
+        """The reference a document cites for this hit: memory ids are references
+        ('note:87', 'pmid:N', 'doi:X'), so it is the source id."""
+        return self.source_id
+
 
 def _settings() -> Any:
     from chromadb.config import Settings
@@ -56,17 +70,28 @@ def _settings() -> Any:
     return Settings(anonymized_telemetry=False)
 
 
-def _patient(patient_id: int) -> int:
+def _patient(patient_id: int, what: str = "patient_id") -> int:
     if isinstance(patient_id, bool) or not isinstance(patient_id, int):
-        raise InvalidInput(f"patient_id must be an integer; got {patient_id!r}")
+        raise InvalidInput(f"{what} must be an integer; got {patient_id!r}")
     return patient_id
 
 
 def _query_text(query: str, k: int) -> None:
-    if not query or not query.strip():
+    # Never echo the query: it may be about a patient.
+    if not isinstance(query, str) or not query.strip():
         raise InvalidInput("search query is empty")
-    if k < 1:
-        raise InvalidInput(f"k must be at least 1; got {k}")
+    if not _utf8(query):
+        raise InvalidInput("search query is not valid UTF-8")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_RESULTS:
+        raise InvalidInput(f"k must be an integer from 1 to {MAX_RESULTS}; got {k!r}")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
 
 
 def _collection_name(name: str) -> str:
@@ -82,32 +107,84 @@ def _target(doc: MemoryDocument) -> str:
         raise InvalidInput(f"{doc.id}: unknown memory collection {doc.collection!r}") from None
 
 
+def prepare(doc: MemoryDocument) -> list[MemoryDocument]:
+    """The chunks a document is stored as, or InvalidInput naming it: callers that must not
+    let one bad record stop a batch (sync, reindex) can check each document with this first.
+
+    The text is cleaned as memory.documents cleans it; `source_id` is set by the store.
+    """
+    if not isinstance(doc.id, str) or not doc.id.strip() or not _utf8(doc.id):
+        raise InvalidInput("a memory document needs a non-empty id")
+    if not isinstance(doc.text, str | bytes):
+        raise InvalidInput(f"{doc.id}: text must be a string")
+    text = clean_text(doc.text, source_id=doc.id)  # invalid UTF-8, surrogates, empty
+    if not isinstance(doc.metadata, Mapping):
+        raise InvalidInput(f"{doc.id}: metadata must be a mapping")
+    for key, value in doc.metadata.items():
+        if not isinstance(key, str) or not key or key.startswith("chroma:") or not _utf8(key):
+            raise InvalidInput(f"{doc.id}: metadata keys must be plain non-empty strings")
+        if value is None or not isinstance(value, str | int | float | bool):
+            raise InvalidInput(f"{doc.id}: metadata {key} must be a str, int, float, bool")
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+            isinstance(value, str) and not _utf8(value)
+        ):
+            raise InvalidInput(f"{doc.id}: metadata {key} is not a finite number or valid text")
+    _target(doc)
+    try:
+        chunks = chunk_document(MemoryDocument(doc.id, doc.collection, text, dict(doc.metadata)))
+    except InvalidInput as exc:
+        raise InvalidInput(f"{doc.id}: {exc}") from None
+    if len(chunks) > MAX_CHUNKS:
+        raise InvalidInput(
+            f"{doc.id}: text would be {len(chunks):,} chunks; the limit for one document is "
+            f"{MAX_CHUNKS:,} (store it as several records)"
+        )
+    # source_id (and chunk numbers) are ours: stale-chunk cleanup and deletion rely on them.
+    return [
+        MemoryDocument(c.id, c.collection, c.text, {**c.metadata, "source_id": doc.id})
+        for c in chunks
+    ]
+
+
 class MemoryStore:
-    """Notes, literature, documents and preferences over one Chroma client."""
+    """Notes, literature, documents and preferences over one Chroma client.
+
+    Every failure of Chroma after opening (a server that stopped answering, a directory that
+    broke) is one `Unavailable` line naming the store and the error type, never the data.
+    """
 
     def __init__(self, client: Any, embedder: Embedder, *, location: str, local: bool) -> None:
         self.client = client
         self.embedder = embedder
         self.location = location
         self._local = local
+        self._timeout: float | None = None  # seconds per HTTP request; None when embedded
         self._collections: dict[str, Any] = {}
 
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
     def persistent(cls, path: str | Path, embedder: Embedder) -> MemoryStore:
+        """The embedded store in a directory, refused if another Chroma wrote it (store_format)."""
         import chromadb
 
-        location = str(Path(path))
-        store = cls(None, embedder, location=location, local=True)
+        directory = Path(path)
+        store = cls(None, embedder, location=str(directory), local=True)
+        # Before Chroma opens it: opening is what silently migrates an older directory.
+        if store_format.check(directory, COLLECTIONS):
+            store_format.write_marker(directory)
         with store._guard():
-            store.client = chromadb.PersistentClient(path=location, settings=_settings())
+            store.client = chromadb.PersistentClient(path=str(directory), settings=_settings())
             store.client.list_collections()
         return store
 
     @classmethod
-    def http(cls, url: str, embedder: Embedder) -> MemoryStore:
+    def http(
+        cls, url: str, embedder: Embedder, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> MemoryStore:
+        """A Chroma server; every request, opening included, gives up after timeout_seconds."""
         import chromadb
+        import httpx
 
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
@@ -116,35 +193,61 @@ class MemoryStore:
             port = parsed.port or (443 if parsed.scheme == "https" else 8000)
         except ValueError:
             raise ConfigError(f"Chroma URL has an invalid port: {url!r}") from None
+        if isinstance(timeout_seconds, bool) or not (
+            isinstance(timeout_seconds, int | float) and 0 < timeout_seconds < math.inf
+        ):
+            raise ConfigError(f"Chroma timeout must be a positive number; got {timeout_seconds!r}")
         location = f"{parsed.scheme}://{parsed.hostname}:{port}"
         store = cls(None, embedder, location=location, local=False)
+        store._timeout = timeout_seconds
         with store._guard():
-            store.client = chromadb.HttpClient(
-                host=parsed.hostname,
-                port=port,
-                ssl=parsed.scheme == "https",
-                settings=_settings(),
+            # chromadb's HTTP client has no timeout (httpx timeout=None) and its constructor
+            # already talks to the server, so a server that accepts and never answers would
+            # hang it: ask once ourselves with a timeout, then give its session the same one.
+            httpx.get(f"{location}/api/v2/heartbeat", timeout=timeout_seconds).raise_for_status()
+            client = chromadb.HttpClient(
+                host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=_settings()
             )
-            store.client.heartbeat()
+            session = getattr(getattr(client, "_server", None), "_session", None)
+            if not isinstance(session, httpx.Client):  # chromadb changed inside: fail loudly
+                raise ConfigError("this chromadb's HTTP client cannot be given a timeout")
+            session.timeout = httpx.Timeout(timeout_seconds)
+            client.heartbeat()
+        store.client = client
         return store
 
     @contextmanager
-    def _guard(self) -> Iterator[None]:
-        """Turn Chroma's failures to open its storage into one clear line."""
+    def _guard(self, action: str | None = None) -> Iterator[None]:
+        """Chroma's failures as one clear line: ConfigError opening, Unavailable after."""
         try:
             yield
-        except ConfigError:
+        except SteveError:
             raise
         except Exception as exc:
-            if self._local:
-                raise ConfigError(
-                    f"Chroma directory {self.location} cannot be opened "
-                    f"({type(exc).__name__}); it may be corrupt or from another Chroma "
-                    "version: move it aside and run `steve memory reindex`"
-                ) from exc
-            raise ConfigError(
-                f"Chroma server at {self.location} is not reachable ({type(exc).__name__})"
-            ) from exc
+            self._collections.clear()  # a restarted server hands out new collection ids
+            raise self._failure(exc, action) from exc
+
+    def _failure(self, exc: Exception, action: str | None) -> SteveError:
+        import httpx
+
+        why = type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            why = f"{why} after {self._timeout:g} s"
+        if self._local:
+            if action is None:
+                return ConfigError(
+                    f"Chroma directory {self.location} cannot be opened ({why}); it may be "
+                    f"corrupt or from another Chroma version: {store_format.FIX}"
+                )
+            return Unavailable(
+                f"Chroma directory {self.location} failed to {action} ({why}); if this "
+                f"persists, {store_format.FIX}"
+            )
+        if action is None:
+            return ConfigError(f"Chroma server at {self.location} is not reachable ({why})")
+        if isinstance(exc, httpx.TransportError):
+            return Unavailable(f"Chroma server at {self.location} stopped answering ({why})")
+        return Unavailable(f"Chroma server at {self.location} failed to {action} ({why})")
 
     def collection(self, name: str) -> Any:
         """The Chroma collection, created on first use, refused if built with another model."""
@@ -154,7 +257,7 @@ class MemoryStore:
             return cached
         from chromadb.errors import NotFoundError
 
-        with self._guard():
+        with self._guard(f"open collection {name}"):
             try:
                 col = self.client.get_collection(name, embedding_function=None)
             except NotFoundError:
@@ -182,85 +285,91 @@ class MemoryStore:
 
         name = _collection_name(name)
         self._collections.pop(name, None)
-        with self._guard(), suppress(NotFoundError, ValueError):  # nothing to drop
-            self.client.delete_collection(name)
+        with self._guard(f"drop collection {name}"), suppress(NotFoundError, ValueError):
+            self.client.delete_collection(name)  # NotFound/ValueError: nothing to drop
 
     # -- writing ---------------------------------------------------------------------------
 
     def upsert(self, docs: Sequence[MemoryDocument]) -> int:
         """Store documents (chunked); a document seen before replaces all its old chunks.
 
-        Returns the number of chunks written. Everything is checked before anything is written.
+        Returns the number of chunks written. Everything is checked and embedded before
+        anything is written; new chunks are written before a record's stale ones are
+        deleted, so a failure midway leaves every record with vectors (old, or some new),
+        and running the upsert again completes it.
         """
-        latest: dict[str, MemoryDocument] = {}
-        for doc in docs:
-            if not doc.text.strip():
-                raise InvalidInput(f"{doc.id}: text is empty")
-            for key, value in doc.metadata.items():
-                if value is None or not isinstance(value, str | int | float | bool):
-                    raise InvalidInput(f"{doc.id}: metadata {key} must be a str, int, float, bool")
-            _target(doc)
-            latest[doc.id] = doc
+        if isinstance(docs, MemoryDocument):
+            raise InvalidInput("upsert() takes a sequence of documents, not one document")
+        latest = {doc.id: doc for doc in docs}  # the last one of an id wins
         by_collection: dict[str, list[MemoryDocument]] = {}
         for doc in latest.values():
-            chunks = chunk_document(doc)
-            by_collection.setdefault(_target(doc), []).extend(
-                MemoryDocument(c.id, c.collection, c.text, {**c.metadata, "source_id": doc.id})
-                for c in chunks
-            )
+            chunks = prepare(doc)
+            by_collection.setdefault(_target(doc), []).extend(chunks)
+        vectors = {n: self.embedder.embed([c.text for c in cs]) for n, cs in by_collection.items()}
         written = 0
         for name, chunks in by_collection.items():
             col = self.collection(name)
+            fresh = {c.id for c in chunks}
             sources = sorted({str(c.metadata["source_id"]) for c in chunks})
-            vectors = self.embedder.embed([c.text for c in chunks])
-            self._delete_where(col, {"source_id": {"$in": sources}})
-            for start in range(0, len(chunks), _WRITE_BATCH):
-                batch = chunks[start : start + _WRITE_BATCH]
-                col.upsert(
-                    ids=[c.id for c in batch],
-                    embeddings=vectors[start : start + _WRITE_BATCH],
-                    documents=[c.text for c in batch],
-                    metadatas=[dict(c.metadata) for c in batch],
-                )
+            with self._guard(f"write to collection {name}"):
+                for start in range(0, len(chunks), _WRITE_BATCH):
+                    batch = chunks[start : start + _WRITE_BATCH]
+                    col.upsert(
+                        ids=[c.id for c in batch],
+                        embeddings=vectors[name][start : start + _WRITE_BATCH],
+                        documents=[c.text for c in batch],
+                        metadatas=[dict(c.metadata) for c in batch],
+                    )
+                # Only now drop what the new chunks did not overwrite (a text that shrank).
+                self._delete_where(col, {"source_id": {"$in": sources}}, keep=fresh)
             written += len(chunks)
         return written
 
     @staticmethod
-    def _delete_where(col: Any, where: dict[str, Any]) -> int:
-        ids = col.get(where=where, include=[])["ids"]
+    def _delete_where(col: Any, where: dict[str, Any], keep: Set[str] = frozenset()) -> int:
+        ids = [i for i in col.get(where=where, include=[])["ids"] if i not in keep]
         for start in range(0, len(ids), _WRITE_BATCH):
             col.delete(ids=ids[start : start + _WRITE_BATCH])
         return len(ids)
 
+    def _delete_everywhere(self, where: dict[str, Any]) -> int:
+        deleted = 0
+        for name in COLLECTIONS:
+            col = self.collection(name)
+            with self._guard(f"delete from collection {name}"):
+                deleted += self._delete_where(col, where)
+        return deleted
+
     def delete(self, source_ids: Sequence[str]) -> int:
         """Remove every chunk of these records, in whichever collection; returns how many."""
+        if isinstance(source_ids, str) or not all(isinstance(s, str) for s in source_ids):
+            raise InvalidInput("delete() takes a sequence of record ids ('note:87', ...)")
         ids = sorted(set(source_ids))
         if not ids:
             return 0
-        return sum(
-            self._delete_where(self.collection(name), {"source_id": {"$in": ids}})
-            for name in COLLECTIONS
-        )
+        return self._delete_everywhere({"source_id": {"$in": ids}})
 
     def erase_patient(self, patient_id: int) -> int:
         """Delete every vector about this patient in every collection; returns how many."""
-        where = {"patient_id": _patient(patient_id)}
-        return sum(self._delete_where(self.collection(name), where) for name in COLLECTIONS)
+        return self._delete_everywhere({"patient_id": _patient(patient_id)})
 
     # -- reading ---------------------------------------------------------------------------
 
     def count(self, collection: str) -> int:
-        return int(self.collection(collection).count())
+        col = self.collection(collection)
+        with self._guard(f"count collection {collection}"):
+            return int(col.count())
 
     def _query(self, name: str, query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
         col = self.collection(name)
         [vector] = self.embedder.embed([query])
-        result = col.query(
-            query_embeddings=[vector],
-            n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
+        with self._guard(f"search collection {name}"):
+            result = col.query(
+                query_embeddings=[vector],
+                n_results=k,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
         hits = []
         rows = zip(
             result["ids"][0],
@@ -296,11 +405,12 @@ class MemoryStore:
 
     def preferences_for(self, physician_id: int) -> list[Hit]:
         """Every preference recorded for this physician, in id order."""
-        if isinstance(physician_id, bool) or not isinstance(physician_id, int):
-            raise InvalidInput(f"physician_id must be an integer; got {physician_id!r}")
-        got = self.collection(PREFERENCES).get(
-            where={"practitioner_id": physician_id}, include=["documents", "metadatas"]
-        )
+        physician_id = _patient(physician_id, "physician_id")
+        col = self.collection(PREFERENCES)
+        with self._guard(f"read collection {PREFERENCES}"):
+            got = col.get(
+                where={"practitioner_id": physician_id}, include=["documents", "metadatas"]
+            )
         hits = []
         for hit_id, text, metadata in zip(
             got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True

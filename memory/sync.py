@@ -116,4 +116,5 @@ def forget_pending(session: Session, *, up_to: int) -> int:
 
 
 def last_change_id(session: Session) -> int:
-    return int(session.exec(select(func.coalesce(func.max(MemoryChange.id), 0))).one())
+    last = session.exec(select(func.max(col(MemoryChange.id)))).one()
+    return int(last or 0)

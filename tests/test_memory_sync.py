@@ -152,7 +152,7 @@ def test_erasure_removes_every_vector_of_that_patient_only(
 
 
 def test_preferences_documents_and_articles_follow(engine: Engine, store: MemoryStore) -> None:
-    doc, pat, _ = practice(engine)
+    doc, _, _ = practice(engine)
     with Session(engine) as s:
         keep = add_preference(session=s, practitioner_id=doc, text="Put labs first")
         drop = add_preference(session=s, practitioner_id=doc, text="No more than one page")
@@ -185,3 +185,24 @@ def test_reindex_covers_the_log_written_before_it(engine: Engine, store: MemoryS
         assert report.indexed["notes"] == 1
         assert s.exec(select(MemoryChange)).all() == []
     assert drain(engine=engine, store=store).changes == 0
+
+
+def test_a_record_too_big_to_remember_is_skipped_not_retried(
+    engine: Engine, store: MemoryStore
+) -> None:
+    doc, pat, _ = practice(engine)
+    with Session(engine) as s:
+        huge = add_note(
+            session=s,
+            patient_id=pat,
+            practitioner_id=doc,
+            body="Lorem ipsum dolor sit amet. " * 80_000,
+        )  # 2.2 million characters
+        small = add_note(session=s, patient_id=pat, practitioner_id=doc, body="Zinc paused")
+        s.commit()
+        huge_id, small_id = huge.id, small.id
+    report = drain(engine=engine, store=store)
+    assert report.skipped == [f"note:{huge_id}"]
+    assert ids(store, NOTES) == {f"note:{small_id}"}
+    with Session(engine) as s:
+        assert pending(s) == 0  # skipped, not left to fail on every drain

@@ -76,3 +76,9 @@ class ConfigError(SteveError):
     """A setting is malformed (database URL, time zone, limits)."""
 
     exit_code = 2
+
+
+class Unavailable(SteveError):
+    """A service Steve depends on (the Chroma server or directory) failed while in use."""
+
+    exit_code = 3

@@ -51,7 +51,7 @@ def open_store() -> Any:
         config = EmbeddingConfig()
     embedder = make_embedder(config)
     if s.chroma_url:
-        return MemoryStore.http(s.chroma_url, embedder)
+        return MemoryStore.http(s.chroma_url, embedder, timeout_seconds=s.http_timeout_seconds)
     return MemoryStore.persistent(s.data_dir / "chroma", embedder)
 
 
