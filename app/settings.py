@@ -62,6 +62,22 @@ class Settings(BaseSettings):
     reorder_lead_days: int = Field(
         default=7, ge=0, description="Supplements whose reorder date falls within this many days."
     )
+    briefing_lookback_days: int = Field(
+        default=90,
+        ge=1,
+        le=730,
+        description=(
+            "Briefings: how far back 'what changed' reaches at a first visit with a physician, "
+            "and the window in which conflicting guidance between practitioners is looked for."
+        ),
+    )
+    briefing_evidence_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Briefings: new evidence is what matched the patient's protocols in the "
+        "last this-many days, or since the last visit when that is longer ago.",
+    )
 
     ncbi_email: str | None = Field(
         default=None,
@@ -93,6 +109,24 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(default=0.1, ge=0, le=2, description="Sampling temperature.")
     llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Per-call timeout.")
     llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries per model call.")
+    agent_recursion_limit: int = Field(
+        default=25,
+        ge=5,
+        le=200,
+        description="Graph steps per chat turn (each model call or tool round is a step).",
+    )
+    agent_daily_token_budget: int = Field(
+        default=200_000,
+        ge=0,
+        description="Model tokens one user may use per practice-local day in chat; 0: no cap.",
+    )
+    chat_checkpoint_path: Path | None = Field(
+        default=None,
+        description=(
+            "SQLite file for chat threads; empty: chat.sqlite in the data directory. With a "
+            "PostgreSQL database, threads live there instead (schema `langgraph`)."
+        ),
+    )
 
     def model_config_for_agent(self) -> ModelConfig:
         return ModelConfig(

@@ -9,6 +9,8 @@ import typer
 from typer.core import TyperGroup
 
 from app.cli import (
+    brief,
+    chat,
     demo,
     literature,
     memory,
@@ -72,6 +74,8 @@ cli.add_typer(memory.app, name="memory")
 cli.add_typer(preferences.app, name="preferences")
 cli.command("demo")(demo.demo)
 cli.command("overview")(overview.overview)
+cli.command("chat")(chat.chat)
+cli.command("brief")(brief.brief)
 
 
 @cli.command()

@@ -10,13 +10,20 @@ sentence by sentence and vanish when nothing in them survives.
 The splitter leans towards splitting too often rather than too rarely: an over-split loses a
 fragment (it is dropped as uncited), an under-split could let an uncited claim ride along
 with a cited one.
+
+Given the facts behind each reference (`facts={"supplement:4": ["... started 2026-11-01"]}`),
+the verifier also drops a sentence stating a date, time, number, dose or unit that none of the
+facts it cites states (tools.grounding); headings, which cite nothing, are checked against
+all the facts.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from tools.grounding import ungrounded_claims
 
 _KIND = r"[A-Za-z][A-Za-z0-9_-]*"
 _BRACKET = re.compile(r"\[([^\[\]\n]+)\]")
@@ -134,7 +141,16 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _check(sentence: str, allowed: set[str]) -> str | None:
+def _ungrounded(sentence: str, sources: Iterable[str]) -> str | None:
+    claims = ungrounded_claims(sentence, sources)
+    if not claims:
+        return None
+    return "states what its sources do not: " + ", ".join(dict.fromkeys(claims))
+
+
+def _check(
+    sentence: str, allowed: set[str], facts: Mapping[str, Sequence[str]] | None = None
+) -> str | None:
     """Why a sentence must go, or None when it may stay."""
     refs = find_refs(sentence)
     if not refs:
@@ -147,12 +163,21 @@ def _check(sentence: str, allowed: set[str]) -> str | None:
             + ": "
             + ", ".join(unknown)
         )
+    if facts is not None:
+        return _ungrounded(sentence, (t for r in refs for t in facts.get(r, ())))
     return None
 
 
 class _Verifier:
-    def __init__(self, allowed: Iterable[str]) -> None:
+    def __init__(
+        self, allowed: Iterable[str], facts: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self.allowed = {normalise_ref(r) for r in allowed}
+        self.facts = (
+            None
+            if facts is None
+            else {normalise_ref(ref): list(texts) for ref, texts in facts.items()}
+        )
         self.out: list[str] = []
         self.kept: list[str] = []
         self.dropped: list[tuple[str, str]] = []
@@ -162,7 +187,7 @@ class _Verifier:
     def _sentences(self, text: str) -> list[str]:
         survivors = []
         for sentence in split_sentences(text):
-            why = _check(sentence, self.allowed)
+            why = _check(sentence, self.allowed, self.facts)
             if why is None:
                 survivors.append(sentence)
                 self.kept.append(sentence)
@@ -191,10 +216,17 @@ class _Verifier:
             self.flush()
             refs = find_refs(line)
             unknown = [r for r in refs if r not in self.allowed]
+            ungrounded = (
+                _ungrounded(line, (t for texts in self.facts.values() for t in texts))
+                if self.facts is not None
+                else None
+            )
             if unknown:
                 self.dropped.append(
                     (line.strip(), "cites unknown reference: " + ", ".join(unknown))
                 )
+            elif ungrounded:
+                self.dropped.append((line.strip(), ungrounded))
             else:
                 self.out.append(line.rstrip())
         elif bullet := _BULLET.match(line):
@@ -211,9 +243,16 @@ class _Verifier:
         return Verified(text=text, kept=self.kept, dropped=self.dropped)
 
 
-def verify(text: str, *, allowed_refs: set[str]) -> Verified:
-    """Drop every sentence that cites nothing, or cites a reference outside `allowed_refs`."""
-    verifier = _Verifier(allowed_refs)
+def verify(
+    text: str,
+    *,
+    allowed_refs: set[str],
+    facts: Mapping[str, Sequence[str]] | None = None,
+) -> Verified:
+    """Drop every sentence that cites nothing, or cites a reference outside `allowed_refs`;
+    with `facts` (texts per reference), also every sentence stating a date, number, dose or
+    unit that the facts it cites do not state."""
+    verifier = _Verifier(allowed_refs, facts)
     for line in text.splitlines():
         verifier.line(line)
     return verifier.result()

@@ -1,5 +1,6 @@
 """The practice's tables. Importing this package registers every table on SQLModel.metadata."""
 
+from tools.models.agent import TokenUsage, ToolCallAudit, ToolExecution
 from tools.models.appointments import (
     ACTIVE_APPOINTMENT_STATUSES,
     Appointment,
@@ -113,6 +114,9 @@ __all__ = [
     "Task",
     "TaskCreate",
     "TaskPublic",
+    "TokenUsage",
+    "ToolCallAudit",
+    "ToolExecution",
     "TopicKind",
     "WatchTopic",
     "WorkingHours",

@@ -1,0 +1,1 @@
+"""The pre-appointment briefing graph (gather -> compose -> verify -> render)."""

@@ -1,0 +1,360 @@
+"""Gather: everything a briefing may say about one patient for one physician, as facts.
+
+The consolidated programme view, what changed since the last visit with this physician
+(tools.changes_since), conflicting guidance and interaction flags, new evidence for the
+patient's protocols, and the physician's standing preferences (from memory, when given).
+A fixed number of indexed queries, whatever the size of the practice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from agent.briefing.facts import FactWriter
+from agent.briefing.state import BriefFact, BriefingContext, PreferenceHit
+from tools.briefing_facts import find_conflicts
+from tools.changes_since import changes_since
+from tools.db import as_utc
+from tools.interactions import find_interactions, load_interactions
+from tools.literature.reviews import STRONG_GRADES, weighted
+from tools.literature.summaries import article_link, key_sentences, publication_line
+from tools.literature.verify import neutralise_citations
+from tools.models import (
+    Appointment,
+    Article,
+    ArticleMatch,
+    ClinicalProtocol,
+    EvidenceGrade,
+    LabFlag,
+    LabStatus,
+    Practitioner,
+    SupplementStatus,
+    TopicKind,
+    WatchTopic,
+)
+from tools.programme import programme_view
+from tools.referrals import overdue_limit
+from tools.registry import get_practitioner
+
+MAX_EVIDENCE = 3
+MAX_UPCOMING = 3
+MIN_RELEVANCE = 0.5
+
+
+@dataclass
+class Gathered:
+    facts: list[BriefFact]
+    sources: dict[str, str]  # reference -> what it is
+    links: dict[str, str]  # reference -> URL, for articles and interaction monographs
+    header: dict[str, Any]
+
+
+class DatabasePreferences:
+    """Preferences read from the practice database (memory's source of truth), for callers
+    that have no memory store open."""
+
+    @dataclass(frozen=True)
+    class _Hit:
+        ref: str
+        text: str
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def preferences_for(self, physician_id: int) -> Sequence[PreferenceHit]:
+        from tools.preferences import list_preferences
+
+        return [
+            self._Hit(f"preference:{p.id}", p.text)
+            for p in list_preferences(session=self.session, practitioner_id=physician_id)
+        ]
+
+
+_TITLES_BEFORE = {"dr", "dr.", "prof", "prof.", "mr", "mrs", "ms", "mx"}
+
+
+def display_name(p: Practitioner) -> str:
+    """'Dr Helena Marsh', 'Mei-Lin Zhou (Lic.Ac.)': post-nominals go after the name, so their
+    full stops cannot end a sentence early."""
+    if not p.title:
+        return p.name
+    if p.title.lower() in _TITLES_BEFORE:
+        return f"{p.title} {p.name}"
+    return f"{p.name} ({p.title})"
+
+
+def _by_id(record: Any) -> int:
+    # Every list in a briefing has an explicit order, the same on SQLite and PostgreSQL
+    # (collations differ; rows without ORDER BY come back in any order).
+    return int(record.id or 0)
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _evidence(
+    session: Session, condition_names: list[str], since: datetime
+) -> list[tuple[Article, ClinicalProtocol, float]]:
+    """Strong, relevant articles matched since `since` to the protocols for these conditions."""
+    if not condition_names:
+        return []
+    rows = session.exec(
+        select(Article, ClinicalProtocol, ArticleMatch.score)
+        .join(ArticleMatch, col(ArticleMatch.article_id) == Article.id)
+        .join(WatchTopic, col(WatchTopic.id) == ArticleMatch.topic_id)
+        .join(ClinicalProtocol, col(ClinicalProtocol.id) == WatchTopic.protocol_id)
+        .where(
+            WatchTopic.kind == TopicKind.PROTOCOL,
+            col(WatchTopic.active).is_(True),
+            func.lower(ClinicalProtocol.condition).in_([c.lower() for c in condition_names]),
+            ArticleMatch.score >= MIN_RELEVANCE,
+            col(ArticleMatch.matched_at) >= since,
+            col(Article.is_retracted).is_(False),
+            col(Article.grade).in_([*STRONG_GRADES, EvidenceGrade.OBSERVATIONAL]),
+        )
+    ).all()
+    best: dict[int, tuple[Article, ClinicalProtocol, float]] = {}
+    for article, protocol, score in rows:
+        assert article.id is not None
+        if article.id not in best or score > best[article.id][2]:
+            best[article.id] = (article, protocol, score)
+    ranked = sorted(best.values(), key=lambda t: (-weighted(t[2], t[0].grade), t[0].id or 0))
+    return ranked[:MAX_EVIDENCE]
+
+
+def gather_facts(
+    *,
+    context: BriefingContext,
+    patient_id: int,
+    physician_id: int,
+    now: datetime,
+    appointment_id: int | None = None,
+) -> Gathered:
+    """The facts of one briefing (raises NotFound for an unknown patient or physician)."""
+    session, tz = context.session, context.tz
+    now = as_utc(now)
+    today = now.astimezone(tz).date()
+    physician = get_practitioner(session=session, practitioner_id=physician_id)
+    appointment = session.get(Appointment, appointment_id) if appointment_id else None
+    view = programme_view(session=session, patient_id=patient_id, now=now, actor=context.actor)
+    changes = changes_since(
+        session=session,
+        patient_id=patient_id,
+        physician_id=physician_id,
+        now=now,
+        today=today,
+        before=appointment.starts_at if appointment else None,
+        lookback_days=context.lookback_days,
+        lab_grace_days=context.lab_grace_days,
+    )
+    people: dict[int, Practitioner] = {**view.practitioners, physician_id: physician}
+    wanted = {n.practitioner_id for n in changes.notes}
+    wanted |= {m.sender_id for m in changes.messages if m.sender_id} | {
+        m.recipient_id for m in changes.messages
+    }
+    wanted |= {s.prescriber_id for s in changes.supplements if s.prescriber_id}
+    wanted |= {r.to_practitioner_id for _, r in changes.referral_moves}
+    wanted |= {r.from_practitioner_id for _, r in changes.referral_moves}
+    missing = wanted - set(people)
+    if missing:
+        for p in session.exec(select(Practitioner).where(col(Practitioner.id).in_(missing))):
+            assert p.id is not None
+            people[p.id] = p
+
+    def names(pid: int | None) -> str:
+        if pid is None:
+            return "Steve (assistant)"
+        p = people.get(pid)
+        if p is None:
+            return f"practitioner {pid}"
+        return display_name(p)
+
+    w = FactWriter(tz=tz, names=names, today=today)
+    since_day = changes.since.astimezone(tz).date()
+    decision: list[BriefFact] = []
+    changed: list[BriefFact] = [w.last_visit(changes.last_visit, patient_id, context.lookback_days)]
+    programme: list[BriefFact] = []
+    open_items: list[BriefFact] = []
+
+    # Labs: abnormal new results and unreviewed panels need a decision; the rest is news.
+    for order in changes.new_labs:
+        results = changes.results.get(order.id or 0, [])
+        abnormal = [r for r in results if r.flag != LabFlag.NORMAL]
+        decision += [w.result(r, order) for r in abnormal]
+        if order.status == LabStatus.RECEIVED:
+            decision.append(w.unreviewed(order, len(abnormal)))
+        normal = [r for r in results if r.flag == LabFlag.NORMAL]
+        if normal:
+            changed.append(w.normal_results(order, normal))
+    overdue_ids = {o.order.id for o in changes.overdue_labs}
+    decision += [w.overdue_lab(o.order, o.days_late) for o in changes.overdue_labs]
+    open_items += [w.pending_lab(o) for o in changes.pending_labs if o.id not in overdue_ids]
+
+    # Conflicting guidance and interactions, over the supplement list and recent notes.
+    active = sorted(view.supplements, key=_by_id)
+    active_ids = {s.id for s in active}
+    conflicts = find_conflicts(
+        supplements=active + [s for s in changes.supplements if s.id not in active_ids],
+        notes=changes.notes,
+        messages=changes.messages,
+        tz=tz,
+    )
+    decision += [w.conflict(c) for c in conflicts]
+    flags = find_interactions(
+        medications=[(f"medication:{m.id}", m.name) for m in sorted(view.medications, key=_by_id)],
+        supplements=[
+            (f"supplement:{s.id}", s.product) for s in active if s.status == SupplementStatus.ACTIVE
+        ],
+    )
+    decision += [w.interaction(f) for f in flags]
+
+    tasks = sorted(view.open_tasks, key=lambda t: (t.due_on is None, t.due_on, t.id or 0))
+    for task in tasks:
+        if task.due_on is not None and task.due_on < today:
+            decision.append(w.overdue_task(task))
+        else:
+            open_items.append(w.task(task))
+    for r in sorted(view.open_referrals, key=_by_id):
+        limit = overdue_limit(r.status, r.urgency, context.referral_overdue_days)
+        days = (now - as_utc(r.status_changed_at)).days
+        if limit and days > limit:
+            decision.append(w.overdue_referral(r, days, limit))
+        else:
+            open_items.append(w.open_referral(r))
+
+    changed += [w.note(n) for n in changes.notes_by_others()]
+    changed += [
+        f for s in changes.supplements if (f := w.supplement_change(s, since_day)) is not None
+    ]
+    changed += [
+        f for m in changes.medications if (f := w.medication_change(m, since_day)) is not None
+    ]
+    changed += [w.referral_move(e, r) for e, r in changes.referral_moves]
+    changed += [w.message(m) for m in changes.messages_since()]
+
+    patient = view.patient
+    conditions = ", ".join(c.name for c in sorted(view.conditions, key=_by_id))
+    conditions = conditions or "none recorded"
+    programme.append(
+        BriefFact(
+            f"patient:{patient_id}",
+            f"{_age(patient.date_of_birth, today)}-year-old, sex {patient.sex}; "
+            f"active conditions: {conditions}",
+            "programme",
+        )
+    )
+    programme += [w.allergy(a) for a in sorted(view.allergies, key=_by_id)]
+    programme += [w.medication(m) for m in sorted(view.medications, key=_by_id)]
+    programme += [w.supplement(s) for s in active]
+    programme += [
+        w.element(e) for e in sorted(view.elements, key=lambda e: (e.started_on, e.id or 0))
+    ]
+    forms = sorted(view.intake_forms, key=_by_id)
+    open_items += [f for form in forms if (f := w.intake(form)) is not None]
+    open_items += [
+        w.upcoming(a)
+        for a in sorted(view.next_appointments, key=lambda a: (a.starts_at, a.id or 0))
+        if a.id != appointment_id and a.practitioner_id != physician_id
+    ][:MAX_UPCOMING]
+
+    evidence: list[BriefFact] = []
+    evidence_since = min(changes.since, now - timedelta(days=context.evidence_days))
+    sources: dict[str, str] = {}
+    links: dict[str, str] = {}
+    for article, protocol, score in _evidence(
+        session, [c.name for c in view.conditions], evidence_since
+    ):
+        title = neutralise_citations(article.title).strip().rstrip(".")
+        pub = neutralise_citations(publication_line(article))
+        lead = (
+            f"New for the protocol '{protocol.title}' (relevance {score:.2f}): {title} "
+            f"({article.grade.label}{', ' + pub if pub else ''})."
+        )
+        text = " ".join([lead, *key_sentences(article, limit=2)])
+        evidence.append(BriefFact(article.ref, text, "evidence", external=True))
+        sources[article.ref] = f"{title} ({pub})" if pub else title
+        if (url := article_link(article)) is not None:
+            links[article.ref] = url
+
+    prefs: list[BriefFact] = []
+    if context.memory is not None:
+        for hit in context.memory.preferences_for(physician_id):
+            prefs.append(BriefFact(hit.ref, f"Standing preference: {hit.text}", "preferences"))
+            sources[hit.ref] = f"Standing preference of {names(physician_id)}"
+
+    facts = decision + changed + programme + open_items + evidence + prefs
+    _label_sources(sources, links, facts)
+    header = {
+        "patient_id": patient_id,
+        "patient_name": patient.full_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "age": _age(patient.date_of_birth, today),
+        "physician_id": physician_id,
+        "physician_name": names(physician_id),
+        "appointment": (
+            {
+                "id": appointment.id,
+                "service": appointment.service_type,
+                "starts": appointment.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            }
+            if appointment
+            else None
+        ),
+        "since": changes.since.astimezone(tz).date().isoformat(),
+        "first_visit": changes.first_visit,
+        "for_date": today.isoformat(),
+    }
+    return Gathered(facts=facts, sources=sources, links=links, header=header)
+
+
+_QUOTING = {"note", "message"}  # their facts quote a text after the first ': '
+_KIND_LABELS = {
+    "result": "lab result",
+    "lab": "lab order",
+    "note": "clinical note",
+    "message": "care-team message",
+    "supplement": "supplement record",
+    "medication": "medication record",
+    "referral": "referral",
+    "task": "task",
+    "intake": "intake form",
+    "appointment": "appointment",
+    "allergy": "allergy record",
+    "element": "programme element",
+    "patient": "patient record",
+}
+
+
+_LABEL_CHARS = 90
+
+
+def _label_sources(sources: dict[str, str], links: dict[str, str], facts: list[BriefFact]) -> None:
+    """What each reference is, for the list of sources that ends a briefing: its kind and
+    the opening of the first fact that names it (a note's author and date, a result)."""
+    table = {i.ref: i for i in load_interactions()}
+    # Facts about one record first; a conflict or interaction fact, which joins several
+    # records, names them by their kind only.
+    pairs: list[tuple[str, BriefFact | None]] = [(f.ref, f) for f in facts if not f.also]
+    pairs += [(ref, None) for f in facts if f.also for ref in f.refs]
+    for ref, fact in pairs:
+        if ref in sources:
+            continue
+        if ref in table:
+            i = table[ref]
+            sources[ref] = f"{i.medication} with {i.supplement}: {i.source}"
+            links[ref] = i.url
+            continue
+        kind = ref.partition(":")[0]
+        label = _KIND_LABELS.get(kind, kind)
+        if fact is not None:
+            opening = fact.text.split(": ", 1)[0] if kind in _QUOTING else fact.text
+            if len(opening) > _LABEL_CHARS:
+                opening = opening[: _LABEL_CHARS - 1].rstrip() + "\u2026"
+            label = f"{label}: {opening}"
+        sources[ref] = label

@@ -1,0 +1,111 @@
+"""The briefing graph's state, its run context, and the fact every briefing is built from."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any, Protocol, TypedDict
+from zoneinfo import ZoneInfo
+
+from langchain_core.language_models import BaseChatModel
+from sqlmodel import Session
+
+from tools.referrals import DEFAULT_OVERDUE_DAYS
+
+# Sections in the order a briefing shows them: what needs a decision always comes first.
+SECTIONS = ("decision", "changes", "programme", "open", "evidence", "preferences")
+SECTION_TITLES = {
+    "decision": "Needs your decision today",
+    "changes": "Since the last visit",
+    "programme": "Programme and current treatment",
+    "open": "Open items",
+    "evidence": "New evidence for this patient's protocols",
+    "preferences": "Your standing preferences",
+}
+
+
+@dataclass(frozen=True)
+class BriefFact:
+    """One thing the briefing may say, with the reference(s) a sentence about it cites."""
+
+    ref: str  # e.g. 'result:412', 'note:87', 'pmid:38912345'
+    text: str  # what is known; notes and abstracts may run to several sentences
+    section: str  # one of SECTIONS
+    external: bool = False  # written outside the practice's staff: quoted data, never orders
+    also: tuple[str, ...] = ()  # further references it stands for (an interaction's records)
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return (self.ref, *self.also)
+
+
+class PreferenceHit(Protocol):
+    @property
+    def ref(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+class PreferenceSource(Protocol):
+    """Where a physician's standing preferences come from: memory.store.MemoryStore, or
+    agent.briefing.facts.DatabasePreferences."""
+
+    def preferences_for(self, physician_id: int) -> Sequence[PreferenceHit]: ...
+
+
+@dataclass
+class BriefingContext:
+    """What a run needs that is not state: the session, the model (None: deterministic),
+    memory (None: no preferences), and practice settings."""
+
+    session: Session
+    tz: ZoneInfo
+    model: BaseChatModel | None = None
+    memory: PreferenceSource | None = None
+    lab_grace_days: int = 2
+    lookback_days: int = 90
+    evidence_days: int = 30
+    referral_overdue_days: dict[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_OVERDUE_DAYS)
+    )
+    actor: str = "system"
+
+
+def _merge(left: dict[str, float] | None, right: dict[str, float] | None) -> dict[str, float]:
+    out = dict(left or {})
+    for key, value in (right or {}).items():
+        out[key] = out.get(key, 0.0) + value
+    return out
+
+
+class BriefingState(TypedDict, total=False):
+    # input
+    patient_id: int
+    physician_id: int
+    appointment_id: int | None
+    now: datetime
+    # gather
+    header: dict[str, Any]  # patient, physician, appointment: rendered by templates only
+    facts: list[BriefFact]
+    sources: dict[str, str]  # reference -> what it is, for the closing source list
+    links: dict[str, str]  # reference -> URL (articles, interaction monographs)
+    # compose
+    draft: str
+    mode: str  # "model" or "deterministic"
+    prompt_tokens: int
+    model_calls: Annotated[int, operator.add]
+    notes: Annotated[list[str], operator.add]  # what went differently (model unavailable...)
+    # verify
+    body: str
+    kept: int
+    dropped: list[tuple[str, str]]  # (sentence, why), of the composition that was used
+    dropped_total: Annotated[int, operator.add]  # across attempts (a rejected model draft too)
+    # render
+    markdown: str
+    html: str
+    cited: list[str]
+    # seconds per node, summed over attempts (the benchmark reads them)
+    timings: Annotated[dict[str, float], _merge]

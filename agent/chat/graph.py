@@ -1,0 +1,147 @@
+"""The chat graph: a tool-calling loop in which every write waits for a person's approval.
+
+    START -> agent -> (tool calls?) -> prepare -> approve -> tools -> agent ... -> END
+
+- agent: one model call over the conversation (system prompt from prompts/chat_system.md),
+  or a clear message with no model call (no model configured, daily budget used up).
+- prepare: describes each proposed write exactly; decides which need no approval.
+- approve: one LangGraph interrupt per write; approve, reject or edit.
+- tools: runs the calls (agent.toolbox.execute): access checked, writes exactly once, audited.
+
+`build_chat_graph` returns the uncompiled builder; the caller compiles it with a
+checkpointer (tests: InMemorySaver; the CLI: agent.checkpoint).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+from sqlmodel import Session
+
+from agent import budget
+from agent.approvals import ask, plan, with_edits
+from agent.state import ChatState
+from agent.toolbox import Toolbox
+from agent.toolbox.execute import Runtime, execute
+from prompts.loader import load_prompt
+from tools.clock import today_in
+
+# Supersteps one more tool round needs after a model reply: prepare, approve, tools, agent.
+STEPS_PER_ROUND = 4
+
+
+@dataclass(frozen=True)
+class ChatDeps:
+    """Everything the graph's nodes use; the acting user is the toolbox's actor."""
+
+    model: BaseChatModel | None
+    toolbox: Toolbox
+    runtime: Runtime
+    daily_token_budget: int = 0  # 0: no cap
+    recursion_limit: int = 25  # for the step-limit message (the limit itself is in config)
+
+
+def _last_reply(state: ChatState) -> AIMessage | None:
+    messages = state.get("messages") or []
+    last = messages[-1] if messages else None
+    return last if isinstance(last, AIMessage) else None
+
+
+def system_prompt(deps: ChatDeps) -> str:
+    actor, rt = deps.toolbox.actor, deps.runtime
+    today = today_in(rt.tz, rt.clock())
+    # Trusted context composed here, from the server's own values.
+    context = (
+        f"You are talking to practitioner {actor.practitioner_id} ({actor.role.value}, "
+        f"{actor.discipline.value}). Today is {today.isoformat()} ({rt.tz.key})."
+    )
+    return load_prompt("chat_system").rstrip() + "\n\n" + context
+
+
+def build_chat_graph(deps: ChatDeps) -> StateGraph:
+    """The chat graph for one user (their role decided the toolbox); compile it to run."""
+    toolbox, runtime = deps.toolbox, deps.runtime
+    user = toolbox.actor.practitioner_id
+    bound = (
+        deps.model.bind_tools(toolbox.tools) if deps.model is not None and toolbox.tools else None
+    )
+
+    def agent(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
+        if deps.model is None:
+            return {"messages": [AIMessage(load_prompt("chat_no_model").strip())]}
+        day = today_in(runtime.tz, runtime.clock())
+        with Session(runtime.engine) as session:
+            used = budget.used_on(session=session, practitioner_id=user, day=day)
+        if deps.daily_token_budget and used >= deps.daily_token_budget:
+            text = load_prompt("chat_over_budget").format(budget=deps.daily_token_budget, used=used)
+            return {"messages": [AIMessage(text.strip())]}
+        model = bound or deps.model
+        reply = model.invoke([SystemMessage(system_prompt(deps)), *state["messages"]], config)
+        assert isinstance(reply, AIMessage)
+        with Session(runtime.engine) as session:
+            budget.record_usage(
+                session=session, practitioner_id=user, day=day, usage=reply.usage_metadata
+            )  # type: ignore[arg-type]
+            session.commit()
+        if reply.tool_calls and state.get("remaining_steps", 99) <= STEPS_PER_ROUND:
+            text = load_prompt("chat_step_limit").format(limit=deps.recursion_limit).strip()
+            return {"messages": [AIMessage(text, id=reply.id)]}
+        return {"messages": [reply]}
+
+    def route(state: ChatState) -> str:
+        reply = _last_reply(state)
+        return "prepare" if reply is not None and reply.tool_calls else END
+
+    def prepare(state: ChatState) -> dict[str, Any]:
+        reply = _last_reply(state)
+        assert reply is not None
+        pending, decisions = plan(toolbox, runtime, reply)
+        return {"pending": pending, "decisions": decisions}
+
+    def approve(state: ChatState) -> dict[str, Any]:
+        decisions = dict(state.get("decisions") or {})
+        edits: dict[str, dict[str, Any]] = {}
+        for item in state.get("pending") or []:
+            decision, args = ask(toolbox, runtime, item)
+            decisions[item["tool_call_id"]] = decision
+            if decision == "edited":
+                edits[item["tool_call_id"]] = args
+        update: dict[str, Any] = {"decisions": decisions, "pending": []}
+        reply = _last_reply(state)
+        if edits and reply is not None:
+            update["messages"] = [with_edits(reply, edits)]
+        return update
+
+    def tools(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
+        reply = _last_reply(state)
+        assert reply is not None
+        decisions = state.get("decisions") or {}
+        thread_id = str(config.get("configurable", {}).get("thread_id", ""))
+        results = [
+            execute(
+                toolbox=toolbox,
+                runtime=runtime,
+                call=call,
+                thread_id=thread_id,
+                decision=decisions.get(str(call.get("id")), "pending"),
+            )
+            for call in reply.tool_calls
+        ]
+        return {"messages": results, "decisions": {}}
+
+    graph = StateGraph(ChatState)
+    graph.add_node("agent", agent)
+    graph.add_node("prepare", prepare)
+    graph.add_node("approve", approve)
+    graph.add_node("tools", tools)
+    graph.add_edge(START, "agent")
+    graph.add_conditional_edges("agent", route, ["prepare", END])
+    graph.add_edge("prepare", "approve")
+    graph.add_edge("approve", "tools")
+    graph.add_edge("tools", "agent")
+    return graph

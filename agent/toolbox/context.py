@@ -1,0 +1,132 @@
+"""What every tool receives besides the model's arguments, and what marks a tool read or write.
+
+The model never chooses these values: the acting user, the session, the practice's time zone
+and limits are injected by the executor (`ctx: Annotated[ToolContext, InjectedToolArg]`),
+so they are not in the schema the model sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from langchain_core.tools import BaseTool
+from sqlmodel import Session
+
+from tools.access import Actor, Category, patients_in_scope
+from tools.clock import today_in
+
+
+class MemoryHit(Protocol):
+    """What memory search returns (memory.store.Hit has this shape)."""
+
+    @property
+    def ref(self) -> str: ...
+
+    text: str
+    metadata: Any
+    score: float | None
+
+
+class MemorySearch(Protocol):
+    """The seam to long-term memory (memory.store.MemoryStore implements it)."""
+
+    def search_patient(self, patient_id: int, query: str, *, k: int = 5) -> Sequence[Any]: ...
+
+    def search_literature(self, query: str, *, k: int = 10) -> Sequence[Any]: ...
+
+    def preferences_for(self, physician_id: int) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class PracticeLimits:
+    """Practice settings the operations take (from app.settings, passed down)."""
+
+    referral_overdue_days: dict[str, int] = field(default_factory=dict)
+    lab_overdue_grace_days: int = 2
+    reorder_lead_days: int = 7
+    slot_step_minutes: int = 15
+
+
+class ToolContext:
+    """A plain class, not a dataclass: pydantic then checks it by isinstance only."""
+
+    def __init__(
+        self,
+        *,
+        session: Session,
+        actor: Actor,
+        tz: ZoneInfo,
+        now: datetime,
+        limits: PracticeLimits | None = None,
+        memory: MemorySearch | None = None,
+    ) -> None:
+        self.session, self.actor, self.tz, self.now = session, actor, tz, now
+        self.limits = limits or PracticeLimits()
+        self.memory = memory
+        self._scope: set[int] | None = None
+        self._scope_known = False
+
+    @property
+    def today(self) -> date:
+        return today_in(self.tz, self.now)
+
+    @property
+    def audit_actor(self) -> str:
+        return self.actor.label
+
+    def in_scope(self, patient_id: int | None) -> bool:
+        """May the actor see this patient? (practice-wide rows without a patient: yes)"""
+        if patient_id is None:
+            return True
+        if not self._scope_known:
+            self._scope = patients_in_scope(session=self.session, actor=self.actor)
+            self._scope_known = True
+        return self._scope is None or patient_id in self._scope
+
+    def can(self, *needed: Category) -> bool:
+        return self.actor.can(*needed)
+
+
+Kind = Literal["read", "write"]
+PatientOf = Callable[[Session, dict[str, Any]], int | None]
+Preview = Callable[[ToolContext, dict[str, Any]], str]
+NeedsApproval = Callable[[ToolContext, dict[str, Any]], bool]
+
+
+def no_patient(_session: Session, _args: dict[str, Any]) -> int | None:
+    return None
+
+
+def patient_arg(_session: Session, args: dict[str, Any]) -> int | None:
+    value = args.get("patient_id")
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def always(_ctx: ToolContext, _args: dict[str, Any]) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool and the rules around it: read or write, the data it needs, whose record it
+    touches, and (writes) the exact description a person approves."""
+
+    tool: BaseTool
+    kind: Kind
+    needs: frozenset[Category]
+    patient_of: PatientOf = no_patient
+    preview: Preview | None = None
+    needs_approval: NeedsApproval = always
+    needs_memory: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.tool.name
+
+    def __post_init__(self) -> None:
+        if self.kind == "write" and self.preview is None:
+            raise ValueError(f"write tool {self.tool.name} needs a preview for its approval")

@@ -1,0 +1,200 @@
+"""Running one tool call: access check, exactly-once writes, the audit row, the data block.
+
+Each call is one transaction. A write first claims its idempotency key (thread id + tool call
+id) in `tool_execution`, then runs, then stores its result on the claim, and commits all of
+that with the audit rows at once. If the process dies after that commit but before the graph
+saved its checkpoint, the resumed graph runs this node again, finds the key and replays the
+stored result: the approved action runs exactly once. Two processes resuming the same
+approval race on the key's primary key; the loser replays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from langchain_core.messages import ToolCall, ToolMessage
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from agent.toolbox import Toolbox
+from agent.toolbox.context import MemorySearch, PracticeLimits, ToolContext, ToolSpec
+from agent.untrusted import tool_result
+from tools.access import AccessDenied, require
+from tools.db import utcnow
+from tools.errors import SteveError
+from tools.models import ToolCallAudit, ToolExecution
+
+log = logging.getLogger(__name__)
+
+APPROVED = ("approved", "edited", "not_needed")
+REJECTED_TEXT = "The user rejected this action, so nothing was done. Do not retry it unless asked."
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What tool calls need from the outside: the database, the practice zone and limits."""
+
+    engine: Engine
+    tz: ZoneInfo
+    limits: PracticeLimits = field(default_factory=PracticeLimits)
+    memory: MemorySearch | None = None
+    clock: Callable[[], datetime] = utcnow
+
+
+def args_digest(args: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of the arguments: comparable, but no patient data kept."""
+    canonical = json.dumps(
+        args, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def validation_message(exc: ValidationError) -> str:
+    # Field and reason only: the rejected value may be patient data.
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]]
+    return "invalid arguments (" + "; ".join(parts) + ")"
+
+
+class _Call:
+    def __init__(self, toolbox: Toolbox, call: ToolCall, decision: str, thread_id: str) -> None:
+        self.toolbox, self.actor = toolbox, toolbox.actor
+        self.name, self.id = call["name"], str(call.get("id") or "")
+        self.args = dict(call.get("args") or {})
+        self.decision, self.thread_id = decision, thread_id
+        self.digest = args_digest(self.args)
+        self.patient_id: int | None = None
+
+    def audit(self, spec: ToolSpec | None, outcome: str, patient_id: int | None) -> ToolCallAudit:
+        return ToolCallAudit(
+            actor_id=self.actor.practitioner_id,
+            role=self.actor.role.value,
+            tool=self.name[:60],
+            kind=spec.kind if spec else "?",
+            patient_id=patient_id,
+            args_digest=self.digest,
+            decision=self.decision.split(":")[0][:20],
+            outcome=outcome,
+            thread_id=self.thread_id[:100] or None,
+            tool_call_id=self.id[:100] or None,
+        )
+
+    def reply(self, content: str, *, error: bool = False) -> ToolMessage:
+        return ToolMessage(
+            content=content,
+            tool_call_id=self.id,
+            name=self.name,
+            status="error" if error else "success",
+        )
+
+
+def _record(engine: Engine, row: ToolCallAudit) -> None:
+    with Session(engine) as session:
+        session.add(row)
+        session.commit()
+
+
+def execute(
+    *, toolbox: Toolbox, runtime: Runtime, call: ToolCall, decision: str, thread_id: str
+) -> ToolMessage:
+    """Run one tool call the graph decided on and return what the model reads back."""
+    c = _Call(toolbox, call, decision, thread_id)
+    spec = toolbox.get(c.name)
+    if spec is None:
+        _record(runtime.engine, c.audit(None, "unknown_tool", None))
+        return c.reply(f"error: there is no tool named {c.name!r} for your role", error=True)
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        ctx = ToolContext(
+            session=session,
+            actor=toolbox.actor,
+            tz=runtime.tz,
+            now=runtime.clock(),
+            limits=runtime.limits,
+            memory=runtime.memory,
+        )
+        try:
+            return _run(c, spec, ctx)
+        except AccessDenied as exc:
+            # Refused before anything was written: keep require()'s denial row, add ours.
+            session.add(c.audit(spec, "denied", c.patient_id))
+            session.commit()
+            return c.reply(f"access denied: {exc}", error=True)
+        except ValidationError as exc:
+            session.rollback()
+            _record(runtime.engine, c.audit(spec, "error", c.patient_id))
+            return c.reply(f"error: {validation_message(exc)}", error=True)
+        except SteveError as exc:
+            session.rollback()
+            _record(runtime.engine, c.audit(spec, "error", c.patient_id))
+            return c.reply(f"error: {exc.display()}", error=True)
+        except Exception as exc:  # a bug or an outage must not end the conversation
+            session.rollback()
+            log.warning("tool %s failed (%s)", c.name, type(exc).__name__)
+            _record(runtime.engine, c.audit(spec, "error", c.patient_id))
+            return c.reply(f"error: the tool failed ({type(exc).__name__})", error=True)
+
+
+def _run(c: _Call, spec: ToolSpec, ctx: ToolContext) -> ToolMessage:
+    session = ctx.session
+    patient_id = c.patient_id = spec.patient_of(session, c.args)
+    require(
+        session=session,
+        actor=ctx.actor,
+        needs=spec.needs,
+        patient_id=patient_id,
+        entity=f"tool:{c.name}",
+    )
+    claim: ToolExecution | None = None
+    if spec.kind == "write":
+        if c.decision == "rejected":
+            session.add(c.audit(spec, "rejected", patient_id))
+            session.commit()
+            return c.reply(REJECTED_TEXT)
+        if c.decision.startswith("invalid: "):
+            session.add(c.audit(spec, "error", patient_id))
+            session.commit()
+            return c.reply("error: " + c.decision.removeprefix("invalid: "), error=True)
+        if c.decision not in APPROVED:
+            session.add(c.audit(spec, "unapproved", patient_id))
+            session.commit()
+            return c.reply("error: this action was not approved, so it was not done", error=True)
+        key = f"{c.thread_id}:{c.id}"[:220]
+        done = session.get(ToolExecution, key)
+        if done is not None:
+            return _replay(c, spec, session, done, patient_id)
+        claim = ToolExecution(
+            key=key, tool=c.name, actor_id=ctx.actor.practitioner_id, patient_id=patient_id
+        )
+        session.add(claim)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()  # another process ran it first
+            done = session.get(ToolExecution, key)
+            if done is None:
+                raise
+            return _replay(c, spec, session, done, patient_id)
+    payload = spec.tool.invoke({**c.args, "ctx": ctx})
+    content = tool_result(c.name, payload)
+    if claim is not None:
+        claim.result = content
+        session.add(claim)
+    session.add(c.audit(spec, "done", patient_id))
+    session.commit()
+    return c.reply(content)
+
+
+def _replay(
+    c: _Call, spec: ToolSpec, session: Session, done: ToolExecution, patient_id: int | None
+) -> ToolMessage:
+    session.add(c.audit(spec, "replayed", patient_id))
+    session.commit()
+    return c.reply(done.result)

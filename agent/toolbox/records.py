@@ -1,0 +1,198 @@
+"""Compact, role-redacted records for tool results (what the model reads about a patient).
+
+Each record carries its reference (`note:87`, `lab:412`, `referral:31`) so answers can cite
+it. Fields a role may not see are left out, not blanked, so nothing hints at their content.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tools.access import Actor
+from tools.access import Category as C
+from tools.models import Appointment, Article, Referral, Task
+from tools.programme import ProgrammeView
+
+
+def local(when: datetime | None, tz: ZoneInfo) -> str | None:
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else None
+
+
+def appointment(a: Appointment, tz: ZoneInfo, names: dict[int, str] | None = None) -> dict:
+    row: dict[str, Any] = {
+        "ref": f"appointment:{a.id}",
+        "patient_id": a.patient_id,
+        "practitioner_id": a.practitioner_id,
+        "service": a.service_type,
+        "start": local(a.starts_at, tz),
+        "end": local(a.ends_at, tz),
+        "status": str(a.status),
+    }
+    if names is not None:
+        row["practitioner"] = names.get(a.practitioner_id)
+    if a.visit_block_id:
+        row["visit_block"] = a.visit_block_id
+    return row
+
+
+def referral(r: Referral, actor: Actor) -> dict:
+    row: dict[str, Any] = {
+        "ref": f"referral:{r.id}",
+        "patient_id": r.patient_id,
+        "direction": str(r.direction),
+        "from_practitioner_id": r.from_practitioner_id,
+        "to_practitioner_id": r.to_practitioner_id,
+        "status": str(r.status),
+        "urgency": str(r.urgency),
+        "status_changed": r.status_changed_at.date().isoformat(),
+    }
+    if actor.can(C.REFERRALS_CLINICAL):
+        row["reason"] = r.reason
+    return row
+
+
+def task(t: Task) -> dict:
+    return {
+        "ref": f"task:{t.id}",
+        "title": t.title,
+        "details": t.details,
+        "assignee_id": t.assignee_id,
+        "created_by_id": t.created_by_id,
+        "patient_id": t.patient_id,
+        "due_on": t.due_on.isoformat() if t.due_on else None,
+        "status": str(t.status),
+    }
+
+
+def article(a: Article, *, abstract_chars: int = 1200) -> dict:
+    return {
+        "ref": a.ref,
+        "title": a.title,
+        "journal": a.journal,
+        "published": a.pub_date.isoformat() if a.pub_date else a.pub_date_text,
+        "design": a.grade.label if hasattr(a.grade, "label") else str(a.grade),
+        "retracted": a.is_retracted,
+        "abstract": (a.abstract or "")[:abstract_chars],
+    }
+
+
+def programme(view: ProgrammeView, actor: Actor, tz: ZoneInfo) -> dict:
+    """The consolidated programme view, keeping only what the actor's role may see."""
+    p = view.patient
+    out: dict[str, Any] = {
+        "ref": f"patient:{p.id}",
+        "name": p.full_name,
+        "date_of_birth": p.date_of_birth.isoformat(),
+        "primary_physician": view.practitioner_name(p.primary_physician_id),
+    }
+    can = actor.can
+    if can(C.CLINICAL_SUMMARY):
+        out["conditions"] = [c.name for c in view.conditions]
+        out["allergies"] = [
+            {"substance": a.substance, "reaction": a.reaction} for a in view.allergies
+        ]
+        out["medications"] = [
+            {"ref": f"medication:{m.id}", "name": m.name, "dose": m.dose, "frequency": m.frequency}
+            for m in view.medications
+        ]
+    if can(C.PROGRAMME):
+        out["programme"] = [
+            {
+                "ref": f"element:{e.id}",
+                "modality": str(e.modality),
+                "practitioner": view.practitioner_name(e.practitioner_id),
+                "goal": e.goal,
+                "cadence": e.cadence,
+                "status": str(e.status),
+            }
+            for e in view.elements
+        ]
+    if can(C.NOTES):
+        out["recent_notes"] = [
+            {
+                "ref": f"note:{n.id}",
+                "by": view.practitioner_name(n.practitioner_id),
+                "origin": str(n.origin),  # external reports are another practice's words
+                "written": local(n.written_at, tz),
+                "title": n.title,
+                "text": n.body,
+            }
+            for notes in view.recent_notes.values()
+            for n in notes
+        ]
+    if can(C.SUPPLEMENTS):
+        out["supplements"] = [
+            {
+                "ref": f"supplement:{s.id}",
+                "product": s.product,
+                "dose": s.dose,
+                "frequency": s.frequency,
+                "reorder_on": s.reorder_on,
+            }
+            for s in view.supplements
+        ]
+    if can(C.LAB_ORDERS):
+        out["pending_labs"] = [
+            {
+                "ref": f"lab_order:{o.id}",
+                "panel": o.panel,
+                "lab": o.lab,
+                "ordered_on": o.ordered_on,
+                "expected_on": o.expected_on,
+            }
+            for o in view.pending_labs
+        ]
+        out["recent_labs"] = [
+            {
+                "ref": f"lab_order:{o.id}",
+                "panel": o.panel,
+                "received_on": o.received_on,
+                **(
+                    {
+                        "results": [
+                            {
+                                "ref": f"lab:{r.id}",
+                                "analyte": r.analyte,
+                                "value": r.value if r.value is not None else r.value_text,
+                                "unit": r.unit,
+                                "flag": str(r.flag),
+                            }
+                            for r in view.lab_results.get(o.id or 0, [])
+                        ]
+                    }
+                    if can(C.LAB_VALUES)
+                    else {}
+                ),
+            }
+            for o in view.recent_labs
+        ]
+    if can(C.REFERRALS_ADMIN):
+        out["open_referrals"] = [referral(r, actor) for r in view.open_referrals]
+    if can(C.TASKS):
+        out["open_tasks"] = [task(t) for t in view.open_tasks]
+    if can(C.MESSAGES):
+        out["unacknowledged_messages"] = [
+            {
+                "ref": f"message:{m.id}",
+                "from": view.practitioner_name(m.sender_id),
+                "to": view.practitioner_name(m.recipient_id),
+                "subject": m.subject,
+                "text": m.body,
+            }
+            for m in view.unacknowledged_messages
+        ]
+    if can(C.SCHEDULING):
+        out["next_appointments"] = [appointment(a, tz) for a in view.next_appointments]
+    if can(C.INTAKE):
+        out["intake_forms"] = [
+            {
+                "type": f.form_type,
+                "sent": local(f.sent_at, tz),
+                "received": local(f.received_at, tz),
+                "reviewed": local(f.reviewed_at, tz),
+            }
+            for f in view.intake_forms
+        ]
+    return out

@@ -1,0 +1,186 @@
+"""`steve brief`: pre-appointment briefings for one patient, or a physician's whole day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import typer
+from sqlmodel import Session, col, select
+
+from app.cli.common import (
+    JSON_OPTION,
+    emit_json,
+    err_console,
+    handle_errors,
+    progress_bar,
+    settings,
+    transaction,
+)
+from tools.clock import at_local, parse_date, today_in
+from tools.errors import InvalidInput
+from tools.models import Appointment, Discipline, Patient
+from tools.registry import find_practitioner, resolve_patient
+
+FORMATS = ("markdown", "html")
+
+
+def _context(session: Session) -> Any:
+    from agent.briefing.gather import DatabasePreferences
+    from agent.briefing.state import BriefingContext
+    from agent.models import make_chat_model
+
+    s = settings()
+    return BriefingContext(
+        session=session,
+        tz=s.zone,
+        model=make_chat_model(s.model_config_for_agent()),
+        memory=DatabasePreferences(session),
+        lab_grace_days=s.lab_overdue_grace_days,
+        lookback_days=s.briefing_lookback_days,
+        evidence_days=s.briefing_evidence_days,
+        referral_overdue_days=dict(s.referral_overdue_days),
+        actor="cli",
+    )
+
+
+def _as_of(day: date) -> datetime:
+    """Now for today's briefings; the start of the clinic day for another date's."""
+    tz = settings().zone
+    if day == today_in(tz):
+        return datetime.now(UTC)
+    return at_local(day, time(7, 0), tz)
+
+
+def _patient_appointment(
+    session: Session, patient: Patient, day: date, physician_id: int | None
+) -> Appointment | None:
+    from agent.briefing.graph import BRIEFED_STATUSES
+    from tools.clock import local_day_bounds
+    from tools.models import Practitioner
+
+    start, end = local_day_bounds(day, settings().zone)
+    stmt = (
+        select(Appointment)
+        .join(Practitioner, col(Practitioner.id) == Appointment.practitioner_id)
+        .where(
+            Appointment.patient_id == patient.id,
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
+            col(Appointment.status).in_(BRIEFED_STATUSES),
+            Practitioner.discipline == Discipline.PHYSICIAN,
+        )
+        .order_by(col(Appointment.starts_at), col(Appointment.id))
+    )
+    if physician_id is not None:
+        stmt = stmt.where(Appointment.practitioner_id == physician_id)
+    return session.exec(stmt).first()
+
+
+def _record(b: Any) -> dict[str, Any]:
+    return {
+        "patient_id": b.patient_id,
+        "physician_id": b.physician_id,
+        "appointment_id": b.appointment_id,
+        "mode": b.mode,
+        "kept": b.kept,
+        "dropped": [{"sentence": s, "why": w} for s, w in b.dropped],
+        "model_calls": b.model_calls,
+        "prompt_tokens": b.prompt_tokens,
+        "sources": b.cited,
+        "notes": b.notes,
+        "markdown": b.markdown,
+        "html": b.html,
+    }
+
+
+def _write(out: Path, day: date, b: Any, fmt: str) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    key = f"appointment-{b.appointment_id}" if b.appointment_id else f"patient-{b.patient_id}"
+    path = out / f"briefing-{day.isoformat()}-{key}.{'html' if fmt == 'html' else 'md'}"
+    path.write_text(b.html if fmt == "html" else b.markdown, encoding="utf-8")
+    return path
+
+
+@handle_errors
+def brief(
+    patient: str | None = typer.Argument(None, help="Patient id or name (omit with --day)."),
+    on: str | None = typer.Option(None, "--date", help="Appointment date, YYYY-MM-DD."),
+    day: str | None = typer.Option(
+        None, "--day", help="Brief every appointment of --physician on this date."
+    ),
+    physician: str | None = typer.Option(None, "--physician", help="Physician id or name."),
+    fmt: str = typer.Option("markdown", "--format", help="markdown or html."),
+    out: Path | None = typer.Option(None, "--out", help="Write one file per briefing here."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A pre-appointment briefing: decisions first, every sentence citing its record."""
+    from agent.briefing.graph import brief_day, run_briefing
+
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}; use markdown or html")
+    if day is not None and (patient is not None or on is not None):
+        raise InvalidInput("use either PATIENT [--date D] or --day D --physician P, not both")
+    if day is None and patient is None:
+        raise InvalidInput("name a patient, or use --day D --physician P")
+    if day is not None and physician is None:
+        raise InvalidInput("--day needs --physician")
+    tz = settings().zone
+    given = day or on
+    when = parse_date(given, what="date") if given else today_in(tz)
+    with transaction() as session:
+        doctor = find_practitioner(session=session, query=physician) if physician else None
+        if doctor is not None and doctor.discipline != Discipline.PHYSICIAN:
+            raise InvalidInput(f"practitioner {doctor.id} is not a physician")
+        context = _context(session)
+        if day is not None:
+            assert doctor is not None and doctor.id is not None
+            with progress_bar(transient=as_json) as bar:
+                task = bar.add_task("briefings", total=None)
+                briefings = brief_day(
+                    context=context,
+                    physician_id=doctor.id,
+                    day=when,
+                    now=_as_of(when),
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+            if not briefings:
+                err_console.print(f"No appointments for {doctor.name} on {when.isoformat()}.")
+        else:
+            assert patient is not None
+            person = resolve_patient(session=session, query=patient)
+            appointment = _patient_appointment(session, person, when, doctor.id if doctor else None)
+            physician_id = (
+                appointment.practitioner_id
+                if appointment
+                else (doctor.id if doctor else person.primary_physician_id)
+            )
+            if physician_id is None:
+                raise InvalidInput(
+                    f"patient {person.id} has no physician appointment on {when.isoformat()} "
+                    "and no primary physician; name one with --physician"
+                )
+            assert person.id is not None
+            briefings = [
+                run_briefing(
+                    context=context,
+                    patient_id=person.id,
+                    physician_id=physician_id,
+                    now=_as_of(when),
+                    appointment_id=appointment.id if appointment else None,
+                )
+            ]
+        from agent.briefing.keep import keep_briefing
+
+        for b in briefings:
+            keep_briefing(session=session, briefing=b, day=when, actor="cli")
+    if as_json:
+        emit_json([_record(b) for b in briefings])
+        return
+    if out is not None:
+        for b in briefings:
+            err_console.print(f"wrote {_write(out, when, b, fmt)}", highlight=False)
+        return
+    text = [b.html if fmt == "html" else b.markdown for b in briefings]
+    print(("\n\n" if fmt == "markdown" else "\n").join(text))
