@@ -120,3 +120,40 @@ def test_bad_usage_is_one_clear_line(practice: Any) -> None:
     assert external.exit_code == 1 and "external and has no access" in external.stderr
     nobody = run("chat", "--as", "Nobody Atall", "--message", "hi")
     assert nobody.exit_code == 1
+
+
+def test_chat_searches_memory_caught_up_with_a_note_written_moments_ago(
+    practice: Any,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from tools.notes import add_note
+
+    eng = practice_engine()
+    with Session(eng) as session:
+        note = add_note(
+            session=session,
+            patient_id=practice.patient,
+            practitioner_id=practice.physician,
+            body="Started magnesium glycinate 200 mg at night for leg cramps.",
+        )
+        session.commit()
+        note_id = note.id
+    eng.dispose()
+    model = _model(
+        monkeypatch,
+        [
+            call("search_patient_notes", patient_id=practice.patient, query="night cramps"),
+            "Magnesium was started for cramps [note].",
+        ],
+    )
+    # --memory: the embedded store is created on first use; nothing was synced by hand.
+    result = run("chat", "--as", str(practice.physician), "--memory", "--message", "cramps?")
+    assert result.exit_code == 0, result.stderr
+    tool_reply = str(model.calls[-1][-1].content)
+    assert f"note:{note_id}" in tool_reply and "magnesium glycinate" in tool_reply
+    without = _model(
+        monkeypatch,
+        [call("search_patient_notes", patient_id=practice.patient, query="cramps"), "No."],
+    )
+    run("chat", "--as", str(practice.physician), "--no-memory", "--message", "cramps?")
+    assert "no tool named 'search_patient_notes'" in str(without.calls[-1][-1].content)

@@ -47,11 +47,13 @@ def test_fetch_bad_input(demo_practice, tmp_path: Path) -> None:
 
 def test_summary_cites_every_sentence(demo_practice) -> None:
     out = run_json("literature", "summary", "39100001", "39100002")
-    assert out["mode"] == "extractive"
+    assert out["mode"] == "deterministic" and out["model_calls"] == 0 and out["dropped"] == []
     assert set(out["refs"]) == {"pmid:39100001", "pmid:39100002"}
     assert "[pmid:39100001]" in out["markdown"] and "[pmid:39100002]" in out["markdown"]
     unknown = run("literature", "summary", "11111111")
     assert unknown.exit_code == 1 and "11111111" in unknown.stderr
+    html = run("literature", "summary", "39100001", "--format", "html")
+    assert html.exit_code == 0 and "<h1" in html.stdout and "[pmid:39100001]" in html.stdout
     bad = run("literature", "summary", "PMC123")
     assert bad.exit_code == 1 and "'PMC123' is not a PMID" in bad.stderr
 
@@ -84,6 +86,10 @@ def test_protocol_reviews_due_ack_snooze(demo_practice) -> None:
     due = run_json("protocols", "due")
     assert due, "the demo has protocols past their review date"
     first, *rest = due
+    shown = run_json("protocols", "show", str(first["review_id"]))
+    assert shown["mode"] == "deterministic" and shown["refs"]
+    assert shown["markdown"].count("[") >= len(shown["refs"])  # every source is cited inline
+    assert run("protocols", "show", "99999").exit_code == 1
     ack = run("protocols", "ack", str(first["review_id"]), "--by", "marsh")
     assert ack.exit_code == 0
     assert first["review_id"] not in [r["review_id"] for r in run_json("protocols", "due")]

@@ -35,8 +35,24 @@ def chat_model() -> BaseChatModel | None:
     return make_chat_model(settings().model_config_for_agent())
 
 
+def chat_memory(eng: Any, wanted: bool | None) -> Any:
+    """Long-term memory for the chat's search tools: on when a store exists (or is asked for).
+
+    Opening is cheap; the embedding model loads on the first search only.
+    """
+    s = settings()
+    if wanted is False or (
+        wanted is None and not s.chroma_url and not (s.data_dir / "chroma").is_dir()
+    ):
+        return None
+    from app.cli.memory import open_store
+    from memory.retrieval import Retriever
+
+    return Retriever(store=open_store(), engine=eng)
+
+
 @contextmanager
-def open_session(who: str, thread_id: str) -> Iterator[ChatSession]:
+def open_session(who: str, thread_id: str, memory: bool | None = None) -> Iterator[ChatSession]:
     s = settings()
     eng = engine()
     try:
@@ -50,10 +66,11 @@ def open_session(who: str, thread_id: str) -> Iterator[ChatSession]:
             reorder_lead_days=s.reorder_lead_days,
             slot_step_minutes=s.slot_step_minutes,
         )
+        retriever = chat_memory(eng, memory)
         deps = ChatDeps(
             model=chat_model(),
-            toolbox=toolbox_for(actor),
-            runtime=Runtime(engine=eng, tz=s.zone, limits=limits),
+            toolbox=toolbox_for(actor, with_memory=retriever is not None),
+            runtime=Runtime(engine=eng, tz=s.zone, limits=limits, memory=retriever),
             daily_token_budget=s.agent_daily_token_budget,
             recursion_limit=s.agent_recursion_limit,
         )
@@ -146,6 +163,9 @@ def chat(
     approve: bool = typer.Option(False, "--approve", help="Approve the waiting action."),
     reject: bool = typer.Option(False, "--reject", help="Reject the waiting action."),
     edit: str | None = typer.Option(None, "--edit", help="Change the waiting action (JSON)."),
+    memory: bool | None = typer.Option(
+        None, "--memory/--no-memory", help="Search long-term memory (default: when it exists)."
+    ),
 ) -> None:
     """Chat with Steve; every action on someone else's behalf waits for your approval."""
     answers = [a for a in (approve, reject, edit is not None) if a]
@@ -154,7 +174,7 @@ def chat(
     if answers and not thread:
         raise InvalidInput("--approve, --reject and --edit answer a thread; give --thread")
     thread_id = thread or uuid.uuid4().hex[:12]
-    with open_session(as_, thread_id) as session:
+    with open_session(as_, thread_id, memory) as session:
         err_console.print(f"[dim]thread {thread_id}[/]", highlight=False)
         if session.interrupted():  # a turn a crash cut short: finish it (writes never repeat)
             _run(session, session.resume, stream=False)

@@ -209,11 +209,15 @@ def digest(
 @handle_errors
 def summary(
     pmids: list[str] = typer.Argument(..., help="PMIDs of stored articles."),
+    fmt: str = typer.Option("markdown", "--format", help="markdown or html."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """An evidence summary of one or more stored articles, every sentence citing its PMID."""
-    from tools.literature.summaries import summarise
+    from agent.evidence import EvidenceContext, evidence_summary
+    from agent.models import make_chat_model
 
+    if fmt not in ("markdown", "html"):
+        raise InvalidInput(f"unknown format {fmt!r}; use markdown or html")
     wanted = [p.strip() for p in pmids]
     bad = [p for p in wanted if not p.isdigit()]
     if bad:
@@ -229,7 +233,13 @@ def summary(
                 "stored article with PMID", f"{missing[0]} (run `steve literature fetch` first)"
             )
         chosen = list(dict.fromkeys(wanted))
-        result = summarise(articles=[found[p] for p in chosen], composer=composer())
+        # The evidence graph: gather, compose (model or deterministic), verify, render.
+        context = EvidenceContext(
+            session=session, model=make_chat_model(settings().model_config_for_agent())
+        )
+        result = evidence_summary(
+            context=context, article_ids=[i for p in chosen if (i := found[p].id) is not None]
+        )
         key = "-".join(sorted(chosen))
         if len(key) > 120:  # many papers: a stable digest of the set instead
             key = "set-" + hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -247,11 +257,12 @@ def summary(
                 "markdown": result.markdown,
                 "refs": result.refs,
                 "mode": result.mode,
-                "dropped": result.dropped,
+                "model_calls": result.model_calls,
+                "dropped": [{"sentence": t, "why": why} for t, why in result.dropped],
             }
         )
         return
-    print(result.markdown)
+    print(result.html if fmt == "html" else result.markdown)
 
 
 @protocols_app.command()
@@ -287,6 +298,44 @@ def due(as_json: bool = JSON_OPTION) -> None:
             ],
         )
     )
+
+
+@protocols_app.command()
+@handle_errors
+def show(
+    review_id: int = typer.Argument(..., help="The review's id (from `steve protocols due`)."),
+    fmt: str = typer.Option("markdown", "--format", help="markdown or html."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The protocol-review prompt: why it is due and the new evidence, every line cited."""
+    from agent.evidence import EvidenceContext, review_document
+    from agent.models import make_chat_model
+    from tools.models import ProtocolReview
+
+    if fmt not in ("markdown", "html"):
+        raise InvalidInput(f"unknown format {fmt!r}; use markdown or html")
+    s = settings()
+    with transaction() as session:
+        if session.get(ProtocolReview, review_id) is None:
+            raise NotFound("protocol review", review_id)
+        context = EvidenceContext(
+            session=session, model=make_chat_model(s.model_config_for_agent())
+        )
+        doc = review_document(context=context, review_id=review_id, today=today_in(s.zone))
+        save_document(
+            session=session,
+            kind="review",
+            key=f"{review_id}:{today_in(s.zone).isoformat()}",
+            title=f"Protocol review {review_id}",
+            markdown=doc.markdown,
+            actor="cli",
+        )
+    if as_json:
+        emit_json(
+            {"review_id": review_id, "markdown": doc.markdown, "refs": doc.refs, "mode": doc.mode}
+        )
+        return
+    print(doc.html if fmt == "html" else doc.markdown)
 
 
 @protocols_app.command()
