@@ -49,13 +49,12 @@ def test_articles_by_each_kind_of_reference(session: Session) -> None:
 def test_day_appointments_are_the_local_day_by_practitioner(session: Session) -> None:
     doc = f.practitioner(session)
     other = f.practitioner(session, discipline=Discipline.ACUPUNCTURE)
-    pat = f.patient(session, physician=doc)
 
     def booked(who: int, hour: int) -> int:
         appt = book(
             session=session,
             practitioner_id=who,
-            patient_id=pat.id,
+            patient_id=f.patient(session, physician=doc).id,  # one each: no visit blocks
             service_type=SERVICE,
             starts_at=datetime(2026, 3, 31, hour, tzinfo=UTC),
             duration_minutes=30,
