@@ -9,10 +9,17 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from agent.models import ModelConfig
+from schedules.config import (
+    SECURITY,
+    check_cron,
+    parse_clock,
+    parse_send_time,
+    parse_weekday,
+)
 from tools.db import normalise_database_url
 from tools.errors import ConfigError
 from tools.referrals import DEFAULT_OVERDUE_DAYS
@@ -150,6 +157,127 @@ class Settings(BaseSettings):
     embeddings_base_url: str | None = Field(default=None, description="Endpoint URL.")
     embeddings_api_key: str | None = Field(default=None, description="Endpoint API key.")
     embeddings_dim: int | None = Field(default=None, gt=0, description="Endpoint vector size.")
+
+    # The service (`steve serve`): email delivery, schedules, the outbox, leader election.
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server; empty: emails are .eml files in <data dir>/outbox."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_security: str = Field(default="starttls", description="starttls, tls or none.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=300, description="Timeout for every SMTP connection and reply."
+    )
+    mail_from: str = Field(
+        default="Steve <steve@localhost>", description="From address of Steve's emails."
+    )
+    briefing_send_time: str = Field(
+        default="07:00", description="Morning briefing send time (HH:MM, practice zone)."
+    )
+    briefing_send_times: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            'Per-physician send times as JSON: {"12": "06:30", "14": "07:15 America/New_York"}.'
+        ),
+    )
+    digest_weekday: str = Field(default="mon", description="Weekly digest day (mon ... sun).")
+    digest_time: str = Field(default="07:30", description="Weekly digest send time (HH:MM).")
+    sweep_interval_minutes: int = Field(
+        default=60, ge=1, le=1440, description="Minutes between follow-up sweeps."
+    )
+    literature_refresh_cron: str | None = Field(
+        default="0 5 * * *",
+        description="When the literature is fetched (crontab, practice zone); empty: never.",
+    )
+    message_ack_hours: int = Field(
+        default=48, ge=1, description="Unacknowledged care-team messages older than this: task."
+    )
+    intake_lookahead_days: int = Field(
+        default=3, ge=0, le=60, description="Days ahead to check intake forms before first visits."
+    )
+    outbox_max_attempts: int = Field(default=6, ge=1, le=50, description="Sends before failed.")
+    outbox_retry_seconds: float = Field(
+        default=60.0, gt=0, description="First retry delay; doubles each attempt (max 1 hour)."
+    )
+    outbox_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claimed email is left to its sender before another retries it.",
+    )
+    outbox_poll_seconds: float = Field(
+        default=15.0, gt=0, description="How often the outbox is checked for due emails."
+    )
+    leader_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often a standby `steve serve` tries to take over."
+    )
+    memory_sync_seconds: int = Field(
+        default=60, ge=1, description="How often memory catches up with the change log."
+    )
+    user: str | None = Field(
+        default=None,
+        description="Who works at this terminal (practitioner id or name): `steve tasks mine`.",
+    )
+
+    # The HTTP API and web app (issue 7), served by `steve serve`.
+    api_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP API.")
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A web session ends after this much inactivity."
+    )
+    login_lockout_attempts: int = Field(
+        default=5, ge=1, le=100, description="Failed logins in a row before an account locks."
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a locked account stays locked."
+    )
+    login_rate_per_minute: int = Field(
+        default=10, ge=1, description="Login attempts allowed per client address per minute."
+    )
+    chat_rate_per_minute: int = Field(
+        default=20, ge=1, description="Chat messages and decisions allowed per user per minute."
+    )
+    max_request_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Larger request bodies are refused (413)."
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Mark session cookies Secure (set true when served over HTTPS).",
+    )
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _security(cls, value: str) -> str:
+        if value not in SECURITY:
+            raise ValueError(f"unknown SMTP security {value!r}; use starttls, tls or none")
+        return value
+
+    @field_validator("briefing_send_time", "digest_time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        parse_clock(value)
+        return value.strip()
+
+    @field_validator("digest_weekday")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        return parse_weekday(value)
+
+    @field_validator("briefing_send_times")
+    @classmethod
+    def _send_times(cls, value: dict[str, str]) -> dict[str, str]:
+        for pid, text in value.items():
+            if not pid.strip().isdigit():
+                raise ValueError(f"send times are keyed by practitioner id; got {pid!r}")
+            parse_send_time(text, ZoneInfo("UTC"))
+        return value
+
+    @field_validator("literature_refresh_cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return check_cron(value.strip(), ZoneInfo("UTC"))
 
     @field_validator("embeddings_provider")
     @classmethod

@@ -72,3 +72,9 @@ def render_briefing(
     # markdown-it escapes every character of data it prints; nothing else is marked safe.
     html = render("briefing/briefing.html.j2", **ctx, body_html=Markup(_MD.render(body)))
     return Rendered(markdown=markdown, html=html, cited=cited)
+
+
+def html_fragment(markdown: str) -> str:
+    """A briefing's Markdown as an HTML fragment to embed (the morning email): the same
+    renderer as the page, so raw HTML, links and images in quoted text stay inert."""
+    return _MD.render(markdown)

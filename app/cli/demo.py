@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from typing import Any
 
 import typer
 from sqlmodel import Session, select
@@ -80,6 +82,7 @@ def demo(
                 f"{summary.counts.get('appointment', 0)} appointments, seed {seed}; "
                 f"{reading.new} articles read, {reading.matches} topic matches."
             )
+        _morning_emails(engine, today)
     finally:
         engine.dispose()
     ov = load_overview(today)
@@ -87,3 +90,15 @@ def demo(
         emit_json(overview_data(ov))
     else:
         print_overview(ov)
+
+
+def _morning_emails(engine: Any, today: date) -> None:
+    """Today's morning briefing emails for the demo physicians, as the service would send
+    them: into the outbox folder (.eml) unless SMTP is configured. Reruns add nothing."""
+    from schedules.jobs import run_morning_briefings
+
+    s = settings()
+    results = run_morning_briefings(engine=engine, settings=s, day=today)
+    queued = sum(1 for _, r in results if str(r.outcome) in ("ok", "partial"))
+    where = "SMTP" if s.smtp_host else str(s.data_dir / "outbox")
+    err_console.print(f"Morning briefing emails for {today.isoformat()}: {queued} in {where}.")

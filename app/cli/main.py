@@ -12,6 +12,7 @@ from app.cli import (
     brief,
     chat,
     demo,
+    jobs,
     literature,
     memory,
     overview,
@@ -19,6 +20,7 @@ from app.cli import (
     preferences,
     referrals,
     schedule,
+    serve,
     tasks,
 )
 from app.cli.common import console, err_console, handle_errors, settings
@@ -72,8 +74,10 @@ cli.add_typer(literature.app, name="literature")
 cli.add_typer(literature.protocols_app, name="protocols")
 cli.add_typer(memory.app, name="memory")
 cli.add_typer(preferences.app, name="preferences")
+cli.add_typer(jobs.app, name="jobs")
 cli.command("demo")(demo.demo)
 cli.command("overview")(overview.overview)
+cli.command("serve")(serve.serve)
 cli.command("chat")(chat.chat)
 cli.command("brief")(brief.brief)
 

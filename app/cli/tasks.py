@@ -16,6 +16,7 @@ from app.cli.common import (
     transaction,
 )
 from tools.clock import parse_date, today_in
+from tools.errors import InvalidInput
 from tools.models import Task, TaskCreate
 from tools.registry import find_practitioner, resolve_patient
 from tools.tasks import (
@@ -57,7 +58,9 @@ def _row(t: Task, today: date) -> dict[str, object]:
 @handle_errors
 def add(
     title: str = typer.Argument(..., help="What needs doing."),
-    assignee: str = typer.Option(..., "--assignee", "-a", help="Who does it (id or name)."),
+    assignee: str = typer.Option(
+        ..., "--assignee", "--assign", "-a", help="Who does it (id or name)."
+    ),
     by: str | None = typer.Option(None, "--by", help="Who asks (id or name); default Steve."),
     patient: str | None = typer.Option(None, "--patient", help="Patient id or name fragment."),
     due: str | None = typer.Option(None, "--due", help="YYYY-MM-DD, today or tomorrow."),
@@ -164,3 +167,40 @@ def assign(
         emit_json(out)
     else:
         console.print(f"Task {task_id} is now with practitioner {out['assignee_id']}.")
+
+
+@app.command()
+@handle_errors
+def mine(
+    who: str | None = typer.Option(
+        None, "--as", help="You (id or name); default the STEVE_USER setting."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Your open tasks, soonest due first (the same list your morning email carries)."""
+    me = who or settings().user
+    if not me:
+        raise InvalidInput("say who you are: --as NAME, or set STEVE_USER")
+    today = today_in(settings().zone)
+    with transaction() as session:
+        person = find_practitioner(session=session, query=me)
+        rows = [_row(t, today) for t in tasks_for(session=session, assignee_id=person.id or 0)]
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(
+        table(
+            f"{len(rows)} open task(s) for {person.name}",
+            ["id", "task", "patient", "due", "from"],
+            [
+                [
+                    r["id"],
+                    r["title"],
+                    r["patient_id"],
+                    f"[bold red]{r['due_on']}[/]" if r["overdue"] else r["due_on"],
+                    r["created_by_id"] or "Steve",
+                ]
+                for r in rows
+            ],
+        )
+    )

@@ -57,6 +57,7 @@ from tools.models.referrals import (
     ReferralEvent,
     ReferralPublic,
 )
+from tools.models.service import JobRun, OutboxMessage, OutboxState, RunOutcome
 from tools.models.work import (
     AuditEvent,
     ClinicalProtocol,
@@ -84,9 +85,12 @@ __all__ = [
     "GeneratedDocumentBase",
     "GeneratedDocumentPublic",
     "IntakeForm",
+    "JobRun",
     "LabOrder",
     "LabResult",
     "MemoryChange",
+    "OutboxMessage",
+    "OutboxState",
     "Patient",
     "PatientAllergy",
     "PatientBase",
@@ -110,6 +114,7 @@ __all__ = [
     "ReferralPublic",
     "ReviewReason",
     "ReviewStatus",
+    "RunOutcome",
     "SupplementItem",
     "Task",
     "TaskCreate",

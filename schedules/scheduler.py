@@ -1,0 +1,141 @@
+"""APScheduler 3 wiring: the job store in the practice database, stable job ids, misfires.
+
+- Job store: SQLAlchemyJobStore on the practice engine (table `apscheduler_jobs`, made by
+  migration 0005), so schedules and their next run times survive restarts and a new leader
+  picks up where the old one stopped.
+- Stable ids and `replace_existing`: restarts never add copies. A stored job whose trigger
+  is unchanged is left alone (its pending next run time included), because replacing it
+  would move a run that was due during the downtime into the future, and it would be lost.
+- Misfires: `coalesce=True` (however many runs were missed, one run) and
+  `misfire_grace_time=None` (a late run still runs); each job then decides for itself what
+  late means (morning briefings: only before the first appointment, else skipped with the
+  reason). `max_instances=1`: a slow run is never overlapped by the next.
+- Each run knows its scheduled time: the executor passes it to the job as `scheduled_for`,
+  and the history keeps it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apscheduler.executors.base import run_job
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
+from sqlalchemy import Engine
+
+from schedules.config import ServiceConfig
+from schedules.jobs import JobSpec
+
+log = logging.getLogger(__name__)
+_running: BackgroundScheduler | None = None
+
+
+class _Stamped:
+    """A job as run_job sees it, with the run's scheduled time added to its keyword args."""
+
+    def __init__(self, job: Any, run_time: Any) -> None:
+        self._job = job
+        self.id = job.id
+        self.func = job.func
+        self.args = job.args
+        self.kwargs = {**job.kwargs, "scheduled_for": run_time}
+        self.misfire_grace_time = job.misfire_grace_time
+
+    def __str__(self) -> str:
+        return str(self._job)
+
+
+class StampingExecutor(ThreadPoolExecutor):
+    def _do_submit_job(self, job: Any, run_times: list[Any]) -> None:
+        def callback(f: Any) -> None:
+            exc = f.exception()
+            if exc:
+                self._run_job_error(job.id, exc, getattr(exc, "__traceback__", None))
+            else:
+                self._run_job_success(job.id, f.result())
+
+        stamped = _Stamped(job, run_times[-1])  # coalesced: one run, for the latest time
+        future = self._pool.submit(
+            run_job, stamped, job._jobstore_alias, run_times[-1:], self._logger.name
+        )
+        future.add_done_callback(callback)
+
+
+class _Scheduler(BackgroundScheduler):
+    """APScheduler 3.11's BackgroundScheduler runs one more round of due jobs after shutdown
+    has stopped the executors (its thread wakes, then checks the state): the submission fails
+    and the job's next run time moves on, so a due run would be lost. Not here."""
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()  # type: ignore[no-any-return]
+
+
+def build_scheduler(
+    *, engine: Engine, config: ServiceConfig, workers: int = 4
+) -> BackgroundScheduler:
+    return _Scheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+        executors={"default": StampingExecutor(max_workers=workers)},
+        job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        timezone=config.zone,
+    )
+
+
+def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec]) -> dict[str, int]:
+    """Make the stored jobs match `specs`: add new, replace changed, remove gone."""
+    wanted = {s.id: s for s in specs}
+    counts = {"added": 0, "replaced": 0, "kept": 0, "removed": 0}
+    existing = {job.id: job for job in scheduler.get_jobs()}
+    for job_id in existing:
+        if job_id not in wanted:
+            scheduler.remove_job(job_id)
+            counts["removed"] += 1
+    for spec in specs:
+        name = f"{spec.family} [{spec.signature}]"
+        old = existing.get(spec.id)
+        if (
+            old is not None
+            and old.name == name
+            and old.func_ref == spec.func
+            and tuple(old.args) == spec.args
+        ):
+            counts["kept"] += 1  # keeps its stored next run time, a missed one included
+            continue
+        scheduler.add_job(
+            spec.func,
+            trigger=spec.trigger,
+            args=spec.args,
+            id=spec.id,
+            name=name,
+            replace_existing=True,
+        )
+        counts["replaced" if old is not None else "added"] += 1
+    return counts
+
+
+def start(scheduler: BackgroundScheduler, specs: list[JobSpec]) -> dict[str, int]:
+    """Start paused (so the stored jobs load), sync them, then let due and missed runs go."""
+    global _running
+    scheduler.start(paused=True)
+    counts = sync_jobs(scheduler, specs)
+    _running = scheduler
+    scheduler.resume()
+    log.info("scheduler started: %s", counts)
+    return counts
+
+
+def stop(scheduler: BackgroundScheduler, *, wait: bool = True) -> None:
+    global _running
+    if _running is scheduler:
+        _running = None
+    if scheduler.running:
+        scheduler.shutdown(wait=wait)
+
+
+def running_scheduler() -> BackgroundScheduler | None:
+    return _running

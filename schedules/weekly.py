@@ -1,0 +1,110 @@
+"""The weekly research digest email (key `digest:{physician}:{iso-week}`).
+
+It covers the last complete ISO week (Monday to Sunday) before the day it runs, so the
+default Monday-morning send reports the whole of last week and a late run (after downtime)
+still reports that same week under the same key. The digest includes the protocol-review
+prompts that became due (tools.literature.digest opens them as it goes).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from schedules import outbox
+from schedules.config import ServiceConfig
+from schedules.history import RunResult
+from tools.db import session_scope, utcnow
+from tools.documents import save_document
+from tools.literature.digest import build_digest
+from tools.models import Practitioner, PractitionerStatus, RunOutcome
+
+ACTOR = "steve-service"
+
+
+def digest_week(today: date) -> date:
+    """The Monday of the last complete ISO week before `today`."""
+    return today - timedelta(days=today.weekday() + 7)
+
+
+def digest_key(physician_id: int, monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"digest:{physician_id}:{year}-W{week:02d}"
+
+
+def _composer(config: ServiceConfig) -> Any:
+    if config.model_config is None or not getattr(config.model_config, "model", None):
+        return None
+    from agent.composer import ModelComposer
+    from agent.models import make_chat_model
+
+    model = make_chat_model(config.model_config)
+    return ModelComposer(model) if model is not None else None
+
+
+def weekly_digest(
+    *,
+    engine: Engine,
+    config: ServiceConfig,
+    physician_id: int,
+    now: datetime | None = None,
+    week_of: date | None = None,
+) -> tuple[RunResult, str | None]:
+    """Queue one physician's digest; (result, outbox key or None)."""
+    now = now or utcnow()
+    monday = (
+        digest_week(now.astimezone(config.zone).date())
+        if week_of is None
+        else (week_of - timedelta(days=week_of.weekday()))
+    )
+    key = digest_key(physician_id, monday)
+    with session_scope(engine) as session:
+        person = session.get(Practitioner, physician_id)
+        if person is None or person.status != PractitionerStatus.ACTIVE:
+            return RunResult(
+                RunOutcome.SKIPPED, detail=f"physician {physician_id} is not active"
+            ), None
+        if not person.email:
+            return RunResult(
+                RunOutcome.SKIPPED, detail=f"physician {physician_id} has no email address"
+            ), None
+        if outbox.get_by_key(session, key) is not None:
+            return RunResult(counts={"already_queued": 1}), key
+        digest = build_digest(
+            session=session,
+            physician_id=physician_id,
+            week_of=monday,
+            tz=config.zone,
+            composer=_composer(config),
+            now=now,
+        )
+        year, week_no, _ = monday.isocalendar()
+        save_document(  # kept (and remembered) like the CLI's digest; same key, same row
+            session=session,
+            kind="digest",
+            key=f"{year}-W{week_no:02d}:{physician_id}",
+            title=f"Research digest, week of {monday}",
+            markdown=digest.markdown,
+            practitioner_id=physician_id,
+            for_date=monday,
+            actor=ACTOR,
+        )
+        email = outbox.Email(
+            key=key,
+            kind="digest",
+            recipient_id=physician_id,
+            to_address=person.email,
+            subject=digest.subject or f"Research digest, week of {monday}",
+            text=digest.text,
+            html=digest.html,
+        )
+        _, created = outbox.enqueue(session=session, email=email, mail_from=config.mail_from)
+    counts = {
+        "articles": sum(len(s.items) + s.more for s in digest.sections),
+        "retractions": len(digest.retractions),
+        "reviews": len(digest.reviews),
+        "queued": int(created),
+    }
+    return RunResult(counts=counts), key
