@@ -40,12 +40,10 @@ def test_brief_one_patient_as_json_and_html(demo_dir: None) -> None:
     engine = practice_engine()
     with Session(engine) as session:
         kept = session.exec(
-            select(GeneratedDocument).where(GeneratedDocument.kind == "briefing")
+            select(GeneratedDocument).where(GeneratedDocument.key == f"{DAY}:appointment-869")
         ).all()
     engine.dispose()
-    assert [(d.key, d.patient_id, d.practitioner_id) for d in kept] == [
-        (f"{DAY}:appointment-869", 41, 1)
-    ]
+    assert [(d.kind, d.patient_id, d.practitioner_id) for d in kept] == [("briefing", 41, 1)]
     assert kept[0].markdown == b["markdown"]
 
 
