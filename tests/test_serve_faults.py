@@ -60,7 +60,12 @@ def service_env(db_url: str, data_dir: Path, smtp: SmtpServer, **extra: str) -> 
 def start_serve(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
     out = log.open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve"], env=env, cwd=cwd, stdout=out, stderr=out
+        # No HTTP: several of these run at once and would share the API port.
+        [sys.executable, "-m", "app.cli.main", "serve", "--no-http"],
+        env=env,
+        cwd=cwd,
+        stdout=out,
+        stderr=out,
     )
 
 

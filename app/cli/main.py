@@ -22,6 +22,7 @@ from app.cli import (
     schedule,
     serve,
     tasks,
+    users,
 )
 from app.cli.common import console, err_console, handle_errors, settings
 from tools.db import make_engine, migrate, schema_revision
@@ -74,6 +75,7 @@ cli.add_typer(literature.app, name="literature")
 cli.add_typer(literature.protocols_app, name="protocols")
 cli.add_typer(memory.app, name="memory")
 cli.add_typer(preferences.app, name="preferences")
+cli.add_typer(users.app, name="users")
 cli.add_typer(jobs.app, name="jobs")
 cli.command("demo")(demo.demo)
 cli.command("overview")(overview.overview)
@@ -84,8 +86,11 @@ cli.command("brief")(brief.brief)
 
 @cli.command()
 @handle_errors
-def init() -> None:
-    """Create the data directory and bring the practice database schema up to date."""
+def init(
+    admin: str = typer.Option("admin", "--admin", help="Username of the first admin."),
+    no_admin: bool = typer.Option(False, "--no-admin", help="Do not create the first admin."),
+) -> None:
+    """Create the data directory, bring the schema up to date, and create the first admin."""
     s = settings()
     s.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(s.db_url)
@@ -97,6 +102,8 @@ def init() -> None:
         engine.dispose()
     state = "created" if before is None else ("upgraded" if before != after else "up to date")
     console.print(f"Practice database {state} (schema {after}); data directory {s.data_dir}")
+    if not no_admin:
+        users.first_admin(admin)
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ import signal
 import threading
 from types import FrameType
 
+import typer
+
 from app.cli.common import console, engine, handle_errors, settings
 from schedules.config import from_settings
 from tools.db import head_revision, schema_revision
@@ -41,11 +43,17 @@ def _check_smtp() -> None:
 
 
 @handle_errors
-def serve() -> None:
-    """Run the scheduled jobs (morning briefings, digests, sweeps, email delivery).
+def serve(
+    http: bool = typer.Option(True, "--http/--no-http", help="Also serve the API and web app."),
+    host: str | None = typer.Option(None, "--host", help="API address (STEVE_API_HOST)."),
+    port: int | None = typer.Option(None, "--port", help="API port (STEVE_API_PORT)."),
+) -> None:
+    """Run the scheduled jobs (morning briefings, digests, sweeps, email delivery) and the
+    HTTP API and web app.
 
     Several `steve serve` processes may share one PostgreSQL database: one leads and runs the
-    jobs, the others stand by and take over if it dies. Stop with Ctrl-C or SIGTERM.
+    jobs, the others stand by and take over if it dies (every process serves HTTP). Stop with
+    Ctrl-C or SIGTERM.
     """
     from schedules.serve import serve as serve_loop
 
@@ -68,6 +76,20 @@ def serve() -> None:
     _check_smtp()
     from app.cli.memory import open_store
 
+    if http:
+        from app.api import serve_http
+
+        # A daemon thread: uvicorn installs no signal handlers off the main thread, so ours
+        # stay in charge and `stop` ends both loops.
+        threading.Thread(
+            target=serve_http,
+            args=(settings(), host, port),
+            kwargs={"stop": stop},
+            daemon=True,
+            name="steve-http",
+        ).start()
+        where = f"http://{host or settings().api_host}:{port or settings().api_port}"
+        console.print(f"steve serve: web app and API at {where}", highlight=False)
     console.print("steve serve: running (Ctrl-C to stop)", highlight=False)
     try:
         serve_loop(engine=eng, config=config, stop=stop, open_memory_store=open_store)

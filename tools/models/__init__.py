@@ -58,6 +58,7 @@ from tools.models.referrals import (
     ReferralPublic,
 )
 from tools.models.service import JobRun, OutboxMessage, OutboxState, RunOutcome
+from tools.models.users import ApiToken, ChatThread, User, WebSession
 from tools.models.work import (
     AuditEvent,
     ClinicalProtocol,
@@ -69,6 +70,7 @@ from tools.models.work import (
 
 __all__ = [
     "ACTIVE_APPOINTMENT_STATUSES",
+    "ApiToken",
     "Appointment",
     "AppointmentBase",
     "AppointmentPublic",
@@ -77,6 +79,7 @@ __all__ = [
     "AuditEvent",
     "CareMessage",
     "CareProgramme",
+    "ChatThread",
     "ClinicalNote",
     "ClinicalProtocol",
     "EvidenceGrade",
@@ -123,6 +126,8 @@ __all__ = [
     "ToolCallAudit",
     "ToolExecution",
     "TopicKind",
+    "User",
     "WatchTopic",
+    "WebSession",
     "WorkingHours",
 ]

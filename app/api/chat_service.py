@@ -1,0 +1,109 @@
+"""The chat seam: a ChatSession (agent.chat) for one user's thread, over one checkpointer
+opened on first use and shared by the process. The API never reaches further into the
+agent than ChatDeps, build_chat_graph, ChatSession and toolbox_for.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from sqlalchemy import Engine
+
+from agent.chat import ChatDeps, ChatSession, build_chat_graph
+from agent.checkpoint import SQLITE_FILE, open_checkpointer
+from agent.toolbox import PracticeLimits, toolbox_for
+from agent.toolbox.execute import Runtime
+from agent.untrusted import message_text
+from app.settings import Settings
+from tools.access import Actor
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: Engine,
+        model_factory: Callable[[], Any],
+        checkpointer: Any = None,
+    ) -> None:
+        self.settings, self.engine, self.model_factory = settings, engine, model_factory
+        self._checkpointer = checkpointer
+        self._stack = ExitStack()
+        self._lock = threading.Lock()
+        self._graphs: dict[Actor, tuple[Any, ChatDeps]] = {}
+
+    def checkpointer(self) -> Any:
+        with self._lock:
+            if self._checkpointer is None:
+                s = self.settings
+                path = s.chat_checkpoint_path or s.data_dir / SQLITE_FILE
+                self._checkpointer = self._stack.enter_context(
+                    open_checkpointer(db_url=s.db_url, sqlite_path=path)
+                )
+            return self._checkpointer
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def _compiled(self, actor: Actor) -> tuple[Any, ChatDeps]:
+        saver = self.checkpointer()
+        with self._lock:
+            found = self._graphs.get(actor)
+            if found is None:
+                s = self.settings
+                limits = PracticeLimits(
+                    referral_overdue_days=dict(s.referral_overdue_days),
+                    lab_overdue_grace_days=s.lab_overdue_grace_days,
+                    reorder_lead_days=s.reorder_lead_days,
+                    slot_step_minutes=s.slot_step_minutes,
+                )
+                deps = ChatDeps(
+                    model=self.model_factory(),
+                    toolbox=toolbox_for(actor),
+                    runtime=Runtime(engine=self.engine, tz=s.zone, limits=limits),
+                    daily_token_budget=s.agent_daily_token_budget,
+                    recursion_limit=s.agent_recursion_limit,
+                )
+                found = (build_chat_graph(deps).compile(checkpointer=saver), deps)
+                self._graphs[actor] = found
+            return found
+
+    def session(self, actor: Actor, thread_id: str) -> ChatSession:
+        graph, deps = self._compiled(actor)
+        return ChatSession(graph, deps, thread_id)
+
+
+def transcript(chat: ChatSession) -> list[dict[str, Any]]:
+    """The thread's messages for display: what the user said, Steve's replies, and which
+    tools ran (tool output is data for the model, not shown)."""
+    state = chat.graph.get_state(chat.config)
+    out: list[dict[str, Any]] = []
+    for m in state.values.get("messages") or []:
+        if isinstance(m, HumanMessage):
+            out.append({"role": "user", "text": message_text(m.content)})
+        elif isinstance(m, AIMessage):
+            text = message_text(m.content)
+            if text:
+                out.append({"role": "assistant", "text": text})
+            for call in m.tool_calls:
+                out.append({"role": "tool_call", "tool": call["name"]})
+        elif isinstance(m, ToolMessage):
+            out.append({"role": "tool_result", "tool": m.name, "ok": m.status != "error"})
+    return out
+
+
+def turn_record(turn: Any) -> dict[str, Any]:
+    return {
+        "reply": turn.reply,
+        "approvals": [approval_record(a) for a in turn.approvals],
+        "tools": [{"tool": r.name, "ok": r.status != "error"} for r in turn.tool_results],
+    }
+
+
+def approval_record(a: dict[str, Any]) -> dict[str, Any]:
+    return {k: a.get(k) for k in ("tool_call_id", "tool", "args", "summary", "edited", "note")}

@@ -1,0 +1,90 @@
+"""Pre-appointment briefings: for one patient, or every appointment of a physician's day."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from app.api import adapters, policy
+from app.api.deps import CurrentCtx
+from tools.access import Role
+from tools.clock import today_in
+from tools.errors import InvalidInput
+
+router = APIRouter(prefix="/api/briefings", tags=["briefings"])
+
+
+def model_for(request: Request) -> Any:
+    return request.app.state.model_factory()
+
+
+@router.get("/patient/{patient_id}")
+def briefing_for_patient(
+    patient_id: int,
+    ctx: CurrentCtx,
+    request: Request,
+    on: Annotated[date | None, Query(alias="date", description="Default: today.")] = None,
+    physician_id: Annotated[int | None, Query(description="Default: the day's physician.")] = None,
+) -> dict[str, Any]:
+    """The briefing for one patient's physician appointment on a day (HTML and Markdown)."""
+    ctx.require(*policy.BRIEFING, patient_id=patient_id, entity="briefing")
+    day = on or today_in(ctx.settings.zone)
+    b = adapters.brief_patient(
+        session=ctx.session,
+        s=ctx.settings,
+        actor_label=ctx.label,
+        model=model_for(request),
+        patient_id=patient_id,
+        day=day,
+        physician_id=physician_id,
+    )
+    ctx.end_reads()
+    ctx.audit("read", "briefing", patient_id=patient_id, entity_id=b.appointment_id)
+    return adapters.briefing_record(b)
+
+
+@router.get("/day")
+def briefings_for_day(
+    ctx: CurrentCtx,
+    request: Request,
+    on: Annotated[date | None, Query(alias="date", description="Default: today.")] = None,
+    physician_id: Annotated[int | None, Query(description="Default: you.")] = None,
+    summary: Annotated[bool, Query(description="Only the list, no briefing text.")] = False,
+) -> dict[str, Any]:
+    """A briefing per appointment of a physician's day (only patients in your scope)."""
+    ctx.require(*policy.BRIEFING, entity="briefing")
+    if physician_id is None:
+        if ctx.actor.role != Role.PHYSICIAN:
+            raise InvalidInput("name the physician with physician_id")
+        physician_id = ctx.actor.practitioner_id
+    day = on or today_in(ctx.settings.zone)
+    appointments = adapters.day_appointments(
+        session=ctx.session, s=ctx.settings, physician_id=physician_id, day=day
+    )
+    scope = _scope(ctx)
+    items = []
+    for a in appointments:
+        if scope is not None and a.patient_id not in scope:
+            continue
+        row: dict[str, Any] = adapters.appointment_record(a, ctx.settings.zone)
+        if not summary:
+            b = adapters.brief_appointment(
+                session=ctx.session,
+                s=ctx.settings,
+                actor_label=ctx.label,
+                model=model_for(request),
+                appointment=a,
+                day=day,
+            )
+            row["briefing"] = adapters.briefing_record(b)
+        items.append(row)
+    ctx.audit_reads("briefing" if not summary else "appointment", (i["patient_id"] for i in items))
+    return {"date": day.isoformat(), "physician_id": physician_id, "items": items}
+
+
+def _scope(ctx: Any) -> set[int] | None:
+    from tools.access import patients_in_scope
+
+    return patients_in_scope(session=ctx.session, actor=ctx.actor)

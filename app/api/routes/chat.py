@@ -1,0 +1,228 @@
+"""Chat threads: send a message (JSON or streamed as server-sent events), list what waits
+for approval, and approve, edit or reject it.
+
+A thread belongs to the user who opened it; another user's thread id answers 404. Every
+proposed write waits for the user's decision here; the agent's tools check access (the
+same policy as these endpoints) and audit each call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
+
+from agent.chat import ChatSession
+from app.api.chat_service import ChatService, approval_record, transcript, turn_record
+from app.api.deps import Ctx, CurrentCtx, PageParams
+from app.api.errors import ApiError, steve_error_status
+from tools.db import utcnow
+from tools.errors import InvalidInput, NotFound, SteveError
+from tools.models import ChatThread
+
+router = APIRouter(prefix="/api/chat", tags=["chat"])
+log = logging.getLogger("steve.api")
+
+
+class Message(BaseModel):
+    text: str = Field(min_length=1, max_length=8000)
+
+
+class DecisionBody(BaseModel):
+    decision: Literal["approve", "reject", "edit"]
+    args: dict[str, Any] = Field(default_factory=dict)
+    tool_call_id: str | None = Field(default=None, max_length=100)
+
+    def resume_value(self) -> dict[str, Any]:
+        return {"decision": self.decision, "args": self.args, "tool_call_id": self.tool_call_id}
+
+
+def service(request: Request) -> ChatService:
+    return request.app.state.chat  # type: ignore[no-any-return]
+
+
+def _limit(request: Request, ctx: Ctx) -> None:
+    wait = request.app.state.chat_limiter.hit(f"user:{ctx.user.id}")
+    if wait is not None:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many chat messages; wait a moment",
+            {"Retry-After": str(int(wait) + 1)},
+        )
+
+
+def _thread(ctx: Ctx, thread_id: str) -> ChatThread:
+    thread = ctx.session.get(ChatThread, thread_id)
+    if thread is None or thread.user_id != ctx.user.id:
+        raise NotFound("chat thread", "given")  # never confirm another user's thread exists
+    return thread
+
+
+def _touch(ctx: Ctx, thread: ChatThread, text: str | None = None) -> None:
+    if text and not thread.title:
+        thread.title = " ".join(text.split())[:120]
+    thread.updated_at = utcnow()
+    ctx.session.add(thread)
+
+
+def _thread_record(t: ChatThread) -> dict[str, Any]:
+    return {"id": t.id, "title": t.title, "updated_at": t.updated_at.isoformat()}
+
+
+@router.post("/threads", status_code=201)
+def new_thread(ctx: CurrentCtx) -> dict[str, Any]:
+    """Open a new conversation."""
+    thread = ChatThread(id=secrets.token_urlsafe(16), user_id=ctx.user.id or 0)
+    ctx.session.add(thread)
+    return _thread_record(thread)
+
+
+@router.get("/threads")
+def threads(ctx: CurrentCtx, page: PageParams) -> dict[str, Any]:
+    """Your conversations, most recent first."""
+    rows = list(
+        ctx.session.exec(
+            select(ChatThread)
+            .where(ChatThread.user_id == ctx.user.id)
+            .order_by(col(ChatThread.updated_at).desc())
+        ).all()
+    )
+    return page.envelope([_thread_record(t) for t in page.slice(rows)], len(rows))
+
+
+@router.get("/threads/{thread_id}")
+def thread(ctx: CurrentCtx, request: Request, thread_id: str) -> dict[str, Any]:
+    """A conversation's messages and what waits for your approval."""
+    t = _thread(ctx, thread_id)
+    chat = service(request).session(ctx.actor, t.id)
+    return {
+        **_thread_record(t),
+        "messages": transcript(chat),
+        "approvals": [approval_record(a) for a in chat.pending()],
+    }
+
+
+@router.get("/approvals")
+def approvals(ctx: CurrentCtx, request: Request) -> dict[str, Any]:
+    """Every action waiting for your decision, across your recent conversations."""
+    rows = ctx.session.exec(
+        select(ChatThread)
+        .where(ChatThread.user_id == ctx.user.id)
+        .order_by(col(ChatThread.updated_at).desc())
+        .limit(50)
+    ).all()
+    svc = service(request)
+    items = [
+        {"thread_id": t.id, **approval_record(a)}
+        for t in rows
+        for a in svc.session(ctx.actor, t.id).pending()
+    ]
+    return {"items": items}
+
+
+def _run(fn: Callable[[], Any]) -> dict[str, Any]:
+    try:
+        return turn_record(fn())
+    except SteveError:
+        raise
+    except Exception as exc:  # a model outage: a clear answer, nothing about the content
+        log.warning("chat turn failed (%s)", type(exc).__name__)
+        raise ApiError(502, "model_error", "the assistant could not answer; try again") from None
+
+
+@router.post("/threads/{thread_id}/messages")
+def send(ctx: CurrentCtx, request: Request, thread_id: str, body: Message) -> dict[str, Any]:
+    """Send a message and wait for the whole answer (see /stream for server-sent events)."""
+    _limit(request, ctx)
+    t = _thread(ctx, thread_id)
+    chat = service(request).session(ctx.actor, t.id)
+    _touch(ctx, t, body.text)
+    return _run(lambda: chat.send(body.text))
+
+
+@router.post("/threads/{thread_id}/decision")
+def decide(ctx: CurrentCtx, request: Request, thread_id: str, body: DecisionBody) -> dict[str, Any]:
+    """Approve, edit (new arguments, shown again for approval) or reject the waiting action."""
+    _limit(request, ctx)
+    t = _thread(ctx, thread_id)
+    chat = service(request).session(ctx.actor, t.id)
+    _touch(ctx, t)
+    return _run(lambda: chat.decide(body.resume_value()))
+
+
+def _event(kind: str, data: Any) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+async def _stream(work: Callable[[Callable[[str], None]], Any]) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def put(kind: str, data: Any) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, (kind, data))
+
+    def job() -> None:
+        try:
+            put("done", turn_record(work(lambda piece: put("token", {"text": piece}))))
+        except SteveError as exc:
+            status, code = steve_error_status(exc)
+            put("error", {"code": code, "message": str(exc), "status": status})
+        except Exception as exc:
+            log.warning("chat turn failed (%s)", type(exc).__name__)
+            put("error", {"code": "model_error", "message": "the assistant could not answer"})
+
+    task = asyncio.ensure_future(run_in_threadpool(job))
+    while True:
+        kind, data = await queue.get()
+        yield _event(kind, data)
+        if kind in ("done", "error"):
+            break
+    await task
+
+
+def _sse(work: Callable[[Callable[[str], None]], Any]) -> StreamingResponse:
+    return StreamingResponse(
+        _stream(work), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+    )
+
+
+def _chat_for(ctx: Ctx, request: Request, thread_id: str, text: str | None) -> ChatSession:
+    t = _thread(ctx, thread_id)
+    chat = service(request).session(ctx.actor, t.id)
+    _touch(ctx, t, text)
+    return chat
+
+
+@router.post("/threads/{thread_id}/stream")
+def send_streamed(
+    ctx: CurrentCtx, request: Request, thread_id: str, body: Message
+) -> StreamingResponse:
+    """Send a message; the answer streams as server-sent events: `token` pieces, then one
+    `done` event with the reply and any approvals (or one `error` event)."""
+    _limit(request, ctx)
+    chat = _chat_for(ctx, request, thread_id, body.text)
+    if chat.pending():
+        raise InvalidInput("an action is waiting for your approval; approve, edit or reject it")
+    return _sse(lambda on_text: chat.send(body.text, on_text))
+
+
+@router.post("/threads/{thread_id}/decision/stream")
+def decide_streamed(
+    ctx: CurrentCtx, request: Request, thread_id: str, body: DecisionBody
+) -> StreamingResponse:
+    """A decision, with the rest of the turn streamed as server-sent events."""
+    _limit(request, ctx)
+    chat = _chat_for(ctx, request, thread_id, None)
+    if not chat.pending():
+        raise InvalidInput("nothing is waiting for approval in this conversation")
+    return _sse(lambda on_text: chat.decide(body.resume_value(), on_text))
