@@ -20,7 +20,10 @@ import os
 import signal
 from typing import Any
 
-FAULT_ENV = "STEVE_FAULT_POINT"
+from tools.faults import FAULT_ENV, active, fault
+
+__all__ = ["FAULT_ENV", "POINTS", "active", "arm_mid_data", "fault"]
+
 POINTS = (
     "after_enqueue",
     "after_claim",
@@ -29,16 +32,6 @@ POINTS = (
     "after_smtp_data",
     "after_mark_sent",
 )
-
-
-def active() -> str | None:
-    return os.environ.get(FAULT_ENV) or None
-
-
-def fault(point: str) -> None:
-    """Die here (SIGKILL: no cleanup, no atexit, like a power cut) if the test asked for it."""
-    if active() == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class _HalfThenDie:

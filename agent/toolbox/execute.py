@@ -31,6 +31,7 @@ from agent.untrusted import tool_result
 from tools.access import AccessDenied, require
 from tools.db import utcnow
 from tools.errors import SteveError
+from tools.faults import fault
 from tools.models import ToolCallAudit, ToolExecution
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,7 @@ def _run(c: _Call, spec: ToolSpec, ctx: ToolContext) -> ToolMessage:
         session.add(claim)
     session.add(c.audit(spec, "done", patient_id))
     session.commit()
+    fault("after_tool_commit")  # tests: the write is done, the checkpoint is not yet saved
     return c.reply(content)
 
 
