@@ -104,3 +104,32 @@ def test_without_a_model_chat_says_how_to_configure_one(engine, db_url) -> None:
     thread = c.post("/api/chat/threads", headers=h).json()["id"]
     r = c.post(f"/api/chat/threads/{thread}/messages", json={"text": "hi"}, headers=h)
     assert r.status_code == 200 and r.json()["reply"]
+
+
+def test_chat_searches_the_practice_memory_when_it_has_one(engine, db_url, tmp_path) -> None:
+    from sqlmodel import Session
+
+    from tools.notes import add_note
+
+    team = build_team(engine, roles=("physician",))
+    p = team.practice
+    with Session(engine) as session:
+        note = add_note(
+            session=session,
+            patient_id=p.patient,
+            practitioner_id=p.physician,
+            body="Started magnesium glycinate 200 mg at night for leg cramps.",
+        )
+        session.commit()
+        note_id = note.id
+    (tmp_path / "chroma").mkdir()  # the practice has a memory store (empty: caught up on use)
+    model = ToolCallingChatModel.scripted(
+        [call("search_patient_notes", patient_id=p.patient, query="night cramps"), "Magnesium."]
+    )
+    c = client(engine, db_url, model=model, data_dir=tmp_path)
+    h = team.auth("physician")
+    thread = c.post("/api/chat/threads", headers=h).json()["id"]
+    turn = c.post(f"/api/chat/threads/{thread}/messages", json={"text": "cramps?"}, headers=h)
+    assert turn.status_code == 200, turn.text
+    tool_reply = str(model.calls[-1][-1].content)
+    assert f"note:{note_id}" in tool_reply and "magnesium glycinate" in tool_reply

@@ -36,6 +36,7 @@ class ChatService:
         self._stack = ExitStack()
         self._lock = threading.Lock()
         self._graphs: dict[Actor, tuple[Any, ChatDeps]] = {}
+        self._memory: Any = None
 
     def checkpointer(self) -> Any:
         with self._lock:
@@ -50,8 +51,20 @@ class ChatService:
     def close(self) -> None:
         self._stack.close()
 
+    def memory(self) -> Any:
+        """Long-term memory for the chat's search tools, when the practice has a store."""
+        from app.memory_store import memory_configured, open_memory_store
+        from memory.retrieval import Retriever
+
+        with self._lock:
+            if self._memory is None and memory_configured(self.settings):
+                store = open_memory_store(self.settings)
+                self._memory = Retriever(store=store, engine=self.engine)
+            return self._memory
+
     def _compiled(self, actor: Actor) -> tuple[Any, ChatDeps]:
         saver = self.checkpointer()
+        memory = self.memory()
         with self._lock:
             found = self._graphs.get(actor)
             if found is None:
@@ -64,8 +77,8 @@ class ChatService:
                 )
                 deps = ChatDeps(
                     model=self.model_factory(),
-                    toolbox=toolbox_for(actor),
-                    runtime=Runtime(engine=self.engine, tz=s.zone, limits=limits),
+                    toolbox=toolbox_for(actor, with_memory=memory is not None),
+                    runtime=Runtime(engine=self.engine, tz=s.zone, limits=limits, memory=memory),
                     daily_token_budget=s.agent_daily_token_budget,
                     recursion_limit=s.agent_recursion_limit,
                 )

@@ -40,10 +40,9 @@ def chat_memory(eng: Any, wanted: bool | None) -> Any:
 
     Opening is cheap; the embedding model loads on the first search only.
     """
-    s = settings()
-    if wanted is False or (
-        wanted is None and not s.chroma_url and not (s.data_dir / "chroma").is_dir()
-    ):
+    from app.memory_store import memory_configured
+
+    if wanted is False or (wanted is None and not memory_configured(settings())):
         return None
     from app.cli.memory import open_store
     from memory.retrieval import Retriever

@@ -20,7 +20,7 @@ from app.cli.common import (
     table,
     transaction,
 )
-from tools.errors import ConfigError, InvalidInput
+from tools.errors import InvalidInput
 from tools.registry import resolve_patient
 
 CATCH_UP_BATCHES = 4  # ~1,000 changes: seconds for notes, not minutes
@@ -30,29 +30,9 @@ app = typer.Typer(help="Long-term memory: reindex, status, search.", no_args_is_
 
 def open_store() -> Any:
     """The memory store the settings describe (a Chroma server, else the data directory)."""
-    from memory.embeddings import EmbeddingConfig, make_embedder
-    from memory.store import MemoryStore
+    from app.memory_store import open_memory_store
 
-    s = settings()
-    if s.embeddings_provider == "openai":
-        if not s.embeddings_model or not s.embeddings_dim:
-            raise ConfigError(
-                "STEVE_EMBEDDINGS_PROVIDER=openai needs STEVE_EMBEDDINGS_MODEL and "
-                "STEVE_EMBEDDINGS_DIM"
-            )
-        config = EmbeddingConfig(
-            provider="openai",
-            model=s.embeddings_model,
-            base_url=s.embeddings_base_url,
-            api_key=s.embeddings_api_key,
-            dim=s.embeddings_dim,
-        )
-    else:
-        config = EmbeddingConfig()
-    embedder = make_embedder(config)
-    if s.chroma_url:
-        return MemoryStore.http(s.chroma_url, embedder, timeout_seconds=s.http_timeout_seconds)
-    return MemoryStore.persistent(s.data_dir / "chroma", embedder)
+    return open_memory_store(settings())
 
 
 @app.command()
