@@ -323,7 +323,9 @@ def test_a_killed_server_gives_one_clear_error_for_every_operation(own_server: S
         started = time.monotonic()
         with pytest.raises(Unavailable) as err:
             operation()
-        assert time.monotonic() - started < 5, name
+        assert time.monotonic() - started < 15, (
+            name
+        )  # bounded (a hang would never end); slack for a loaded CI machine
         message = one_line_without_data(err, "Quixotic")
         assert message.startswith(f"Chroma server at {own_server.url} stopped answering ("), name
         assert err.value.exit_code == 3
@@ -341,7 +343,7 @@ def test_a_frozen_server_times_out_in_bounded_time(own_server: Server) -> None:
             started = time.monotonic()
             with pytest.raises(Unavailable, match=r"stopped answering \(\w*Timeout after 1 s\)"):
                 operation()
-            assert time.monotonic() - started < 4
+            assert time.monotonic() - started < 12  # 1 s timeouts, a few requests, a loaded machine
     finally:
         own_server.proc.send_signal(signal.SIGCONT)
 
@@ -352,7 +354,7 @@ def test_a_server_that_never_answers_is_refused_at_open_in_bounded_time(
     started = time.monotonic()
     with pytest.raises(ConfigError, match=f"Chroma server at {silent_listener} is not reachable"):
         MemoryStore.http(silent_listener, WordHash(), timeout_seconds=0.5)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10
 
 
 @pytest.mark.parametrize("timeout", [0, -1, math.inf, math.nan, True])
