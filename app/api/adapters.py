@@ -3,16 +3,15 @@ means a change in one place. Serialisers reuse the toolbox's role-redacted recor
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from agent.toolbox import records
 from app.settings import Settings
-from tools.clock import at_local, local_day_bounds, today_in
 from tools.errors import InvalidInput
-from tools.models import Appointment, Discipline, Patient, Practitioner
+from tools.models import Appointment, Discipline, Patient
 from tools.registry import get_patient, get_practitioner
 
 appointment_record = records.appointment
@@ -35,36 +34,6 @@ def briefing_context(session: Session, s: Settings, actor_label: str, model: Any
         referral_overdue_days=dict(s.referral_overdue_days),
         actor=actor_label,
     )
-
-
-def _as_of(day: date, s: Settings) -> datetime:
-    """Now for today's briefings; the start of the clinic day for another date's."""
-    if day == today_in(s.zone):
-        return datetime.now(UTC)
-    return at_local(day, time(7, 0), s.zone)
-
-
-def physician_appointment(
-    session: Session, patient_id: int, day: date, s: Settings, physician_id: int | None
-) -> Appointment | None:
-    from agent.briefing.graph import BRIEFED_STATUSES
-
-    start, end = local_day_bounds(day, s.zone)
-    stmt = (
-        select(Appointment)
-        .join(Practitioner, col(Practitioner.id) == Appointment.practitioner_id)
-        .where(
-            Appointment.patient_id == patient_id,
-            col(Appointment.starts_at) >= start,
-            col(Appointment.starts_at) < end,
-            col(Appointment.status).in_(BRIEFED_STATUSES),
-            Practitioner.discipline == Discipline.PHYSICIAN,
-        )
-        .order_by(col(Appointment.starts_at), col(Appointment.id))
-    )
-    if physician_id is not None:
-        stmt = stmt.where(Appointment.practitioner_id == physician_id)
-    return session.exec(stmt).first()
 
 
 def briefing_record(b: Any) -> dict[str, Any]:
@@ -92,6 +61,7 @@ def brief_patient(
     day: date,
     physician_id: int | None,
 ) -> Any:
+    from agent.briefing.appointments import briefing_time, physician_appointment
     from agent.briefing.graph import run_briefing
 
     patient: Patient = get_patient(session=session, patient_id=patient_id)
@@ -99,7 +69,9 @@ def brief_patient(
         doctor = get_practitioner(session=session, practitioner_id=physician_id)
         if doctor.discipline != Discipline.PHYSICIAN:
             raise InvalidInput(f"practitioner {physician_id} is not a physician")
-    appointment = physician_appointment(session, patient_id, day, s, physician_id)
+    appointment = physician_appointment(
+        session=session, patient_id=patient_id, day=day, tz=s.zone, physician_id=physician_id
+    )
     chosen = (
         appointment.practitioner_id
         if appointment
@@ -114,7 +86,7 @@ def brief_patient(
         context=briefing_context(session, s, actor_label, model),
         patient_id=patient_id,
         physician_id=chosen,
-        now=_as_of(day, s),
+        now=briefing_time(day, s.zone),
         appointment_id=appointment.id if appointment else None,
     )
 
@@ -134,13 +106,14 @@ def brief_appointment(
     appointment: Appointment,
     day: date,
 ) -> Any:
+    from agent.briefing.appointments import briefing_time
     from agent.briefing.graph import run_briefing
 
     return run_briefing(
         context=briefing_context(session, s, actor_label, model),
         patient_id=appointment.patient_id,
         physician_id=appointment.practitioner_id,
-        now=_as_of(day, s),
+        now=briefing_time(day, s.zone),
         appointment_id=appointment.id,
     )
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.cli.common import (
     JSON_OPTION,
@@ -18,9 +18,9 @@ from app.cli.common import (
     settings,
     transaction,
 )
-from tools.clock import at_local, parse_date, today_in
+from tools.clock import parse_date, today_in
 from tools.errors import InvalidInput
-from tools.models import Appointment, Discipline, Patient
+from tools.models import Discipline
 from tools.registry import find_practitioner, resolve_patient
 
 FORMATS = ("markdown", "html")
@@ -43,39 +43,6 @@ def _context(session: Session) -> Any:
         referral_overdue_days=dict(s.referral_overdue_days),
         actor="cli",
     )
-
-
-def _as_of(day: date) -> datetime:
-    """Now for today's briefings; the start of the clinic day for another date's."""
-    tz = settings().zone
-    if day == today_in(tz):
-        return datetime.now(UTC)
-    return at_local(day, time(7, 0), tz)
-
-
-def _patient_appointment(
-    session: Session, patient: Patient, day: date, physician_id: int | None
-) -> Appointment | None:
-    from agent.briefing.graph import BRIEFED_STATUSES
-    from tools.clock import local_day_bounds
-    from tools.models import Practitioner
-
-    start, end = local_day_bounds(day, settings().zone)
-    stmt = (
-        select(Appointment)
-        .join(Practitioner, col(Practitioner.id) == Appointment.practitioner_id)
-        .where(
-            Appointment.patient_id == patient.id,
-            col(Appointment.starts_at) >= start,
-            col(Appointment.starts_at) < end,
-            col(Appointment.status).in_(BRIEFED_STATUSES),
-            Practitioner.discipline == Discipline.PHYSICIAN,
-        )
-        .order_by(col(Appointment.starts_at), col(Appointment.id))
-    )
-    if physician_id is not None:
-        stmt = stmt.where(Appointment.practitioner_id == physician_id)
-    return session.exec(stmt).first()
 
 
 def _record(b: Any) -> dict[str, Any]:
@@ -116,6 +83,7 @@ def brief(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """A pre-appointment briefing: decisions first, every sentence citing its record."""
+    from agent.briefing.appointments import briefing_time, physician_appointment
     from agent.briefing.graph import brief_day, run_briefing
 
     if fmt not in FORMATS:
@@ -142,7 +110,7 @@ def brief(
                     context=context,
                     physician_id=doctor.id,
                     day=when,
-                    now=_as_of(when),
+                    now=briefing_time(when, tz),
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
             if not briefings:
@@ -150,7 +118,14 @@ def brief(
         else:
             assert patient is not None
             person = resolve_patient(session=session, query=patient)
-            appointment = _patient_appointment(session, person, when, doctor.id if doctor else None)
+            assert person.id is not None
+            appointment = physician_appointment(
+                session=session,
+                patient_id=person.id,
+                day=when,
+                tz=tz,
+                physician_id=doctor.id if doctor else None,
+            )
             physician_id = (
                 appointment.practitioner_id
                 if appointment
@@ -167,7 +142,7 @@ def brief(
                     context=context,
                     patient_id=person.id,
                     physician_id=physician_id,
-                    now=_as_of(when),
+                    now=briefing_time(when, tz),
                     appointment_id=appointment.id if appointment else None,
                 )
             ]
