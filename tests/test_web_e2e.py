@@ -134,6 +134,16 @@ def test_log_in_and_open_todays_briefing(browser_page, server, tmp_path) -> None
     assert "Pre-appointment briefing: Ada Lovelace" in text
     assert "Sources" in text
     _shot(page, tmp_path, "briefing")
+    # A tablet held upright and a small laptop: the pages reflow, nothing scrolls sideways.
+    for width in (1024, 768):
+        page.set_viewport_size({"width": width, "height": 1024})
+        for path in ("/", "/tasks", "/chat", "/research", page.url.removeprefix(base)):
+            page.goto(f"{base}{path}")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, (width, path, overflow)
+    _shot(page, tmp_path, "briefing-768")
 
 
 def test_chat_and_approve_a_proposed_booking(browser_page, server, tmp_path) -> None:
