@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from tools.db import utcnow
 from tools.errors import SteveError
-from tools.models import JobRun, RunOutcome
+from tools.models import JobRun, Practitioner, PractitionerStatus, RunOutcome
 
 log = logging.getLogger("steve.jobs")
 
@@ -34,6 +34,15 @@ class RunResult:
     outcome: RunOutcome = RunOutcome.OK
     counts: dict[str, Any] = field(default_factory=dict)
     detail: str | None = None
+
+
+def unreachable(person: Practitioner | None, who: str) -> RunResult | None:
+    """Why an email to this person is skipped (inactive, no address), or None to send it."""
+    if person is None or person.status != PractitionerStatus.ACTIVE:
+        return RunResult(RunOutcome.SKIPPED, detail=f"{who} is not active")
+    if not person.email:
+        return RunResult(RunOutcome.SKIPPED, detail=f"{who} has no email address")
+    return None
 
 
 def safe_error(exc: BaseException) -> str:

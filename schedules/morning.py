@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from schedules import outbox
 from schedules.config import ServiceConfig
-from schedules.history import RunResult, safe_error
+from schedules.history import RunResult, safe_error, unreachable
 from schedules.mail import render_email
 from tools import audit
 from tools.clock import at_local, local_day_bounds
@@ -273,14 +273,9 @@ def morning_email(
     day = day or now.astimezone(zone).date()
     with Session(engine, expire_on_commit=False) as session:
         person = session.get(Practitioner, practitioner_id)
-        if person is None or person.status != PractitionerStatus.ACTIVE:
-            return RunResult(
-                RunOutcome.SKIPPED, detail=f"practitioner {practitioner_id} is not active"
-            ), None
-        if not person.email:
-            return RunResult(
-                RunOutcome.SKIPPED, detail=f"practitioner {practitioner_id} has no email address"
-            ), None
+        if skipped := unreachable(person, f"practitioner {practitioner_id}"):
+            return skipped, None
+        assert person is not None
         physician = person.discipline == Discipline.PHYSICIAN
         prepared = _prepare(session, person, day, zone, physician)
     counts: dict[str, Any] = {

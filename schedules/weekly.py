@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 
 from schedules import outbox
 from schedules.config import ServiceConfig
-from schedules.history import RunResult
+from schedules.history import RunResult, unreachable
 from tools.db import session_scope, utcnow
 from tools.documents import save_document
 from tools.literature.digest import build_digest
-from tools.models import Practitioner, PractitionerStatus, RunOutcome
+from tools.models import Practitioner
 
 ACTOR = "steve-service"
 
@@ -62,14 +62,9 @@ def weekly_digest(
     key = digest_key(physician_id, monday)
     with session_scope(engine) as session:
         person = session.get(Practitioner, physician_id)
-        if person is None or person.status != PractitionerStatus.ACTIVE:
-            return RunResult(
-                RunOutcome.SKIPPED, detail=f"physician {physician_id} is not active"
-            ), None
-        if not person.email:
-            return RunResult(
-                RunOutcome.SKIPPED, detail=f"physician {physician_id} has no email address"
-            ), None
+        if skipped := unreachable(person, f"physician {physician_id}"):
+            return skipped, None
+        assert person is not None and person.email is not None
         if outbox.get_by_key(session, key) is not None:
             return RunResult(counts={"already_queued": 1}), key
         digest = build_digest(
