@@ -19,6 +19,7 @@ from memory.documents import (
     from_preference,
 )
 from memory.store import prepare
+from tools.db import in_batches
 from tools.models import (
     Article,
     ArticleMatch,
@@ -29,16 +30,14 @@ from tools.models import (
     WatchTopic,
 )
 
-_IN_CHUNK = 900  # stay under SQLite's bound-parameter limit
-
 
 def _article_topics(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:
     topics: dict[int, list[str]] = defaultdict(list)
-    for start in range(0, len(ids), _IN_CHUNK):
+    for batch in in_batches(ids):
         rows = session.exec(
             select(ArticleMatch.article_id, WatchTopic.name)
             .join(WatchTopic, col(WatchTopic.id) == col(ArticleMatch.topic_id))
-            .where(col(ArticleMatch.article_id).in_(ids[start : start + _IN_CHUNK]))
+            .where(col(ArticleMatch.article_id).in_(batch))
             .order_by(col(ArticleMatch.article_id), col(WatchTopic.name))
         ).all()
         for article_id, name in rows:

@@ -126,3 +126,13 @@ def test_reset_schema_round_trips_the_migrations(tmp_path) -> None:
     assert has_table(engine, "practitioner") and schema_revision(engine) == head_revision()
     with Session(engine) as s:
         assert s.exec(select(Appointment)).all() == []
+
+
+def test_in_batches_keeps_every_value_in_order_under_the_limit() -> None:
+    from tools.db import IN_LIMIT, in_batches
+
+    values = list(range(2 * IN_LIMIT + 1))
+    batches = list(in_batches(values))
+    assert [len(b) for b in batches] == [IN_LIMIT, IN_LIMIT, 1]
+    assert [v for b in batches for v in b] == values
+    assert list(in_batches([])) == []

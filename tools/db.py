@@ -6,7 +6,7 @@ PostgreSQL behave the same; the practice time zone is applied at the edges.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from sqlmodel import Session, create_engine
 from tools.errors import ConfigError
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _SUPPORTED = {
@@ -59,6 +60,16 @@ def normalise_database_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername=_SUPPORTED["postgresql"])
     return parsed.render_as_string(hide_password=False)
+
+
+# SQLite allows 999 bound parameters per statement (before 3.32); IN lists stay under it.
+IN_LIMIT = 900
+
+
+def in_batches(values: Sequence[V], size: int = IN_LIMIT) -> Iterator[Sequence[V]]:
+    """Slices of `values` small enough for one `IN (...)` on every backend."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def utcnow() -> datetime:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from tools.db import utcnow
+from tools.db import in_batches, utcnow
 from tools.literature.contradiction import ContradictionJudge, check_contradictions
 from tools.literature.records import ArticleRecord, FetchResult, SourceProblem
 from tools.literature.relevance import ArticleText, LexicalScorer, RelevanceScorer, TopicProfile
@@ -60,9 +60,9 @@ def score_articles(
         return 0
     ids = [a.id for a in articles if a.id is not None]
     existing: dict[tuple[int, int], ArticleMatch] = {}
-    for i in range(0, len(ids), 900):
+    for batch in in_batches(ids):
         for m in session.exec(
-            select(ArticleMatch).where(col(ArticleMatch.article_id).in_(ids[i : i + 900]))
+            select(ArticleMatch).where(col(ArticleMatch.article_id).in_(batch))
         ).all():
             existing[(m.article_id, m.topic_id)] = m
     made = 0

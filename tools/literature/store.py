@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from tools.db import utcnow
+from tools.db import in_batches, utcnow
 from tools.literature.grading import grade
 from tools.literature.records import ArticleRecord
 from tools.literature.summaries import estimate_sample_size
@@ -136,10 +136,8 @@ def store_records(
 
     for chunk_of, column in ((pmids, Article.pmid), (dois, Article.doi), (keys, Article.title_key)):
         values = sorted(chunk_of)
-        for i in range(0, len(values), 900):  # stay under SQLite's bound-parameter limit
-            for a in session.exec(
-                select(Article).where(col(column).in_(values[i : i + 900]))
-            ).all():
+        for batch in in_batches(values):
+            for a in session.exec(select(Article).where(col(column).in_(batch))).all():
                 index(a)
     seen_new: set[int] = set()
     for r in records:
