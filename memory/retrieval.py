@@ -12,9 +12,10 @@ import logging
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from memory.store import Hit, MemoryStore
-from memory.sync import drain
+from memory.sync import drain, pending
 
 log = logging.getLogger(__name__)
 CATCH_UP_BATCHES = 2  # up to ~500 changes before a search
@@ -25,10 +26,13 @@ class Retriever:
         self.store = store
         self.engine = engine
 
-    def catch_up(self) -> None:
-        report = drain(engine=self.engine, store=self.store, max_batches=CATCH_UP_BATCHES)
+    def catch_up(self, max_batches: int = CATCH_UP_BATCHES) -> int:
+        """Apply up to `max_batches` batches of pending changes; returns how many are left."""
+        report = drain(engine=self.engine, store=self.store, max_batches=max_batches)
         if report.changes:
             log.info("memory caught up with %d change(s) before searching", report.changes)
+        with Session(self.engine) as session:
+            return pending(session)
 
     def search_patient(self, patient_id: int, query: str, *, k: int = 5) -> Sequence[Hit]:
         self.catch_up()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from sqlmodel import Session
 
 from app.cli.common import (
     JSON_OPTION,
@@ -90,13 +89,11 @@ def _catch_up(store: Any) -> None:
     Bounded: a large backlog (a literature fetch of thousands of abstracts) is left to
     `steve memory sync` or the service, with a warning rather than a long silent wait.
     """
-    from memory.sync import drain, pending
+    from memory.retrieval import Retriever
 
     eng = engine()
     try:
-        drain(engine=eng, store=store, max_batches=CATCH_UP_BATCHES)
-        with Session(eng) as session:
-            left = pending(session)
+        left = Retriever(store=store, engine=eng).catch_up(max_batches=CATCH_UP_BATCHES)
     finally:
         eng.dispose()
     if left:
