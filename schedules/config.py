@@ -93,6 +93,8 @@ class ServiceConfig:
     intake_lookahead_days: int = 3
     referral_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_OVERDUE_DAYS))
     lab_grace_days: int = 2
+    briefing_lookback_days: int = 90
+    briefing_evidence_days: int = 30
     reorder_lead_days: int = 7
     outbox_max_attempts: int = 6
     outbox_retry_seconds: float = 60.0
@@ -150,6 +152,8 @@ def from_settings(settings: Any) -> ServiceConfig:
             intake_lookahead_days=settings.intake_lookahead_days,
             referral_limits=dict(settings.referral_overdue_days),
             lab_grace_days=settings.lab_overdue_grace_days,
+            briefing_lookback_days=settings.briefing_lookback_days,
+            briefing_evidence_days=settings.briefing_evidence_days,
             reorder_lead_days=settings.reorder_lead_days,
             outbox_max_attempts=settings.outbox_max_attempts,
             outbox_retry_seconds=settings.outbox_retry_seconds,

@@ -74,6 +74,8 @@ def briefing_source(config: ServiceConfig) -> BriefingsForDay | None:
             model=make_chat_model(config.model_config) if config.model_config else None,
             memory=DatabasePreferences(session),
             lab_grace_days=config.lab_grace_days,
+            lookback_days=config.briefing_lookback_days,
+            evidence_days=config.briefing_evidence_days,
             referral_overdue_days=dict(config.referral_limits),
             actor=ACTOR,
         )

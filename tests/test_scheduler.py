@@ -305,3 +305,11 @@ def test_a_hung_feed_times_out_and_fails_that_run_only(engine, tmp_path) -> None
     with Session(engine) as s:
         runs = s.exec(select(JobRun).where(JobRun.job == "literature-refresh")).all()
     assert [r.outcome for r in runs] == [RunOutcome.PARTIAL, RunOutcome.PARTIAL]
+
+
+def test_scheduled_briefings_read_the_same_briefing_settings_as_steve_brief() -> None:
+    from app.settings import Settings
+    from schedules.config import from_settings
+
+    config = from_settings(Settings(briefing_lookback_days=14, briefing_evidence_days=7))
+    assert (config.briefing_lookback_days, config.briefing_evidence_days) == (14, 7)

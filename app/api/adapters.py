@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from agent.toolbox import records
+from app.briefings import briefing_context
 from app.settings import Settings
 from tools.errors import InvalidInput
 from tools.models import Appointment, Discipline, Patient
@@ -17,23 +18,6 @@ from tools.registry import get_patient, get_practitioner
 appointment_record = records.appointment
 referral_record = records.referral
 task_record = records.task
-
-
-def briefing_context(session: Session, s: Settings, actor_label: str, model: Any) -> Any:
-    from agent.briefing.gather import DatabasePreferences
-    from agent.briefing.state import BriefingContext
-
-    return BriefingContext(
-        session=session,
-        tz=s.zone,
-        model=model,
-        memory=DatabasePreferences(session),
-        lab_grace_days=s.lab_overdue_grace_days,
-        lookback_days=s.briefing_lookback_days,
-        evidence_days=s.briefing_evidence_days,
-        referral_overdue_days=dict(s.referral_overdue_days),
-        actor=actor_label,
-    )
 
 
 def briefing_record(b: Any) -> dict[str, Any]:
@@ -83,7 +67,7 @@ def brief_patient(
             "primary physician; name one with physician_id"
         )
     return run_briefing(
-        context=briefing_context(session, s, actor_label, model),
+        context=briefing_context(session, s, actor=actor_label, model=model),
         patient_id=patient_id,
         physician_id=chosen,
         now=briefing_time(day, s.zone),
@@ -110,7 +94,7 @@ def brief_appointment(
     from agent.briefing.graph import run_briefing
 
     return run_briefing(
-        context=briefing_context(session, s, actor_label, model),
+        context=briefing_context(session, s, actor=actor_label, model=model),
         patient_id=appointment.patient_id,
         physician_id=appointment.practitioner_id,
         now=briefing_time(day, s.zone),

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from sqlmodel import Session
 
+from app.briefings import briefing_context
 from app.cli.common import (
     JSON_OPTION,
     emit_json,
@@ -27,22 +28,11 @@ FORMATS = ("markdown", "html")
 
 
 def _context(session: Session) -> Any:
-    from agent.briefing.gather import DatabasePreferences
-    from agent.briefing.state import BriefingContext
     from agent.models import make_chat_model
 
     s = settings()
-    return BriefingContext(
-        session=session,
-        tz=s.zone,
-        model=make_chat_model(s.model_config_for_agent()),
-        memory=DatabasePreferences(session),
-        lab_grace_days=s.lab_overdue_grace_days,
-        lookback_days=s.briefing_lookback_days,
-        evidence_days=s.briefing_evidence_days,
-        referral_overdue_days=dict(s.referral_overdue_days),
-        actor="cli",
-    )
+    model = make_chat_model(s.model_config_for_agent())
+    return briefing_context(session, s, actor="cli", model=model)
 
 
 def _record(b: Any) -> dict[str, Any]:
