@@ -38,10 +38,3 @@ def record_usage(
     session.add(row)
     session.flush()
     return row
-
-
-def over_budget(*, session: Session, practitioner_id: int, day: date, budget: int) -> bool:
-    """True when a budget is set (> 0) and the user has used it up today."""
-    return (
-        budget > 0 and used_on(session=session, practitioner_id=practitioner_id, day=day) >= budget
-    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from agent.untrusted import message_text
 from tools.literature.summaries import FACTS_OPEN, Fact
 
 
@@ -26,9 +27,4 @@ class ModelComposer:
         return [SystemMessage(instructions.strip()), HumanMessage(marker.lstrip("\n") + data)]
 
     def compose(self, *, prompt: str, facts: list[Fact]) -> str:
-        reply = self.model.invoke(self.messages(prompt))
-        content = reply.content
-        if isinstance(content, str):
-            return content
-        # Some providers answer with a list of content parts.
-        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
+        return message_text(self.model.invoke(self.messages(prompt)).content)

@@ -8,6 +8,7 @@ import re
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from agent.untrusted import data_block
 from prompts.loader import load_prompt
 from tools.literature.contradiction import Judgement, protocol_ref
 from tools.models import Article, ClinicalProtocol
@@ -35,8 +36,7 @@ def _data(protocol: ClinicalProtocol, article: Article) -> str:
             "abstract": article.abstract,
         },
     ]
-    lines = [json.dumps(r, ensure_ascii=False).replace("<", "\\u003c") for r in rows]
-    return "<data>\n" + "\n".join(lines) + "\n</data>"
+    return data_block(rows)
 
 
 class ModelContradictionJudge:

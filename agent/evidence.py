@@ -24,11 +24,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
 from agent.briefing.compose import model_text, prompt_tokens
+from agent.briefing.render import html_fragment
 from agent.briefing.verify import dropped_summary
 from prompts.loader import load_prompt, markdown_escape, render
 from tools.errors import InvalidInput, NotFound
@@ -47,7 +47,6 @@ from tools.literature.verify import find_refs, split_sentences, verify
 from tools.models import Article, ClinicalProtocol, ProtocolReview
 
 log = logging.getLogger(__name__)
-_MD = MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink"])
 
 
 @dataclass
@@ -219,7 +218,7 @@ def render_document(state: EvidenceState) -> dict[str, Any]:
     }
     return {
         "markdown": render("evidence/document.md.j2", **ctx).strip() + "\n",
-        "html": render("evidence/document.html.j2", **ctx, body_html=Markup(_MD.render(body))),
+        "html": render("evidence/document.html.j2", **ctx, body_html=Markup(html_fragment(body))),
     }
 
 

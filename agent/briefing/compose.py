@@ -17,6 +17,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agent.briefing.state import SECTION_TITLES, SECTIONS, BriefFact
 from agent.tokens import estimate_tokens
+from agent.untrusted import message_text
 from prompts.loader import load_prompt, markdown_escape
 from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN, cite
 from tools.literature.verify import split_sentences
@@ -72,7 +73,4 @@ def prompt_tokens(msgs: Sequence[BaseMessage]) -> int:
 
 def model_text(model: BaseChatModel, msgs: Sequence[BaseMessage]) -> str:
     """The model's reply as text (some providers answer with a list of content parts)."""
-    content = model.invoke(list(msgs)).content
-    if isinstance(content, str):
-        return content
-    return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
+    return message_text(model.invoke(list(msgs)).content)

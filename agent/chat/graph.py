@@ -75,11 +75,14 @@ def build_chat_graph(deps: ChatDeps) -> StateGraph:
         if deps.model is None:
             return {"messages": [AIMessage(load_prompt("chat_no_model").strip())]}
         day = today_in(runtime.tz, runtime.clock())
-        with Session(runtime.engine) as session:
-            used = budget.used_on(session=session, practitioner_id=user, day=day)
-        if deps.daily_token_budget and used >= deps.daily_token_budget:
-            text = load_prompt("chat_over_budget").format(budget=deps.daily_token_budget, used=used)
-            return {"messages": [AIMessage(text.strip())]}
+        if deps.daily_token_budget:  # no cap configured: nothing to count
+            with Session(runtime.engine) as session:
+                used = budget.used_on(session=session, practitioner_id=user, day=day)
+            if used >= deps.daily_token_budget:
+                text = load_prompt("chat_over_budget").format(
+                    budget=deps.daily_token_budget, used=used
+                )
+                return {"messages": [AIMessage(text.strip())]}
         model = bound or deps.model
         reply = model.invoke([SystemMessage(system_prompt(deps)), *state["messages"]], config)
         assert isinstance(reply, AIMessage)
