@@ -180,6 +180,11 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException):
             self.close()
 
+    def check(self) -> None:
+        """Connect (and log in) once and hang up: does the server answer? DeliveryError if not."""
+        self._smtp = self._connect()
+        self.close()  # QUIT, as after a batch
+
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
         if smtp is None:

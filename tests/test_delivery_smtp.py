@@ -154,3 +154,14 @@ def test_starttls_required_but_not_offered_is_a_clear_error(engine, smtp, tmp_pa
     report = deliver_due(engine=engine, config=config, instance="t")
     assert report.retrying == 1 and "SMTP" in report.errors[0]
     assert smtp.sink.messages == []
+
+
+def test_the_start_up_check_connects_and_hangs_up(smtp) -> None:
+    from schedules.delivery import DeliveryError, SmtpTransport
+
+    transport = SmtpTransport(smtp.config(), mail_from="steve@practice.test")
+    transport.check()  # answers: no error, and no connection left open
+    assert transport._smtp is None
+    down = SmtpConfig(host="127.0.0.1", port=free_port(), security="none", timeout_seconds=2)
+    with pytest.raises(DeliveryError, match="cannot reach the SMTP server"):
+        SmtpTransport(down, mail_from="steve@practice.test").check()

@@ -27,6 +27,7 @@ from schedules.outbox import list_messages, requeue
 from tools.clock import parse_date
 from tools.errors import InvalidInput
 from tools.models import OutboxState, RunOutcome
+from tools.models.service import apscheduler_jobs
 from tools.registry import find_practitioner
 
 app = typer.Typer(help="Scheduled jobs: list, run by hand, history, outbox.", no_args_is_help=True)
@@ -40,9 +41,9 @@ def _local(value: datetime | None) -> str | None:
 
 def _stored_next_runs(eng: sa.Engine) -> dict[str, datetime | None]:
     """Next run times as the scheduler's job store holds them (after `steve serve` ran)."""
-    jobs = sa.table("apscheduler_jobs", sa.column("id"), sa.column("next_run_time"))
+    table = apscheduler_jobs
     with eng.connect() as conn:
-        rows = conn.execute(sa.select(jobs.c.id, jobs.c.next_run_time)).all()
+        rows = conn.execute(sa.select(table.c.id, table.c.next_run_time)).all()
     return {
         str(job_id): datetime.fromtimestamp(ts, UTC) if ts is not None else None
         for job_id, ts in rows

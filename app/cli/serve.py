@@ -10,7 +10,7 @@ from types import FrameType
 import typer
 
 from app.cli.common import console, engine, handle_errors, settings
-from schedules.config import from_settings
+from schedules.config import ServiceConfig, from_settings
 from tools.db import head_revision, schema_revision
 from tools.errors import ConfigError
 
@@ -25,17 +25,15 @@ def _configure_logging() -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def _check_smtp() -> None:
+def _check_smtp(config: ServiceConfig) -> None:
     """Say at start-up if the mail server cannot be reached; the outbox keeps what waits."""
-    from schedules.delivery import DeliveryError, make_transport
+    from schedules.delivery import DeliveryError, SmtpTransport
 
-    config = from_settings(settings())
     if config.smtp is None:
         log.info("no SMTP server configured: emails go to %s as .eml files", config.outbox_dir)
         return
-    transport = make_transport(config)
     try:
-        transport._connect()  # type: ignore[attr-defined]
+        SmtpTransport(config.smtp, mail_from=config.mail_from).check()
     except DeliveryError as exc:
         log.warning("SMTP check failed at start-up: %s (emails wait in the outbox)", exc)
     else:
@@ -73,7 +71,7 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    _check_smtp()
+    _check_smtp(config)
     from app.cli.memory import open_store
 
     if http:

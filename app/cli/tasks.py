@@ -18,6 +18,7 @@ from app.cli.common import (
 from tools.clock import parse_date, today_in
 from tools.errors import InvalidInput
 from tools.models import Task, TaskCreate
+from tools.models.enums import OPEN_TASK_STATUSES
 from tools.registry import find_practitioner, resolve_patient
 from tools.tasks import (
     assign_task,
@@ -50,7 +51,7 @@ def _row(t: Task, today: date) -> dict[str, object]:
         "patient_id": t.patient_id,
         "due_on": t.due_on.isoformat() if t.due_on else None,
         "status": str(t.status),
-        "overdue": bool(t.due_on and t.due_on < today and t.status in ("open", "in_progress")),
+        "overdue": bool(t.due_on and t.due_on < today and t.status in OPEN_TASK_STATUSES),
     }
 
 
