@@ -10,6 +10,7 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from agent.models import ModelConfig, make_chat_model
 from agent.untrusted import message_text
 from tools.literature.summaries import FACTS_OPEN, Fact
 
@@ -28,3 +29,9 @@ class ModelComposer:
 
     def compose(self, *, prompt: str, facts: list[Fact]) -> str:
         return message_text(self.model.invoke(self.messages(prompt)).content)
+
+
+def composer_for(config: ModelConfig | None) -> ModelComposer | None:
+    """The model-backed composer when a model is configured, else None (deterministic)."""
+    model = make_chat_model(config) if config is not None else None
+    return ModelComposer(model) if model is not None else None

@@ -9,16 +9,15 @@ prompts that became due (tools.literature.digest opens them as it goes).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 
+from agent.composer import composer_for
 from schedules import outbox
 from schedules.config import ServiceConfig
 from schedules.history import RunResult, unreachable
 from tools.db import session_scope, utcnow
-from tools.documents import save_document
-from tools.literature.digest import build_digest
+from tools.literature.digest import build_digest, keep_digest
 from tools.models import Practitioner
 
 ACTOR = "steve-service"
@@ -32,16 +31,6 @@ def digest_week(today: date) -> date:
 def digest_key(physician_id: int, monday: date) -> str:
     year, week, _ = monday.isocalendar()
     return f"digest:{physician_id}:{year}-W{week:02d}"
-
-
-def _composer(config: ServiceConfig) -> Any:
-    if config.model_config is None or not getattr(config.model_config, "model", None):
-        return None
-    from agent.composer import ModelComposer
-    from agent.models import make_chat_model
-
-    model = make_chat_model(config.model_config)
-    return ModelComposer(model) if model is not None else None
 
 
 def weekly_digest(
@@ -72,20 +61,10 @@ def weekly_digest(
             physician_id=physician_id,
             week_of=monday,
             tz=config.zone,
-            composer=_composer(config),
+            composer=composer_for(config.model_config),
             now=now,
         )
-        year, week_no, _ = monday.isocalendar()
-        save_document(  # kept (and remembered) like the CLI's digest; same key, same row
-            session=session,
-            kind="digest",
-            key=f"{year}-W{week_no:02d}:{physician_id}",
-            title=f"Research digest, week of {monday}",
-            markdown=digest.markdown,
-            practitioner_id=physician_id,
-            for_date=monday,
-            actor=ACTOR,
-        )
+        keep_digest(session=session, digest=digest, physician_id=physician_id, actor=ACTOR)
         email = outbox.Email(
             key=key,
             kind="digest",

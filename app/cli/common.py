@@ -106,11 +106,9 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
 
 def composer() -> Any:
     """The model-backed composer when a model is configured, else None (deterministic)."""
-    from agent.composer import ModelComposer
-    from agent.models import make_chat_model
+    from agent.composer import composer_for
 
-    model = make_chat_model(settings().model_config_for_agent())
-    return ModelComposer(model) if model is not None else None
+    return composer_for(settings().model_config_for_agent())
 
 
 def contradiction_judge() -> Any:

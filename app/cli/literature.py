@@ -167,7 +167,7 @@ def digest(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The weekly research digest for one physician."""
-    from tools.literature.digest import build_digest
+    from tools.literature.digest import build_digest, keep_digest
 
     if fmt not in ("markdown", "html", "text"):
         raise InvalidInput(f"unknown format {fmt!r}; use markdown, html or text")
@@ -180,17 +180,7 @@ def digest(
             session=session, physician_id=person.id, week_of=week_of, tz=s.zone, composer=composer()
         )
         # Kept (and remembered) so it can be found again and mailed; a rerun replaces it.
-        year, week_no, _ = result.week_start.isocalendar()
-        save_document(
-            session=session,
-            kind="digest",
-            key=f"{year}-W{week_no:02d}:{person.id}",
-            title=f"Research digest, week of {result.week_start}",
-            markdown=result.markdown,
-            practitioner_id=person.id,
-            for_date=result.week_start,
-            actor="cli",
-        )
+        keep_digest(session=session, digest=result, physician_id=person.id, actor="cli")
     if as_json:
         emit_json(
             {

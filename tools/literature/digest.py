@@ -25,6 +25,7 @@ from sqlmodel import Session, col, or_, select
 
 from prompts.loader import markdown_escape, render
 from tools.db import as_utc, utcnow
+from tools.documents import save_document
 from tools.literature.reviews import ReviewPrompt, open_reviews, review_prompts, weighted
 from tools.literature.summaries import (
     SummaryComposer,
@@ -338,4 +339,20 @@ def _render(
         overview=overview,
         overview_dropped=overview_dropped,
         overview_paragraphs=paragraphs,
+    )
+
+
+def keep_digest(*, session: Session, digest: Digest, physician_id: int, actor: str) -> None:
+    """Keep the digest (and so remember it): one row per physician and ISO week, so the
+    CLI's and the service's digests of the same week replace each other."""
+    year, week_no, _ = digest.week_start.isocalendar()
+    save_document(
+        session=session,
+        kind="digest",
+        key=f"{year}-W{week_no:02d}:{physician_id}",
+        title=f"Research digest, week of {digest.week_start}",
+        markdown=digest.markdown,
+        practitioner_id=physician_id,
+        for_date=digest.week_start,
+        actor=actor,
     )
