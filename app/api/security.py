@@ -15,6 +15,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.errors import body as error_body
+
 log = logging.getLogger("steve.api")
 
 # Everything is served by us: no inline script, no third-party origin, no framing.
@@ -33,7 +35,7 @@ DOCS_PATHS = ("/docs", "/redoc")
 
 
 def _json(status: int, code: str, message: str) -> tuple[int, bytes]:
-    return status, json.dumps({"error": {"code": code, "message": message}}).encode()
+    return status, json.dumps(error_body(code, message)).encode()
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:

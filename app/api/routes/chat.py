@@ -144,9 +144,7 @@ def _run(fn: Callable[[], Any]) -> dict[str, Any]:
 def send(ctx: CurrentCtx, request: Request, thread_id: str, body: Message) -> dict[str, Any]:
     """Send a message and wait for the whole answer (see /stream for server-sent events)."""
     _limit(request, ctx)
-    t = _thread(ctx, thread_id)
-    chat = service(request).session(ctx.actor, t.id)
-    _touch(ctx, t, body.text)
+    chat = _chat_for(ctx, request, thread_id, body.text)
     return _run(lambda: chat.send(body.text))
 
 
@@ -154,9 +152,7 @@ def send(ctx: CurrentCtx, request: Request, thread_id: str, body: Message) -> di
 def decide(ctx: CurrentCtx, request: Request, thread_id: str, body: DecisionBody) -> dict[str, Any]:
     """Approve, edit (new arguments, shown again for approval) or reject the waiting action."""
     _limit(request, ctx)
-    t = _thread(ctx, thread_id)
-    chat = service(request).session(ctx.actor, t.id)
-    _touch(ctx, t)
+    chat = _chat_for(ctx, request, thread_id, None)
     return _run(lambda: chat.decide(body.resume_value()))
 
 
