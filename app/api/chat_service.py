@@ -14,10 +14,9 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from sqlalchemy import Engine
 
 from agent.chat import ChatDeps, ChatSession, build_chat_graph
-from agent.checkpoint import SQLITE_FILE, open_checkpointer
-from agent.toolbox import PracticeLimits, toolbox_for
-from agent.toolbox.execute import Runtime
+from agent.checkpoint import open_checkpointer
 from agent.untrusted import message_text
+from app.chat_setup import chat_deps, checkpoint_path
 from app.settings import Settings
 from tools.access import Actor
 
@@ -42,9 +41,8 @@ class ChatService:
         with self._lock:
             if self._checkpointer is None:
                 s = self.settings
-                path = s.chat_checkpoint_path or s.data_dir / SQLITE_FILE
                 self._checkpointer = self._stack.enter_context(
-                    open_checkpointer(db_url=s.db_url, sqlite_path=path)
+                    open_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s))
                 )
             return self._checkpointer
 
@@ -68,19 +66,12 @@ class ChatService:
         with self._lock:
             found = self._graphs.get(actor)
             if found is None:
-                s = self.settings
-                limits = PracticeLimits(
-                    referral_overdue_days=dict(s.referral_overdue_days),
-                    lab_overdue_grace_days=s.lab_overdue_grace_days,
-                    reorder_lead_days=s.reorder_lead_days,
-                    slot_step_minutes=s.slot_step_minutes,
-                )
-                deps = ChatDeps(
+                deps = chat_deps(
+                    self.settings,
+                    engine=self.engine,
+                    actor=actor,
                     model=self.model_factory(),
-                    toolbox=toolbox_for(actor, with_memory=memory is not None),
-                    runtime=Runtime(engine=self.engine, tz=s.zone, limits=limits, memory=memory),
-                    daily_token_budget=s.agent_daily_token_budget,
-                    recursion_limit=s.agent_recursion_limit,
+                    memory=memory,
                 )
                 found = (build_chat_graph(deps).compile(checkpointer=saver), deps)
                 self._graphs[actor] = found

@@ -19,11 +19,10 @@ import typer
 from langchain_core.language_models import BaseChatModel
 from sqlmodel import Session
 
-from agent.chat import ChatDeps, ChatSession, Turn, build_chat_graph
-from agent.checkpoint import SQLITE_FILE, open_checkpointer
+from agent.chat import ChatSession, Turn, build_chat_graph
+from agent.checkpoint import open_checkpointer
 from agent.models import make_chat_model
-from agent.toolbox import PracticeLimits, toolbox_for
-from agent.toolbox.execute import Runtime
+from app.chat_setup import chat_deps, checkpoint_path
 from app.cli.common import console, engine, err_console, handle_errors, settings
 from tools.access import actor_for
 from tools.errors import InvalidInput
@@ -59,22 +58,10 @@ def open_session(who: str, thread_id: str, memory: bool | None = None) -> Iterat
             person = find_practitioner(session=db, query=who)
             assert person.id is not None
             actor = actor_for(session=db, practitioner_id=person.id)
-        limits = PracticeLimits(
-            referral_overdue_days=dict(s.referral_overdue_days),
-            lab_overdue_grace_days=s.lab_overdue_grace_days,
-            reorder_lead_days=s.reorder_lead_days,
-            slot_step_minutes=s.slot_step_minutes,
+        deps = chat_deps(
+            s, engine=eng, actor=actor, model=chat_model(), memory=chat_memory(eng, memory)
         )
-        retriever = chat_memory(eng, memory)
-        deps = ChatDeps(
-            model=chat_model(),
-            toolbox=toolbox_for(actor, with_memory=retriever is not None),
-            runtime=Runtime(engine=eng, tz=s.zone, limits=limits, memory=retriever),
-            daily_token_budget=s.agent_daily_token_budget,
-            recursion_limit=s.agent_recursion_limit,
-        )
-        path = s.chat_checkpoint_path or s.data_dir / SQLITE_FILE
-        with open_checkpointer(db_url=s.db_url, sqlite_path=path) as saver:
+        with open_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s)) as saver:
             graph = build_chat_graph(deps).compile(checkpointer=saver)
             yield ChatSession(graph, deps, thread_id)
     finally:
