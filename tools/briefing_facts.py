@@ -72,8 +72,12 @@ def _names(text: str, terms: Sequence[str]) -> bool:
 
 def note_says(note: ClinicalNote, terms: Sequence[str]) -> str | None:
     """'stop', 'continue' or None: what a note says about the product named by `terms`."""
+    return _says(split_sentences(note.body), terms)
+
+
+def _says(sentences: Sequence[str], terms: Sequence[str]) -> str | None:
     said: set[str] = set()
-    for sentence in split_sentences(note.body):
+    for sentence in sentences:
         if not _names(sentence, terms) or _NEGATED.search(sentence):
             continue
         if _STOP.search(sentence):
@@ -118,11 +122,12 @@ def find_conflicts(
     by_id = {s.id: s for s in supplements}
     items = [by_id[k] for k in sorted(k for k in by_id if k is not None)]
     active = [s for s in items if s.status == SupplementStatus.ACTIVE]
+    sentences = {n.id: split_sentences(n.body) for n in notes}  # once, not once per product
     for item in items:
         terms = product_terms(item.product)
         if not terms:
             continue
-        said = {n.id: note_says(n, terms) for n in notes}
+        said = {n.id: _says(sentences[n.id], terms) for n in notes}
         item_ref = f"supplement:{item.id}"
         if item.status == SupplementStatus.STOPPED and item.stopped_on is not None:
             by = _stopper(item, messages)
