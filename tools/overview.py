@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
-from tools.clock import local_day_bounds
+from tools.lookups import day_appointments
 from tools.models import (
-    ACTIVE_APPOINTMENT_STATUSES,
     Appointment,
     Practitioner,
     SupplementItem,
@@ -62,16 +61,7 @@ def practice_overview(
     lab_grace_days: int = 2,
     reorder_lead_days: int = 7,
 ) -> PracticeOverview:
-    start, end = local_day_bounds(day, tz)
-    appts = session.exec(
-        select(Appointment)
-        .where(
-            col(Appointment.starts_at) >= start,
-            col(Appointment.starts_at) < end,
-            col(Appointment.status).in_(ACTIVE_APPOINTMENT_STATUSES),
-        )
-        .order_by(col(Appointment.practitioner_id), col(Appointment.starts_at))
-    ).all()
+    appts = day_appointments(session=session, day=day, tz=tz)
     people = {p.id: p for p in session.exec(select(Practitioner)).all() if p.id is not None}
     by_practitioner: dict[int, list[Appointment]] = {}
     for a in appts:
