@@ -3,6 +3,7 @@ means a change in one place. Serialisers reuse the toolbox's role-redacted recor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -81,25 +82,31 @@ def day_appointments(*, session: Session, s: Settings, physician_id: int, day: d
     return appointments_on(session=session, physician_id=physician_id, day=day, tz=s.zone)
 
 
-def brief_appointment(
+def brief_appointments(
     *,
     session: Session,
     s: Settings,
     actor_label: str,
     model: Any,
-    appointment: Appointment,
+    appointments: Sequence[Appointment],
     day: date,
-) -> Any:
+) -> list[Any]:
+    """A briefing per appointment, with one context and one 'as of' time for them all."""
     from agent.briefing.appointments import briefing_time
     from agent.briefing.graph import run_briefing
 
-    return run_briefing(
-        context=briefing_context(session, s, actor=actor_label, model=model),
-        patient_id=appointment.patient_id,
-        physician_id=appointment.practitioner_id,
-        now=briefing_time(day, s.zone),
-        appointment_id=appointment.id,
-    )
+    context = briefing_context(session, s, actor=actor_label, model=model)
+    now = briefing_time(day, s.zone)
+    return [
+        run_briefing(
+            context=context,
+            patient_id=a.patient_id,
+            physician_id=a.practitioner_id,
+            now=now,
+            appointment_id=a.id,
+        )
+        for a in appointments
+    ]
 
 
 def briefing_fragment(html: str) -> str | None:

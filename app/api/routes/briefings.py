@@ -64,22 +64,19 @@ def briefings_for_day(
         session=ctx.session, s=ctx.settings, physician_id=physician_id, day=day
     )
     scope = _scope(ctx)
-    items = []
-    for a in appointments:
-        if scope is not None and a.patient_id not in scope:
-            continue
-        row: dict[str, Any] = adapters.appointment_record(a, ctx.settings.zone)
-        if not summary:
-            b = adapters.brief_appointment(
-                session=ctx.session,
-                s=ctx.settings,
-                actor_label=ctx.label,
-                model=model_for(request),
-                appointment=a,
-                day=day,
-            )
+    shown = [a for a in appointments if scope is None or a.patient_id in scope]
+    items: list[dict[str, Any]] = [adapters.appointment_record(a, ctx.settings.zone) for a in shown]
+    if not summary:  # one model client and one context for the whole day
+        briefings = adapters.brief_appointments(
+            session=ctx.session,
+            s=ctx.settings,
+            actor_label=ctx.label,
+            model=model_for(request),
+            appointments=shown,
+            day=day,
+        )
+        for row, b in zip(items, briefings, strict=True):
             row["briefing"] = adapters.briefing_record(b)
-        items.append(row)
     ctx.audit_reads("briefing" if not summary else "appointment", (i["patient_id"] for i in items))
     return {"date": day.isoformat(), "physician_id": physician_id, "items": items}
 
