@@ -30,15 +30,10 @@ from tools.models import (
     SupplementItem,
 )
 from tools.registry import PENDING_LAB_STATUSES
+from tools.supplies import OverdueLab, late_orders
 
 CHANGES_QUERIES = 8
 MAX_NOTES = 40  # notes since the last visit, newest kept
-
-
-@dataclass(frozen=True)
-class OverdueOrder:
-    order: LabOrder
-    days_late: int
 
 
 @dataclass
@@ -54,7 +49,7 @@ class Changes:
     messages: list[CareMessage]  # about the patient in the window, oldest first
     new_labs: list[LabOrder]  # received since
     pending_labs: list[LabOrder]  # ordered or collected, not back yet
-    overdue_labs: list[OverdueOrder]
+    overdue_labs: list[OverdueLab]
     results: dict[int, list[LabResult]] = field(default_factory=dict)  # by order id
     referral_moves: list[tuple[ReferralEvent, Referral]] = field(default_factory=list)
 
@@ -167,12 +162,7 @@ def changes_since(
     )
     new_labs = [o for o in orders if o.status not in PENDING_LAB_STATUSES]
     pending = [o for o in orders if o.status in PENDING_LAB_STATUSES]
-    cutoff = today - timedelta(days=lab_grace_days)
-    overdue = [
-        OverdueOrder(o, (today - o.expected_on).days)
-        for o in pending
-        if o.expected_on is not None and o.expected_on < cutoff
-    ]
+    overdue = late_orders(pending, today=today, grace_days=lab_grace_days)
     results: dict[int, list[LabResult]] = defaultdict(list)
     if new_labs:
         for r in session.exec(

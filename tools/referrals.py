@@ -185,6 +185,17 @@ def overdue_limit(status: ReferralStatus, urgency: Urgency, limits: dict[str, in
     return max(1, math.ceil(base * URGENCY_FACTOR[Urgency(urgency)])) if base else 0
 
 
+def referral_overdue(
+    referral: Referral, limits: dict[str, int], now: datetime
+) -> OverdueReferral | None:
+    """The referral, if it has stayed in its state longer than its limit (else None)."""
+    limit = overdue_limit(ReferralStatus(referral.status), referral.urgency, limits)
+    days = (now - as_utc(referral.status_changed_at)).days
+    if limit and days > limit:
+        return OverdueReferral(referral=referral, days_in_state=days, limit_days=limit)
+    return None
+
+
 def overdue_referrals(
     *,
     session: Session,
@@ -204,12 +215,11 @@ def overdue_referrals(
         col(Referral.status).in_([S(s) for s in limits if limits[s] > 0]),
         col(Referral.status_changed_at) <= now - timedelta(days=shortest),
     )
-    out: list[OverdueReferral] = []
-    for referral in session.exec(stmt).all():
-        limit = overdue_limit(ReferralStatus(referral.status), referral.urgency, limits)
-        days = (now - as_utc(referral.status_changed_at)).days
-        if limit and days > limit:
-            out.append(OverdueReferral(referral=referral, days_in_state=days, limit_days=limit))
+    out = [
+        late
+        for referral in session.exec(stmt).all()
+        if (late := referral_overdue(referral, limits, now)) is not None
+    ]
     out.sort(key=lambda o: (o.limit_days - o.days_in_state, o.referral.id or 0))
     return out
 

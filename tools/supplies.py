@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -31,9 +32,24 @@ class OverdueLab:
     days_late: int
 
 
+def lab_cutoff(today: date, grace_days: int) -> date:
+    """A pending order expected before this date is overdue (the one rule for 'late')."""
+    return today - timedelta(days=grace_days)
+
+
+def late_orders(orders: Sequence[LabOrder], *, today: date, grace_days: int) -> list[OverdueLab]:
+    """The overdue ones among these pending orders, in the order given."""
+    cutoff = lab_cutoff(today, grace_days)
+    return [
+        OverdueLab(order=o, days_late=(today - o.expected_on).days)
+        for o in orders
+        if o.expected_on is not None and o.expected_on < cutoff
+    ]
+
+
 def overdue_labs(*, session: Session, today: date, grace_days: int = 2) -> list[OverdueLab]:
     """Lab orders still awaiting results more than `grace_days` after their expected date."""
-    cutoff = today - timedelta(days=grace_days)
+    cutoff = lab_cutoff(today, grace_days)
     stmt = (
         select(LabOrder)
         .where(
@@ -43,10 +59,7 @@ def overdue_labs(*, session: Session, today: date, grace_days: int = 2) -> list[
         )
         .order_by(col(LabOrder.expected_on), col(LabOrder.id))
     )
-    return [
-        OverdueLab(order=o, days_late=(today - o.expected_on).days)  # type: ignore[operator]
-        for o in session.exec(stmt).all()
-    ]
+    return late_orders(session.exec(stmt).all(), today=today, grace_days=grace_days)
 
 
 def unreviewed_results(*, session: Session) -> list[LabOrder]:

@@ -38,7 +38,7 @@ from tools.models import (
     WatchTopic,
 )
 from tools.programme import programme_view
-from tools.referrals import overdue_limit
+from tools.referrals import referral_overdue
 from tools.registry import get_practitioner
 
 MAX_EVIDENCE = 3
@@ -221,10 +221,9 @@ def gather_facts(
         else:
             open_items.append(w.task(task))
     for r in sorted(view.open_referrals, key=_by_id):
-        limit = overdue_limit(r.status, r.urgency, context.referral_overdue_days)
-        days = (now - as_utc(r.status_changed_at)).days
-        if limit and days > limit:
-            decision.append(w.overdue_referral(r, days, limit))
+        late = referral_overdue(r, context.referral_overdue_days, now)
+        if late is not None:
+            decision.append(w.overdue_referral(r, late.days_in_state, late.limit_days))
         else:
             open_items.append(w.open_referral(r))
 
