@@ -187,18 +187,25 @@ def _missed(now: datetime, day: date, prepared: Prepared, config: ServiceConfig)
 
 def _briefings(
     engine: Engine, source: BriefingsForDay | None, physician_id: int, day: date
-) -> tuple[list[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], list[str], bool]:
+    """(briefings, notes for the email, whether preparing them failed)."""
     if source is None:
-        return [], ["Pre-appointment briefings are not available yet; the agenda follows."]
+        return [], ["Pre-appointment briefings are not available yet; the agenda follows."], False
     try:
         with session_scope(engine) as session:
             made = list(source(session=session, physician_id=physician_id, day=day))
     except Exception as exc:  # a hung or failing model fails the briefings, not the agenda
         log.warning("briefings for physician %s failed: %s", physician_id, safe_error(exc))
-        return [], [f"The pre-appointment briefings could not be prepared ({safe_error(exc)})."]
-    return [
-        {"title": title, "text": markdown, "html": Markup(html)} for title, markdown, html in made
-    ], []
+        note = f"The pre-appointment briefings could not be prepared ({safe_error(exc)})."
+        return [], [note], True
+    return (
+        [
+            {"title": title, "text": markdown, "html": Markup(html)}
+            for title, markdown, html in made
+        ],
+        [],
+        False,
+    )
 
 
 def _email(
@@ -292,9 +299,10 @@ def morning_email(
         return RunResult(RunOutcome.SKIPPED, counts, reason), None
     notes: list[str] = []
     made: list[dict[str, Any]] = []
+    failed = False
     if prepared.appointments:
         source = briefings or (briefing_source(config) if use_briefing_graph else None)
-        made, notes = _briefings(engine, source, practitioner_id, day)
+        made, notes, failed = _briefings(engine, source, practitioner_id, day)
     email = _email(prepared, day, zone, made, notes)
     with session_scope(engine) as session:
         _, created = outbox.enqueue(session=session, email=email, mail_from=config.mail_from)
@@ -309,14 +317,10 @@ def morning_email(
                 origin="service",
             )
     counts.update(briefings=len(made), queued=int(created))
-    outcome = RunOutcome.PARTIAL if notes and source_failed(notes) else RunOutcome.OK
+    outcome = RunOutcome.PARTIAL if failed else RunOutcome.OK
     return RunResult(
         outcome, counts, notes[0] if outcome == RunOutcome.PARTIAL else None
     ), email.key
-
-
-def source_failed(notes: list[str]) -> bool:
-    return any("could not be prepared" in n for n in notes)
 
 
 def staff_for_task_summaries(*, session: Session) -> list[int]:
