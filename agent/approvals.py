@@ -84,7 +84,7 @@ def describe(toolbox: Toolbox, runtime: Runtime, spec: ToolSpec, args: dict[str,
 
 
 def plan(toolbox: Toolbox, runtime: Runtime, reply: AIMessage) -> tuple[list[Approval], dict]:
-    """Approvals to ask for, and decisions already made (reads, own tasks, refusals)."""
+    """Approvals to ask for, and decisions already made (reads, refusals)."""
     pending: list[Approval] = []
     decisions: dict[str, str] = {}
     for call in reply.tool_calls:
@@ -103,17 +103,12 @@ def plan(toolbox: Toolbox, runtime: Runtime, reply: AIMessage) -> tuple[list[App
                     needs=spec.needs,
                     patient_id=spec.patient_of(session, args),
                 )
-                ctx = _context(session, toolbox, runtime)
-                needed = spec.needs_approval(ctx, args)
             except (AccessDenied, SteveError, KeyError, TypeError):
                 decisions[call_id] = "refused"  # refused with its reason when it runs
                 continue
             finally:
                 session.rollback()
-        if not needed:
-            decisions[call_id] = "not_needed"
-            continue
-        try:
+        try:  # every write waits for a person: its exact description is what they approve
             summary = describe(toolbox, runtime, spec, args)
         except ValidationError as exc:
             decisions[call_id] = "invalid: " + validation_message(exc)

@@ -94,7 +94,6 @@ class ToolContext:
 Kind = Literal["read", "write"]
 PatientOf = Callable[[Session, dict[str, Any]], int | None]
 Preview = Callable[[ToolContext, dict[str, Any]], str]
-NeedsApproval = Callable[[ToolContext, dict[str, Any]], bool]
 
 
 def no_patient(_session: Session, _args: dict[str, Any]) -> int | None:
@@ -104,10 +103,6 @@ def no_patient(_session: Session, _args: dict[str, Any]) -> int | None:
 def patient_arg(_session: Session, args: dict[str, Any]) -> int | None:
     value = args.get("patient_id")
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def always(_ctx: ToolContext, _args: dict[str, Any]) -> bool:
-    return True
 
 
 @dataclass(frozen=True)
@@ -120,7 +115,6 @@ class ToolSpec:
     needs: frozenset[Category]
     patient_of: PatientOf = no_patient
     preview: Preview | None = None
-    needs_approval: NeedsApproval = always
     needs_memory: bool = False
 
     @property
