@@ -20,7 +20,7 @@ from app.web.deps import WebCtx
 from tools.access import Role
 from tools.clock import today_in
 from tools.errors import SteveError
-from tools.models import ChatThread, Practitioner, PractitionerStatus
+from tools.models import Practitioner, PractitionerStatus
 
 router = APIRouter(include_in_schema=False)
 ALL = Page(limit=200, offset=0)
@@ -82,12 +82,7 @@ def briefing(
 
 @router.get("/chat", response_class=HTMLResponse)
 def chat_home(request: Request, ctx: WebCtx) -> Response:
-    rows = ctx.session.exec(
-        select(ChatThread)
-        .where(ChatThread.user_id == ctx.user.id)
-        .order_by(col(ChatThread.updated_at).desc())
-        .limit(30)
-    ).all()
+    rows = chat.recent_threads(ctx, 30)
     return _render(request, ctx, "chat.html", threads=rows, thread=None)
 
 
@@ -100,12 +95,7 @@ def chat_new(ctx: WebCtx) -> Response:
 @router.get("/chat/{thread_id}", response_class=HTMLResponse)
 def chat_thread(request: Request, ctx: WebCtx, thread_id: str) -> Response:
     t = chat.thread(ctx, request, thread_id)
-    rows = ctx.session.exec(
-        select(ChatThread)
-        .where(ChatThread.user_id == ctx.user.id)
-        .order_by(col(ChatThread.updated_at).desc())
-        .limit(30)
-    ).all()
+    rows = chat.recent_threads(ctx, 30)
     return _render(request, ctx, "chat.html", threads=rows, thread=t)
 
 

@@ -87,16 +87,20 @@ def new_thread(ctx: CurrentCtx) -> dict[str, Any]:
     return _thread_record(thread)
 
 
+def recent_threads(ctx: Ctx, limit: int | None = None) -> list[ChatThread]:
+    """The user's own conversations, most recent first."""
+    stmt = (
+        select(ChatThread)
+        .where(ChatThread.user_id == ctx.user.id)
+        .order_by(col(ChatThread.updated_at).desc())
+    )
+    return list(ctx.session.exec(stmt if limit is None else stmt.limit(limit)).all())
+
+
 @router.get("/threads")
 def threads(ctx: CurrentCtx, page: PageParams) -> dict[str, Any]:
     """Your conversations, most recent first."""
-    rows = list(
-        ctx.session.exec(
-            select(ChatThread)
-            .where(ChatThread.user_id == ctx.user.id)
-            .order_by(col(ChatThread.updated_at).desc())
-        ).all()
-    )
+    rows = recent_threads(ctx)
     return page.envelope([_thread_record(t) for t in page.slice(rows)], len(rows))
 
 
@@ -115,12 +119,7 @@ def thread(ctx: CurrentCtx, request: Request, thread_id: str) -> dict[str, Any]:
 @router.get("/approvals")
 def approvals(ctx: CurrentCtx, request: Request) -> dict[str, Any]:
     """Every action waiting for your decision, across your recent conversations."""
-    rows = ctx.session.exec(
-        select(ChatThread)
-        .where(ChatThread.user_id == ctx.user.id)
-        .order_by(col(ChatThread.updated_at).desc())
-        .limit(50)
-    ).all()
+    rows = recent_threads(ctx, 50)
     svc = service(request)
     items = [
         {"thread_id": t.id, **approval_record(a)}
