@@ -29,6 +29,7 @@ from schedules.mail import render_email
 from tools import audit
 from tools.clock import at_local, local_day_bounds
 from tools.db import session_scope, utcnow
+from tools.lookups import day_appointments
 from tools.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Affiliation,
@@ -115,21 +116,11 @@ def _hm(value: datetime, zone: ZoneInfo) -> str:
 def _prepare(
     session: Session, person: Practitioner, day: date, zone: ZoneInfo, physician: bool
 ) -> Prepared:
-    start, end = local_day_bounds(day, zone)
+    start, _ = local_day_bounds(day, zone)  # earlier visits are before the day starts
     appts: list[Appointment] = []
     if physician:
-        appts = list(
-            session.exec(
-                select(Appointment)
-                .where(
-                    Appointment.practitioner_id == person.id,
-                    col(Appointment.starts_at) >= start,
-                    col(Appointment.starts_at) < end,
-                    col(Appointment.status).in_(ACTIVE_APPOINTMENT_STATUSES),
-                )
-                .order_by(col(Appointment.starts_at))
-            ).all()
-        )
+        assert person.id is not None
+        appts = day_appointments(session=session, day=day, tz=zone, practitioner_id=person.id)
     assert person.id is not None
     tasks = tasks_for(session=session, assignee_id=person.id)
     patient_ids = sorted({a.patient_id for a in appts})
