@@ -48,7 +48,8 @@ from typing import Any
 import sqlalchemy as sa
 
 # The corpus lives beside this script (run as `python benchmarks/literature_ingest.py`).
-from literature_corpus import NOW, Corpus, Paper, make_papers, write_corpus
+from literature_corpus import NOW, Corpus, Paper, make_papers
+from literature_files import write_corpus
 from literature_vocab import EXPECTED_GRADE
 from sqlalchemy import Engine, event
 from sqlmodel import Session, func, select
