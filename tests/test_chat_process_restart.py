@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from tests.chat_helpers import build_practice
 from tests.cli_helpers import practice_engine, run
+from tests.clock_shift import child_pythonpath
 from tests.openai_fake import running_fake_openai, text, tool_call
 from tools.models import Appointment, ToolCallAudit, ToolExecution
 
@@ -31,7 +32,7 @@ def steve_chat(fake_url: str, *args: str, **extra: str) -> subprocess.CompletedP
         STEVE_LLM_BASE_URL=fake_url,
         STEVE_LLM_API_KEY="test-key",
         STEVE_LLM_MAX_RETRIES="0",
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=child_pythonpath(),
     )
     return subprocess.run(
         [sys.executable, "-m", "app.cli.main", "chat", "--no-memory", *args],

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, time, timedelta
 
+import time_machine
 from sqlmodel import Session, func, select
 
 from tests import factories
@@ -40,13 +42,35 @@ def test_demo_json_overview_has_every_section() -> None:
     assert sum(r["appointments"] for r in data["schedule"]) > 0
     assert data["overdue_referrals"] and data["overdue_labs"] and data["reorders_due"]
     assert data["open_tasks"] >= data["overdue_tasks"] > 0
-    # The overview agrees with the dedicated commands.
-    assert [r["id"] for r in run_json("referrals", "overdue")] == [
+    # The overview agrees with the dedicated commands on the same day, whatever the calendar.
+    assert [r["id"] for r in run_json("referrals", "overdue", "--date", DAY)] == [
         r["id"] for r in data["overdue_referrals"]
     ]
-    assert len(run_json("tasks", "list", "--overdue")) == data["overdue_tasks"]
+    assert len(run_json("tasks", "list", "--overdue", "--date", DAY)) == data["overdue_tasks"]
     again = run_json("overview", "--date", DAY)
     assert again == data
+
+
+def test_every_command_reads_the_same_clock() -> None:
+    """With no --date, each command reads today from one clock; moving it moves them all,
+    and a day asked for by --date looks the same whenever it is asked."""
+    day = date.fromisoformat(DAY)
+    with time_machine.travel(datetime.combine(day, time(10), tzinfo=UTC), tick=False):
+        made = run_json("demo", "--patients", "60", "--date", DAY)
+        assert run_json("overview") == made
+    later = day + timedelta(days=45)
+    with time_machine.travel(datetime.combine(later, time(10), tzinfo=UTC), tick=False):
+        implicit = run_json("overview")
+        assert implicit["day"] == later.isoformat()
+        assert implicit == run_json("overview", "--date", later.isoformat())
+        overdue_ids = [r["id"] for r in run_json("referrals", "overdue")]
+        assert overdue_ids == [r["id"] for r in implicit["overdue_referrals"]]
+        assert len(run_json("tasks", "list", "--overdue")) == implicit["overdue_tasks"]
+        # The demo's day, asked for 45 days later, is the day it was.
+        assert run_json("overview", "--date", DAY) == made
+    # 45 days on, more is late than on the demo's day: the moved clock was really read.
+    assert len(implicit["overdue_referrals"]) > len(made["overdue_referrals"])
+    assert implicit["overdue_tasks"] > made["overdue_tasks"]
 
 
 def test_running_demo_again_reuses_it_and_reset_rebuilds() -> None:

@@ -20,6 +20,7 @@ import pytest
 from sqlmodel import Session, select
 
 from schedules import outbox
+from tests.clock_shift import child_pythonpath
 from tests.service_helpers import SmtpServer, physician_day, running_smtp
 from tools.clock import today_in
 from tools.db import make_engine, session_scope
@@ -51,7 +52,7 @@ def service_env(db_url: str, data_dir: Path, smtp: SmtpServer, **extra: str) -> 
         STEVE_LEADER_POLL_SECONDS="0.2",
         STEVE_MEMORY_SYNC_SECONDS="3600",
         STEVE_LITERATURE_REFRESH_CRON="",
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=child_pythonpath(),
     )
     env.update(extra)
     return env

@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 
 from tests.chroma_server import _free_port
+from tests.clock_shift import child_pythonpath
 from tests.service_helpers import running_smtp
-from tests.test_serve_faults import ROOT, service_env, wait_until
+from tests.test_serve_faults import service_env, wait_until
 from tools.db import make_engine, migrate
 
 
@@ -22,7 +23,7 @@ def test_serve_answers_http_and_stops_cleanly(db_url: str, tmp_path: Path) -> No
     port = _free_port()
     log = tmp_path / "serve.log"
     with running_smtp() as smtp:
-        env = service_env(db_url, tmp_path / "data", smtp, PYTHONPATH=str(ROOT))
+        env = service_env(db_url, tmp_path / "data", smtp, PYTHONPATH=child_pythonpath())
         with log.open("ab") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port)],

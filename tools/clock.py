@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tools.db import utcnow
 from tools.errors import InvalidInput
 
 
@@ -58,4 +59,17 @@ def at_local(day: date, clock: time, tz: ZoneInfo) -> datetime:
 
 
 def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(tz).date()
+    return (now or utcnow()).astimezone(tz).date()
+
+
+def as_of(day: date, tz: ZoneInfo, now: datetime | None = None) -> datetime:
+    """The instant that stands for `day` when asking "what is late as of that day?".
+
+    Today is now; another day is the same local time of day on that day, so a day's view
+    moves by whole days and `--date` of today gives exactly what no `--date` gives.
+    """
+    current = (now or utcnow()).astimezone(tz)
+    if current.date() == day:
+        return current.astimezone(UTC)
+    moved = datetime.combine(day, current.timetz().replace(tzinfo=None))
+    return datetime.combine(moved.date(), moved.time(), tzinfo=tz).astimezone(UTC)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
+from tools.clock import as_of
 from tools.lookups import day_appointments
 from tools.models import (
     Appointment,
@@ -60,7 +61,9 @@ def practice_overview(
     referral_limits: dict[str, int] | None = None,
     lab_grace_days: int = 2,
     reorder_lead_days: int = 7,
+    now: datetime | None = None,
 ) -> PracticeOverview:
+    """The practice as of `day` (`now` is the clock's reading; referrals age to that day)."""
     appts = day_appointments(session=session, day=day, tz=tz)
     people = {p.id: p for p in session.exec(select(Practitioner)).all() if p.id is not None}
     by_practitioner: dict[int, list[Appointment]] = {}
@@ -74,7 +77,9 @@ def practice_overview(
         day=day,
         timezone=tz.key,
         schedule=schedule,
-        overdue_referrals=overdue_referrals(session=session, limits=referral_limits),
+        overdue_referrals=overdue_referrals(
+            session=session, limits=referral_limits, now=as_of(day, tz, now)
+        ),
         overdue_labs=overdue_labs(session=session, today=day, grace_days=lab_grace_days),
         reorders_due=reorders_due(session=session, today=day, lead_days=reorder_lead_days),
         open_tasks=open_tasks(session=session, limit=100_000),

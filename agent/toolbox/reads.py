@@ -148,6 +148,7 @@ def practice_overview_today(
         referral_limits=ctx.limits.referral_overdue_days or None,
         lab_grace_days=ctx.limits.lab_overdue_grace_days,
         reorder_lead_days=ctx.limits.reorder_lead_days,
+        now=ctx.now,
     )
     out: dict[str, Any] = {
         "date": day.isoformat(),

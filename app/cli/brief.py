@@ -17,9 +17,9 @@ from app.cli.common import (
     handle_errors,
     progress_bar,
     settings,
+    today,
     transaction,
 )
-from tools.clock import parse_date, today_in
 from tools.errors import InvalidInput
 from tools.models import Discipline
 from tools.registry import find_practitioner, resolve_patient
@@ -86,7 +86,7 @@ def brief(
         raise InvalidInput("--day needs --physician")
     tz = settings().zone
     given = day or on
-    when = parse_date(given, what="date") if given else today_in(tz)
+    when = today(given)
     with transaction() as session:
         doctor = find_practitioner(session=session, query=physician) if physician else None
         if doctor is not None and doctor.discipline != Discipline.PHYSICIAN:

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from functools import wraps
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -26,7 +27,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from app.settings import Settings, get_settings
-from tools.db import make_engine, schema_revision, session_scope
+from tools.clock import as_of, parse_date, today_in
+from tools.db import make_engine, schema_revision, session_scope, utcnow
 from tools.errors import ConfigError, SteveError
 
 console = Console()
@@ -36,6 +38,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts instead of tables.")
+DATE_OPTION = typer.Option(
+    None, "--date", help="The day to act as of, YYYY-MM-DD; default today in the practice zone."
+)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -69,6 +74,22 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 def settings() -> Settings:
     return get_settings()
+
+
+def today(given: str | None = None) -> date:
+    """The day a command works on: `--date` when given, else today on the one clock.
+
+    Every command that reads "today" takes it from here, so `steve demo --date D` and
+    `steve tasks list --overdue --date D` agree, whatever the calendar says.
+    """
+    if given is not None:
+        return parse_date(given, what="date")
+    return today_in(settings().zone, utcnow())
+
+
+def moment(given: str | None = None) -> datetime:
+    """The instant that stands for `--date` (now, when it is today or not given)."""
+    return as_of(today(given), settings().zone, utcnow())
 
 
 def engine(*, require_schema: bool = True) -> Engine:

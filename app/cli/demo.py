@@ -18,8 +18,8 @@ from app.cli.common import (
     settings,
     stage_reporter,
 )
+from app.cli.common import today as today_for
 from app.cli.overview import load_overview, overview_data, print_overview
-from tools.clock import parse_date, today_in
 from tools.db import make_engine, migrate, reset_schema, session_scope
 from tools.errors import ConfigError, InvalidInput
 from tools.models import Patient, PracticeMeta
@@ -37,7 +37,7 @@ def demo(
     if not 1 <= patients <= 100_000:
         raise InvalidInput(f"--patients {patients} is out of range (1 to 100000)")
     s = settings()
-    today = parse_date(day) if day else today_in(s.zone)
+    today = today_for(day)
     s.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(s.db_url)
     try:

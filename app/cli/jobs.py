@@ -25,6 +25,7 @@ from schedules.history import instance_name, last_runs, recent_runs
 from schedules.jobs import FAMILIES, JobContext, job_specs, run_by_name
 from schedules.outbox import list_messages, requeue
 from tools.clock import parse_date
+from tools.db import utcnow
 from tools.errors import InvalidInput
 from tools.models import OutboxState, RunOutcome
 from tools.models.service import apscheduler_jobs
@@ -63,7 +64,7 @@ def list_jobs(as_json: bool = JSON_OPTION) -> None:
             last = last_runs(session=session)
     finally:
         eng.dispose()
-    now = datetime.now(UTC)
+    now = utcnow()
     rows = []
     for spec in specs:
         nxt = stored[spec.id] if spec.id in stored else spec.trigger.get_next_fire_time(None, now)

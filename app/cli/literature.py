@@ -12,6 +12,7 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from app.cli.common import (
+    DATE_OPTION,
     JSON_OPTION,
     composer,
     console,
@@ -22,9 +23,10 @@ from app.cli.common import (
     progress_bar,
     settings,
     table,
+    today,
     transaction,
 )
-from tools.clock import parse_date, today_in
+from tools.clock import parse_date
 from tools.documents import save_document
 from tools.errors import ConfigError, InvalidInput, NotFound
 from tools.literature.ingest import IngestReport, ingest
@@ -128,14 +130,14 @@ def fetch(
     directory = offline or s.literature_offline_dir
     if directory is not None and not directory.is_dir():
         raise InvalidInput(f"--offline {directory} is not a directory")
-    today = today_in(s.zone)
+    fetch_day = today()
     with transaction() as session:
         sync_protocol_topics(session=session)
         with progress_bar(28) as bar:
             if directory is not None:
                 fetched = _read_offline(directory, bar)
             else:
-                fetched = _fetch_online(session, today - timedelta(days=days), today, bar)
+                fetched = _fetch_online(session, fetch_day - timedelta(days=days), fetch_day, bar)
             task = bar.add_task("storing and scoring", total=len(fetched.articles) or None)
             report = ingest(
                 session=session,
@@ -172,7 +174,7 @@ def digest(
     if fmt not in ("markdown", "html", "text"):
         raise InvalidInput(f"unknown format {fmt!r}; use markdown, html or text")
     s = settings()
-    week_of = parse_date(week, what="week") if week else today_in(s.zone)
+    week_of = parse_date(week, what="week") if week else today()
     with transaction() as session:
         person = find_practitioner(session=session, query=physician)
         assert person.id is not None
@@ -257,14 +259,13 @@ def summary(
 
 @protocols_app.command()
 @handle_errors
-def due(as_json: bool = JSON_OPTION) -> None:
+def due(day: str | None = DATE_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Protocols due for review: interval passed, or strong new evidence arrived."""
     from tools.literature.reviews import open_reviews
 
-    s = settings()
     with transaction() as session:
         sync_protocol_topics(session=session)
-        reviews = open_reviews(session=session, today=today_in(s.zone))
+        reviews = open_reviews(session=session, today=today(day))
         rows = [
             {
                 "review_id": r.id,
@@ -295,6 +296,7 @@ def due(as_json: bool = JSON_OPTION) -> None:
 def show(
     review_id: int = typer.Argument(..., help="The review's id (from `steve protocols due`)."),
     fmt: str = typer.Option("markdown", "--format", help="markdown or html."),
+    day: str | None = DATE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The protocol-review prompt: why it is due and the new evidence, every line cited."""
@@ -311,11 +313,11 @@ def show(
         context = EvidenceContext(
             session=session, model=make_chat_model(s.model_config_for_agent())
         )
-        doc = review_document(context=context, review_id=review_id, today=today_in(s.zone))
+        doc = review_document(context=context, review_id=review_id, today=today(day))
         save_document(
             session=session,
             kind="review",
-            key=f"{review_id}:{today_in(s.zone).isoformat()}",
+            key=f"{review_id}:{today(day).isoformat()}",
             title=f"Protocol review {review_id}",
             markdown=doc.markdown,
             actor="cli",
@@ -337,14 +339,14 @@ def ack(
     """Acknowledge a protocol review: the protocol counts as reviewed today."""
     from tools.literature.reviews import acknowledge_review
 
-    today = today_in(settings().zone)
+    reviewed_on = today()
     with transaction() as session:
         person = find_practitioner(session=session, query=by)
         acknowledge_review(
             session=session,
             review_id=review_id,
             by_id=person.id or 0,
-            reviewed_on=today,
+            reviewed_on=reviewed_on,
             actor="cli",
         )
     console.print(f"Review {review_id} acknowledged.")
@@ -365,7 +367,7 @@ def snooze(
             session=session,
             review_id=review_id,
             until=day,
-            today=today_in(settings().zone),
+            today=today(),
             actor="cli",
         )
     console.print(f"Review {review_id} snoozed until {day.isoformat()}.")

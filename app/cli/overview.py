@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import typer
-
 from app.cli.common import (
+    DATE_OPTION,
     JSON_OPTION,
     console,
     emit_json,
     handle_errors,
     settings,
     table,
+    today,
     transaction,
 )
-from tools.clock import parse_date, today_in
 from tools.overview import PracticeOverview, practice_overview
 
 
@@ -157,11 +156,11 @@ def load_overview(day: date) -> PracticeOverview:
 
 @handle_errors
 def overview(
-    day: str | None = typer.Option(None, "--date", help="Day to show, YYYY-MM-DD; default today."),
+    day: str | None = DATE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Today's practice overview: appointments, overdue referrals and labs, reorders, tasks."""
-    when = parse_date(day) if day else today_in(settings().zone)
+    when = today(day)
     ov = load_overview(when)
     if as_json:
         emit_json(overview_data(ov))

@@ -7,10 +7,12 @@ from enum import StrEnum
 import typer
 
 from app.cli.common import (
+    DATE_OPTION,
     JSON_OPTION,
     console,
     emit_json,
     handle_errors,
+    moment,
     settings,
     table,
     transaction,
@@ -102,10 +104,11 @@ def advance(
 
 @app.command()
 @handle_errors
-def overdue(as_json: bool = JSON_OPTION) -> None:
+def overdue(day: str | None = DATE_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Referrals that have stayed in their state longer than the practice allows."""
+    now = moment(day)
     with transaction() as session:
-        found = overdue_referrals(session=session, limits=settings().referral_overdue_days)
+        found = overdue_referrals(session=session, limits=settings().referral_overdue_days, now=now)
         rows = [
             {
                 "id": o.referral.id,

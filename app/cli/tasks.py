@@ -7,15 +7,17 @@ from datetime import date, timedelta
 import typer
 
 from app.cli.common import (
+    DATE_OPTION,
     JSON_OPTION,
     console,
     emit_json,
     handle_errors,
     settings,
     table,
+    today,
     transaction,
 )
-from tools.clock import parse_date, today_in
+from tools.clock import parse_date
 from tools.errors import InvalidInput
 from tools.models import Task, TaskCreate
 from tools.models.enums import OPEN_TASK_STATUSES
@@ -35,14 +37,14 @@ app = typer.Typer(help="Follow-up tasks for the team.", no_args_is_help=True)
 def _due(text: str | None) -> date | None:
     if text is None:
         return None
-    today = today_in(settings().zone)
-    words = {"today": today, "tomorrow": today + timedelta(days=1)}
+    day = today()
+    words = {"today": day, "tomorrow": day + timedelta(days=1)}
     if text.strip().lower() in words:
         return words[text.strip().lower()]
     return parse_date(text, what="due date")
 
 
-def _row(t: Task, today: date) -> dict[str, object]:
+def _row(t: Task, on: date) -> dict[str, object]:
     return {
         "id": t.id,
         "title": t.title,
@@ -51,7 +53,7 @@ def _row(t: Task, today: date) -> dict[str, object]:
         "patient_id": t.patient_id,
         "due_on": t.due_on.isoformat() if t.due_on else None,
         "status": str(t.status),
-        "overdue": bool(t.due_on and t.due_on < today and t.status in OPEN_TASK_STATUSES),
+        "overdue": bool(t.due_on and t.due_on < on and t.status in OPEN_TASK_STATUSES),
     }
 
 
@@ -83,7 +85,7 @@ def add(
             ),
             actor="cli",
         )
-        out = _row(task, today_in(settings().zone))
+        out = _row(task, today())
     if as_json:
         emit_json(out)
     else:
@@ -96,10 +98,11 @@ def list_tasks(
     assignee: str | None = typer.Option(None, "--assignee", "-a", help="Id or name."),
     overdue: bool = typer.Option(False, "--overdue", help="Only tasks past their due date."),
     include_done: bool = typer.Option(False, "--all", help="Include done and cancelled tasks."),
+    day: str | None = DATE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List tasks: everyone's open tasks, one person's, or the overdue ones."""
-    today = today_in(settings().zone)
+    on = today(day)
     with transaction() as session:
         if assignee:
             person = find_practitioner(session=session, query=assignee)
@@ -107,12 +110,12 @@ def list_tasks(
                 session=session, assignee_id=person.id or 0, include_done=include_done
             )
             if overdue:
-                found = [t for t in found if t.due_on and t.due_on < today]
+                found = [t for t in found if t.due_on and t.due_on < on]
         elif overdue:
-            found = overdue_tasks(session=session, today=today)
+            found = overdue_tasks(session=session, today=on)
         else:
             found = open_tasks(session=session)
-        rows = [_row(t, today) for t in found]
+        rows = [_row(t, on) for t in found]
     if as_json:
         emit_json(rows)
         return
@@ -143,7 +146,7 @@ def done(
     """Mark a task done."""
     with transaction() as session:
         task = complete_task(session=session, task_id=task_id, actor="cli")
-        out = _row(task, today_in(settings().zone))
+        out = _row(task, today())
     if as_json:
         emit_json(out)
     else:
@@ -163,7 +166,7 @@ def assign(
         task = assign_task(
             session=session, task_id=task_id, assignee_id=person.id or 0, actor="cli"
         )
-        out = _row(task, today_in(settings().zone))
+        out = _row(task, today())
     if as_json:
         emit_json(out)
     else:
@@ -176,16 +179,17 @@ def mine(
     who: str | None = typer.Option(
         None, "--as", help="You (id or name); default the STEVE_USER setting."
     ),
+    day: str | None = DATE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Your open tasks, soonest due first (the same list your morning email carries)."""
     me = who or settings().user
     if not me:
         raise InvalidInput("say who you are: --as NAME, or set STEVE_USER")
-    today = today_in(settings().zone)
+    on = today(day)
     with transaction() as session:
         person = find_practitioner(session=session, query=me)
-        rows = [_row(t, today) for t in tasks_for(session=session, assignee_id=person.id or 0)]
+        rows = [_row(t, on) for t in tasks_for(session=session, assignee_id=person.id or 0)]
     if as_json:
         emit_json(rows)
         return
