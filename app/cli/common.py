@@ -26,8 +26,9 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from app.settings import Settings, get_settings
-from tools.db import make_engine, schema_revision, session_scope
-from tools.errors import ConfigError, SteveError
+from tools.db import NotInitialised, make_engine, schema_revision, session_scope
+from tools.errors import SteveError
+from tools.schema_check import check_current
 
 console = Console()
 err_console = Console(stderr=True)
@@ -71,12 +72,21 @@ def settings() -> Settings:
     return get_settings()
 
 
-def engine(*, require_schema: bool = True) -> Engine:
-    """The practice database engine; a database not yet initialised is a clear error."""
+def engine() -> Engine:
+    """The practice database engine for every command but `init` and `demo`.
+
+    Opening creates nothing: without a database file (or with an empty one) this is "not
+    initialised". A schema behind this Steve, or not matching its revision, is a clear error.
+    """
     s = settings()
-    eng = make_engine(s.db_url)
-    if require_schema and schema_revision(eng) is None:
-        raise ConfigError("the practice database is not initialised; run `steve init` first")
+    eng = make_engine(s.db_url, must_exist=True)
+    try:
+        if schema_revision(eng) is None:
+            raise NotInitialised()
+        check_current(eng)
+    except BaseException:
+        eng.dispose()
+        raise
     return eng
 
 
