@@ -184,6 +184,8 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
     IMMEDIATE (SQLAlchemy's documented pysqlite recipe, on this one connection only).
     """
     with engine.connect() as conn:
+        if (faults.active() or "").startswith(DDL_FAULT):
+            event.listen(conn, "after_cursor_execute", _count_ddl())
         if conn.dialect.name != "sqlite":
             yield conn
             return
@@ -195,8 +197,6 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
             c.exec_driver_sql("BEGIN IMMEDIATE")
 
         event.listen(conn, "begin", begin)
-        if (faults.active() or "").startswith(DDL_FAULT):
-            event.listen(conn, "after_cursor_execute", _count_ddl())
         try:
             yield conn
         finally:
