@@ -17,6 +17,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.engine import make_url
 
 from tools.db import normalise_database_url
+from tools.private_files import private_dir, private_file
 
 SCHEMA = "langgraph"
 SQLITE_FILE = "chat.sqlite"
@@ -35,7 +36,8 @@ def open_checkpointer(*, db_url: str, sqlite_path: Path) -> Iterator[BaseCheckpo
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(sqlite_path.parent)
+    private_file(sqlite_path)  # 0600, and SQLite gives its -wal and -shm files the same mode
     # The saver serialises access with its own lock, so one connection may serve threads.
     conn = sqlite3.connect(str(sqlite_path), check_same_thread=False)
     try:

@@ -26,6 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from tools.errors import ConfigError
+from tools.private_files import private_dir
 
 MARKER = "steve-memory.json"
 FORMAT = 1
@@ -125,7 +126,7 @@ def write_marker(path: Path) -> None:
     body = {"format": FORMAT, "chromadb": chromadb_version(), "written_by": "steve"}
     tmp = path / f".{MARKER}.tmp"
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)  # 0700: Chroma's files hold note text
         tmp.write_text(json.dumps(body) + "\n", encoding="utf-8")
         os.replace(tmp, path / MARKER)
     except OSError as exc:

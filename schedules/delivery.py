@@ -31,6 +31,7 @@ from schedules.config import ServiceConfig, SmtpConfig
 from schedules.faults import arm_mid_data, fault
 from schedules.mail import build_message
 from tools.models import OutboxState
+from tools.private_files import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class EmlTransport:
         self.directory = directory
 
     def send(self, message: EmailMessage, *, key: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)  # mkstemp makes the files themselves 0600
         target = self.directory / eml_name(key)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
         try:

@@ -184,4 +184,4 @@ def test_bad_settings_exit_non_zero_with_one_line(env: dict[str, str], needle: s
 def test_unreachable_database_is_a_clear_error() -> None:
     result = run("init", env={"STEVE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
     assert result.exit_code == 3
-    assert "database is unreachable" in result.stderr
+    assert "database 'none' on 127.0.0.1 is unreachable" in result.stderr

@@ -23,6 +23,7 @@ def test_reindex_then_search(_isolated_data_dir: Path) -> None:
 
 
 def test_memory_bad_input(monkeypatch) -> None:
+    assert run("init", "--no-admin").exit_code == 0  # memory commands need the practice
     empty = run("memory", "search", "   ")
     assert empty.exit_code == 1 and "search text is empty" in empty.stderr
     monkeypatch.setenv("STEVE_EMBEDDINGS_PROVIDER", "openai")

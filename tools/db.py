@@ -12,14 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, event, inspect
+from sqlalchemy import Connection, DateTime, Engine, event, inspect
 from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
+from tools import faults
 from tools.errors import ConfigError
+from tools.private_files import private_dir, private_file
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -108,16 +110,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for a checked URL; SQLite gets foreign keys, WAL and a busy timeout."""
+class NotInitialised(ConfigError):
+    """The practice database does not exist yet (and a read-only command must not make it)."""
+
+    def __init__(self) -> None:
+        super().__init__("the practice database is not initialised; run `steve init` first")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for other backends."""
+    parsed = make_url(normalise_database_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    assert parsed.database is not None
+    return Path(parsed.database)
+
+
+def make_engine(url: str, *, must_exist: bool = False, **kwargs: Any) -> Engine:
+    """An engine for a checked URL; SQLite gets foreign keys, WAL and a busy timeout.
+
+    A SQLite file and its directory are made private (0600/0700) when this creates them; with
+    `must_exist` nothing is created and a missing file raises NotInitialised.
+    """
     from tools.changes import install  # late: tools.changes imports the models, which import us
 
     install()  # every engine's sessions keep the memory change log
     url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        assert parsed.database is not None
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        assert path is not None
+        if must_exist:
+            if not path.is_file():
+                raise NotInitialised()
+        else:
+            private_dir(path.parent)
+            private_file(path)  # SQLite gives its -wal and -shm files the same mode
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -146,10 +174,64 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to `revision` with Alembic (the only way the schema is made)."""
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection on which each migration is one real transaction, DDL included.
+
+    pysqlite opens transactions itself, only before INSERT/UPDATE/DELETE, so CREATE and DROP
+    ran in autocommit and a migration killed half-way left half a schema. Here the driver's
+    own handling is off and every transaction SQLAlchemy begins is an explicit BEGIN
+    IMMEDIATE (SQLAlchemy's documented pysqlite recipe, on this one connection only).
+    """
+    with engine.connect() as conn:
+        if (faults.active() or "").startswith(DDL_FAULT):
+            event.listen(conn, "after_cursor_execute", _count_ddl())
+        if conn.dialect.name != "sqlite":
+            yield conn
+            return
+        dbapi = conn.connection.driver_connection
+        previous = dbapi.isolation_level  # type: ignore[union-attr]
+        dbapi.isolation_level = None  # type: ignore[union-attr]
+
+        def begin(c: Connection) -> None:
+            c.exec_driver_sql("BEGIN IMMEDIATE")
+
+        event.listen(conn, "begin", begin)
+        try:
+            yield conn
+        finally:
+            conn.rollback()  # nothing is left open when the connection goes back to the pool
+            dbapi.isolation_level = previous  # type: ignore[union-attr]
+
+
+# Test-only fault points `migration_ddl_<n>`: die right after the n-th DDL statement.
+DDL_FAULT = "migration_ddl_"
+
+
+def _count_ddl() -> Any:
+    count = 0
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        nonlocal count
+        if statement.lstrip().split(None, 1)[0].upper() in ("CREATE", "DROP", "ALTER"):
+            count += 1
+            faults.fault(f"{DDL_FAULT}{count}")
+
+    return after
+
+
+def migrate(engine: Engine, revision: str = "head", *, check: bool = True) -> None:
+    """Bring the schema up to `revision` with Alembic (the only way the schema is made).
+
+    First (`check`) the schema must match the revision it is stamped with: migrating a
+    database with tables missing would fail half-way or, worse, report success.
+    """
     from alembic import command
 
+    if check:
+        from tools.schema_check import check_schema  # late: it migrates scratch databases
+
+        check_schema(engine)
     command.upgrade(_alembic_config(engine), revision)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from app.api import errors
+from app.api import docs, errors
 from app.api.chat_service import ChatService
 from app.api.deps import CurrentCtx
 from app.api.security import RateLimiter, SecurityMiddleware
@@ -69,6 +69,8 @@ def create_app(
         title="Steve",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by app.api.docs, not from a CDN
+        redoc_url=None,
         description="The practice team's API: chat, briefings, tasks, referrals, "
         "schedule, research digests and the audit trail.",
     )
@@ -79,6 +81,7 @@ def create_app(
     app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
     app.state.chat_limiter = RateLimiter(settings.chat_rate_per_minute)
     errors.install(app)
+    docs.install(app)
     app.add_middleware(
         SecurityMiddleware, max_body=settings.max_request_bytes, hsts=settings.cookie_secure
     )

@@ -8,15 +8,17 @@ Unexpected exceptions are logged by type only and answered with a generic 500.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tools.access import AccessDenied
+from tools.db_failures import chat_store_name, describe, store_name
 from tools.errors import (
     Ambiguous,
     Conflict,
@@ -112,10 +114,24 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return _respond(req, exc.status_code, code, message, getattr(exc, "headers", None))
 
-    @app.exception_handler(OperationalError)
-    async def _db_down(_req: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable (%s)", type(exc.orig).__name__)
-        return error_response(503, "unavailable", "the database is unavailable; try again")
+    @app.exception_handler(DBAPIError)
+    async def _db_failed(req: Request, exc: DBAPIError) -> JSONResponse:
+        failure = describe(exc, store=store_name(req.app.state.settings.db_url))
+        if failure.kind == "refused" and not isinstance(exc, OperationalError):
+            log.warning("database error (%s)", type(exc).__name__)
+            return error_response(500, "internal", "a database error occurred; nothing was changed")
+        log.warning("%s (%s)", failure.message, type(exc.orig).__name__)
+        return error_response(failure.status, failure.code, failure.message)
+
+    @app.exception_handler(sqlite3.Error)
+    async def _chat_store_failed(req: Request, exc: sqlite3.Error) -> JSONResponse:
+        # Outside SQLAlchemy, SQLite is the chat store (LangGraph's checkpoints).
+        from app.chat_setup import checkpoint_path  # late: it loads the agent
+
+        store = chat_store_name(checkpoint_path(req.app.state.settings))
+        failure = describe(exc, store=store)
+        log.error("%s (%s)", failure.message, type(exc).__name__)
+        return error_response(failure.status, failure.code, failure.message)
 
     @app.exception_handler(SQLAlchemyError)
     async def _db(_req: Request, exc: SQLAlchemyError) -> JSONResponse:

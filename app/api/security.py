@@ -25,11 +25,12 @@ CSP = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
     "object-src 'none'"
 )
-# FastAPI's /docs page loads Swagger UI from a CDN with an inline bootstrap script.
+# /docs and /redoc (app.api.docs): Swagger UI and ReDoc from our own files; ReDoc writes
+# its styles into <style> elements, hence 'unsafe-inline' for styles (never for scripts).
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://fastapi.tiangolo.com; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
 
@@ -53,8 +54,32 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-class TooLarge(Exception):
-    pass
+async def _read_body(receive: Receive, limit: int) -> list[Message] | None:
+    """The request's messages up to the end of its body, or None once it passes `limit`."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":  # the client went away
+            return messages
+        size += len(message.get("body", b""))
+        if size > limit:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive() giving the buffered messages, then the client's (e.g. a disconnect)."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
 
 
 class SecurityMiddleware:
@@ -89,16 +114,13 @@ class SecurityMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             await _send_error(send, 413, "too_large", f"request body over {self.max_body} bytes")
             return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise TooLarge()
-            return message
+        # The body is read here, before any route: a chunked body (no Content-Length) over the
+        # limit is a 413 too, not whatever the route's body parser makes of an error.
+        buffered = await _read_body(receive, self.max_body)
+        if buffered is None:
+            await _send_error(send, 413, "too_large", f"request body over {self.max_body} bytes")
+            return
+        limited_receive = _replay(buffered, receive)
 
         started, status = time.perf_counter(), 0
         response_started = False
@@ -116,11 +138,6 @@ class SecurityMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_headers)
-        except TooLarge:
-            if not response_started:
-                await _send_error(
-                    send_with_headers, 413, "too_large", f"request body over {self.max_body} bytes"
-                )
         except Exception as exc:  # the text may hold patient data: log the type only
             log.error("unhandled %s in request", type(exc).__name__)
             if not response_started:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,13 +24,15 @@ from rich.progress import (
 )
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from app.settings import Settings, get_settings
 from tools.clock import as_of, parse_date, today_in
-from tools.db import make_engine, schema_revision, session_scope, utcnow
-from tools.errors import ConfigError, SteveError
+from tools.db import NotInitialised, make_engine, schema_revision, session_scope, utcnow
+from tools.db_failures import chat_store_name, describe, store_name
+from tools.errors import SteveError
+from tools.schema_check import check_current
 
 console = Console()
 err_console = Console(stderr=True)
@@ -63,13 +66,28 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "input"
             fail(f"invalid {where}: {first['msg']}")
-        except OperationalError as exc:
+        except DBAPIError as exc:
             # The driver's text can quote SQL parameters (patient data): name the kind only.
-            fail(f"database is unreachable or refused the operation ({type(exc.orig).__name__})", 3)
+            failure = describe(exc, store=_practice_store())
+            if failure.kind == "refused" and not isinstance(exc, OperationalError):
+                fail(f"database error ({type(exc).__name__}); nothing was changed", 3)
+            fail(failure.message, failure.exit_code)
+        except sqlite3.Error as exc:  # outside SQLAlchemy: the chat store (checkpoints)
+            from app.chat_setup import checkpoint_path  # late: it loads the agent
+
+            failure = describe(exc, store=chat_store_name(checkpoint_path(settings())))
+            fail(failure.message, failure.exit_code)
         except SQLAlchemyError as exc:
             fail(f"database error ({type(exc).__name__}); nothing was changed", 3)
 
     return wrapper
+
+
+def _practice_store() -> str:
+    try:
+        return store_name(settings().db_url)
+    except Exception:  # the settings themselves are broken: say less rather than fail here
+        return "the practice database"
 
 
 def settings() -> Settings:
@@ -92,12 +110,21 @@ def moment(given: str | None = None) -> datetime:
     return as_of(today(given), settings().zone, utcnow())
 
 
-def engine(*, require_schema: bool = True) -> Engine:
-    """The practice database engine; a database not yet initialised is a clear error."""
+def engine() -> Engine:
+    """The practice database engine for every command but `init` and `demo`.
+
+    Opening creates nothing: without a database file (or with an empty one) this is "not
+    initialised". A schema behind this Steve, or not matching its revision, is a clear error.
+    """
     s = settings()
-    eng = make_engine(s.db_url)
-    if require_schema and schema_revision(eng) is None:
-        raise ConfigError("the practice database is not initialised; run `steve init` first")
+    eng = make_engine(s.db_url, must_exist=True)
+    try:
+        if schema_revision(eng) is None:
+            raise NotInitialised()
+        check_current(eng)
+    except BaseException:
+        eng.dispose()
+        raise
     return eng
 
 

@@ -23,6 +23,7 @@ from app.cli.overview import load_overview, overview_data, print_overview
 from tools.db import make_engine, migrate, reset_schema, session_scope
 from tools.errors import ConfigError, InvalidInput
 from tools.models import Patient, PracticeMeta
+from tools.private_files import private_dir
 
 
 @handle_errors
@@ -38,7 +39,7 @@ def demo(
         raise InvalidInput(f"--patients {patients} is out of range (1 to 100000)")
     s = settings()
     today = today_for(day)
-    s.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(s.data_dir)
     engine = make_engine(s.db_url)
     try:
         migrate(engine)

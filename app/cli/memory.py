@@ -28,9 +28,14 @@ app = typer.Typer(help="Long-term memory: reindex, status, search.", no_args_is_
 
 
 def open_store() -> Any:
-    """The memory store the settings describe (a Chroma server, else the data directory)."""
+    """The memory store the settings describe (a Chroma server, else the data directory).
+
+    Only for an initialised practice: before `steve init` nothing is created, not even the
+    Chroma directory.
+    """
     from app.memory_store import open_memory_store
 
+    engine().dispose()  # NotInitialised (or a schema problem) before anything is made
     return open_memory_store(settings())
 
 

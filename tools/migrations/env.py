@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import tools.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from tools.db import migration_connection
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -15,12 +16,16 @@ def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
         raise RuntimeError("run migrations through tools.db.migrate(engine)")
-    with engine.connect() as connection:
+    with migration_connection(engine) as connection:
+        # Each migration commits on its own, DDL and version stamp together: a process killed
+        # half-way leaves the database at the last whole revision (SQLite and PostgreSQL).
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            transactional_ddl=True,
+            transaction_per_migration=True,
         )
         with context.begin_transaction():
             context.run_migrations()

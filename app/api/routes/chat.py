@@ -12,12 +12,14 @@ import asyncio
 import json
 import logging
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -132,8 +134,8 @@ def approvals(ctx: CurrentCtx, request: Request) -> dict[str, Any]:
 def _run(fn: Callable[[], Any]) -> dict[str, Any]:
     try:
         return turn_record(fn())
-    except SteveError:
-        raise
+    except (SteveError, sqlite3.Error, DBAPIError):
+        raise  # ours, the chat store's or the database's: each has its own answer (errors.py)
     except Exception as exc:  # a model outage: a clear answer, nothing about the content
         log.warning("chat turn failed (%s)", type(exc).__name__)
         raise ApiError(502, "model_error", "the assistant could not answer; try again") from None
