@@ -102,6 +102,13 @@ def init(
         engine.dispose()
     state = "created" if before is None else ("upgraded" if before != after else "up to date")
     console.print(f"Practice database {state} (schema {after}); data directory {s.data_dir}")
+    from agent.checkpoint import setup_checkpointer
+    from app.chat_setup import checkpoint_path
+
+    # The chat threads' tables, here rather than in a first chat request (on PostgreSQL
+    # their concurrent index builds wait for every open transaction).
+    setup_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s))
+    console.print("Chat thread storage ready.")
     if not no_admin:
         users.first_admin(admin)
 
