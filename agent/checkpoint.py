@@ -155,3 +155,87 @@ def _postgres(
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"')
         conn.execute(f'SET search_path TO "{SCHEMA}"')
         yield PostgresSaver(conn)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------- erasure
+
+
+def _variants(marks: list[str]) -> list[bytes]:
+    return sorted({v.encode() for m in marks for v in (m, m.lower(), m.upper())})
+
+
+def erase_threads(
+    *, db_url: str, sqlite_path: Path, threads: set[str], marks: list[str]
+) -> set[str]:
+    """Delete the checkpoints of `threads` and of every thread whose saved state contains
+    one of `marks` (the erased patient's name...); returns the threads deleted. On SQLite
+    the file is then compacted, so no deleted text stays in free pages or the WAL."""
+    if is_postgres(db_url):
+        return _erase_threads_postgres(db_url, threads, marks)
+    if not sqlite_path.exists():
+        return set()
+    found = set(threads)
+    conn = sqlite3.connect(str(sqlite_path), timeout=10.0, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA secure_delete=ON")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"checkpoints", "writes"} <= tables:
+            return set()
+        for mark in _variants(marks):
+            rows = conn.execute(
+                "SELECT thread_id FROM checkpoints WHERE instr(checkpoint, ?) > 0 "
+                "OR instr(metadata, ?) > 0 UNION SELECT thread_id FROM writes "
+                "WHERE instr(value, ?) > 0",
+                (mark, mark, mark),
+            )
+            found.update(str(r[0]) for r in rows)
+        conn.execute("BEGIN IMMEDIATE")
+        for thread in sorted(found):
+            conn.execute("DELETE FROM checkpoints WHERE thread_id = ?", (thread,))
+            conn.execute("DELETE FROM writes WHERE thread_id = ?", (thread,))
+        conn.execute("COMMIT")
+        compact_sqlite(conn)
+    finally:
+        conn.close()
+    return found
+
+
+def compact_sqlite(conn: sqlite3.Connection) -> None:
+    """Rewrite the file without free pages and empty the WAL: deleted rows leave no bytes.
+    Raises sqlite3.OperationalError when another connection keeps it from finishing."""
+    conn.execute("VACUUM")
+    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        raise sqlite3.OperationalError("another connection kept the WAL from being emptied")
+
+
+def _erase_threads_postgres(db_url: str, threads: set[str], marks: list[str]) -> set[str]:
+    import psycopg
+
+    found = set(threads)
+    with psycopg.connect(_conninfo(db_url), autocommit=True, **_bounds(STATEMENT_TIMEOUT)) as conn:
+        ready = conn.execute("SELECT to_regclass(%s)", (f'"{SCHEMA}".checkpoints',)).fetchone()
+        if not ready or ready[0] is None:
+            return set()
+        conn.execute(f'SET search_path TO "{SCHEMA}"')
+        for mark in _variants(marks):
+            text = mark.decode()
+            for special in ("\\", "%", "_"):
+                text = text.replace(special, "\\" + special)
+            like = f"%{text}%"
+            rows = conn.execute(
+                "SELECT thread_id FROM checkpoints WHERE checkpoint::text LIKE %s "
+                "OR metadata::text LIKE %s "
+                "UNION SELECT thread_id FROM checkpoint_blobs WHERE position(%s IN blob) > 0 "
+                "UNION SELECT thread_id FROM checkpoint_writes WHERE position(%s IN blob) > 0",
+                (like, like, mark, mark),
+            )
+            found.update(str(r[0]) for r in rows)
+        with conn.transaction():
+            for table in ("checkpoints", "checkpoint_blobs", "checkpoint_writes"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE thread_id = ANY(%s)",
+                    (sorted(found),),
+                )
+    return found
