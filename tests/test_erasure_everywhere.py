@@ -160,7 +160,9 @@ def test_erasure_leaves_no_trace_in_any_store(
     planted = _files_holding(data_dir, family)
     assert any(p.startswith("outbox") for p in planted)
     assert any(p.startswith("chroma") for p in planted)
-    assert _columns_holding(engine, family)
+    columns = _columns_holding(engine, family)
+    assert "chat.sqlite" in planted or f"{SCHEMA}.checkpoint_blobs.blob" in columns
+    assert ".outbox_message.text_body" in columns and ".task.title" in columns
     engine.dispose()
 
     result = run("patient", "erase", str(ids["patient"]), "--yes")
