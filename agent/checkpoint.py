@@ -18,13 +18,17 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.engine import make_url
 
 from tools.db import normalise_database_url
 from tools.errors import Unavailable
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from langgraph.checkpoint.sqlite import SqliteSaver
 
 SCHEMA = "langgraph"
 SQLITE_FILE = "chat.sqlite"
@@ -101,7 +105,7 @@ def checkpoint_schema_ready(*, db_url: str) -> bool:
 
 
 @contextmanager
-def _sqlite(sqlite_path: Path) -> Iterator[BaseCheckpointSaver]:
+def _sqlite(sqlite_path: Path) -> Iterator[SqliteSaver]:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,7 +140,7 @@ def _bounds(statement_timeout: int) -> dict[str, Any]:
 @contextmanager
 def _postgres(
     db_url: str, *, statement_timeout: int = STATEMENT_TIMEOUT
-) -> Iterator[BaseCheckpointSaver]:
+) -> Iterator[PostgresSaver]:
     import psycopg
     from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.rows import dict_row

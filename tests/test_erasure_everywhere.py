@@ -133,9 +133,12 @@ def _columns_holding(engine: Any, needle: str) -> list[str]:
                             needle.lower().encode()
                         )
                         if engine.dialect.name == "postgresql":
-                            hit = sa.func.position(
-                                sa.literal(needle.encode(), sa.LargeBinary).op("IN")(c)
-                            ) > 0
+                            hit = (
+                                sa.func.position(
+                                    sa.literal(needle.encode(), sa.LargeBinary).op("IN")(c)
+                                )
+                                > 0
+                            )
                     else:
                         hit = sa.func.lower(sa.cast(c, sa.Text)).contains(needle.lower())
                     if conn.execute(sa.select(sa.func.count()).select_from(t).where(hit)).scalar():

@@ -19,6 +19,7 @@ The patient's identifying strings are read before the patient is deleted (`patie
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
@@ -79,7 +80,7 @@ def threads_about(*, session: Session, patient_id: int) -> set[str]:
     return {t for t in session.exec(stmt).all() if t}
 
 
-def _mentions(column: sa.ColumnElement[str], marks: list[str]) -> sa.ColumnElement[bool]:
+def _mentions(column: Any, marks: list[str]) -> sa.ColumnElement[bool]:
     return sa.or_(*(sa.func.lower(column).contains(m.lower(), autoescape=True) for m in marks))
 
 
