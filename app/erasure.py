@@ -13,10 +13,14 @@ text survives somewhere (a rerun needs the patient's row to know what to look fo
    rows of 2, and their name etc. in every other text column (tools.erasure);
 5. long-term memory: the patient's vectors, then (embedded store) the text Chroma's log
    and full-text index keep after a delete;
-6. the SQLite files are rewritten so deleted rows leave no bytes in free pages or the WAL.
+6. the SQLite files are rewritten so deleted rows leave no bytes in free pages or the WAL;
+   the outbox folder is searched again (a sender may have written an email meanwhile).
 
 Steps 5 and 6 report what they could not do (e.g. another process kept a file busy);
-`steve memory sync` retries the memory part from the change log.
+`steve memory sync` retries the memory part (vectors and Chroma's log) from the change log.
+A Chroma server's own log is compacted by the server: that is said, not counted as failed.
+PostgreSQL keeps deleted rows' bytes in its files until its VACUUM reuses the space; those
+files are the database server's, outside the data directory.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class ErasureReport:
     erased: bool = False  # the practice database part committed
     vectors: int | None = None  # None: no memory store
     problems: list[str] = field(default_factory=list)  # what could not be reached
+    notes: list[str] = field(default_factory=list)  # what the operator should know
 
 
 def outbox_dirs(s: Settings) -> list[Path]:
@@ -89,6 +94,10 @@ def erase_everywhere(
         scrub_text(session=session, marks=marks, out=report.text)
         session.commit()
     report.erased = True
+    try:  # an email about them a sender wrote out while we worked
+        report.eml_files += _erase_eml(outbox_dirs(settings), marks)
+    except OSError as exc:
+        report.problems.append(f"outbox folder ({type(exc).__name__})")
     _erase_memory(settings, patient_id, report)
     _compact_practice_db(settings, engine, report)
     return report
@@ -132,8 +141,8 @@ def _erase_memory(s: Settings, patient_id: int, report: ErasureReport) -> None:
         store = open_memory_store(s)
         report.vectors = store.erase_patient(patient_id)
         if not store.purge_deleted_text():
-            report.problems.append(
-                "memory server's own log (a Chroma server compacts it itself; not reachable here)"
+            report.notes.append(
+                "The Chroma server's own log is compacted by the server, not from here."
             )
     except SteveError as exc:
         report.problems.append(f"long-term memory ({exc}); `steve memory sync` retries")

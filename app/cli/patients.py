@@ -253,3 +253,5 @@ def _show_erasure(report: Any) -> None:
         )
     if report.vectors is not None:
         console.print(f"{report.vectors} memory vector(s) about them removed.")
+    for line in report.notes:
+        console.print(line)
