@@ -29,7 +29,7 @@ from tests.cli_helpers import run
 from tests.fake_models import ToolCallingChatModel
 from tests.memory_fakes import WordHash, note
 from tools.documents import save_document
-from tools.models import ClinicalNote, Discipline, OutboxMessage, OutboxState, Task
+from tools.models import ClinicalNote, Discipline, OutboxMessage, OutboxState, Patient, Task
 
 FROM = "Steve <steve@practice.test>"
 
@@ -200,3 +200,25 @@ def test_erasing_an_already_erased_patient_says_not_found(engine, db_url, monkey
     assert result.exit_code == 0, result.output
     again = run("patient", "erase", str(pid), "--yes")
     assert again.exit_code != 0 and "no patient with id" in again.output
+
+
+def test_a_store_out_of_reach_is_reported_and_the_patient_kept(
+    engine, db_url, monkeypatch: pytest.MonkeyPatch, _isolated_data_dir: Path
+) -> None:
+    """A chat file that cannot be read: erasure says so, exits non-zero, and keeps the
+    patient (whose name a rerun needs to find their text)."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the chat threads live in the SQLite file only on SQLite")
+    monkeypatch.setenv("STEVE_DATABASE_URL", db_url)
+    assert run("init", "--no-admin").exit_code == 0
+    with Session(engine) as s:
+        pid = factories.patient(s, given="Kept", family="Forlater").id
+        s.commit()
+    (_isolated_data_dir / "chat.sqlite").write_bytes(b"not a database" * 100)
+    result = run("patient", "erase", str(pid), "--yes")
+    assert result.exit_code == 3
+    assert "chat threads or outbox folder (DatabaseError)" in result.output
+    assert "is still in the practice database" in result.output
+    assert "Forlater" not in result.output
+    with Session(engine) as s:
+        assert s.get(Patient, pid) is not None
