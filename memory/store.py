@@ -146,6 +146,18 @@ def prepare(doc: MemoryDocument) -> list[MemoryDocument]:
     ]
 
 
+# Writes (add, update, upsert) of an id the log later deletes: their document text goes.
+_REDACT_DELETED_WRITES = """
+UPDATE embeddings_queue SET metadata = '{}'
+WHERE operation <> 3 AND metadata IS NOT NULL AND metadata <> '{}'
+  AND EXISTS (
+    SELECT 1 FROM embeddings_queue AS later
+    WHERE later.topic = embeddings_queue.topic AND later.id = embeddings_queue.id
+      AND later.operation = 3 AND later.seq_id > embeddings_queue.seq_id
+  )
+"""
+
+
 class MemoryStore:
     """Notes, literature, documents and preferences over one Chroma client.
 
@@ -352,6 +364,44 @@ class MemoryStore:
     def erase_patient(self, patient_id: int) -> int:
         """Delete every vector about this patient in every collection; returns how many."""
         return self._delete_everywhere({"patient_id": _patient(patient_id)})
+
+    def purge_deleted_text(self) -> bool:
+        """Leave no text of deleted records on disk (erasure); False for a Chroma server,
+        whose log this process cannot reach.
+
+        Chroma keeps every write in its log table (`embeddings_queue`) after applying it,
+        document text included, and its full-text index and free pages keep deleted text
+        until rewritten. A logged write of a record since deleted is replayed, if ever, only
+        to be deleted again, so its text is removed from the log; then the full-text index
+        is merged and the file rewritten. Raises Unavailable when Chroma is too busy.
+        """
+        if not self._local:
+            return False
+        import sqlite3
+
+        path = Path(self.location) / "chroma.sqlite3"
+        if not path.exists():
+            return True
+        try:
+            conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
+            try:
+                conn.execute("PRAGMA secure_delete=ON")
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(_REDACT_DELETED_WRITES)
+                conn.execute(
+                    "INSERT INTO embedding_fulltext_search(embedding_fulltext_search) "
+                    "VALUES('optimize')"
+                )
+                conn.execute("COMMIT")
+                conn.execute("VACUUM")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise Unavailable(
+                f"memory store at {self.location}: cannot purge deleted text "
+                f"({type(exc).__name__}); retry when no other process uses it"
+            ) from None
+        return True
 
     # -- reading ---------------------------------------------------------------------------
 

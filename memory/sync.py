@@ -75,6 +75,10 @@ def _apply(session: Session, store: MemoryStore, plan: dict[str, str], report: S
             store.delete([spec.memory_id(row) for row in skipped])
         store.upsert(docs)
         report.upserted += len(docs)
+    if any(op == ERASE for op in plan.values()):
+        # Erasure: also the text Chroma's log and index keep after a delete (retried with
+        # the batch when the store is busy).
+        store.purge_deleted_text()
 
 
 def drain(

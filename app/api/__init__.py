@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from app.api import docs, errors
 from app.api.chat_service import ChatService
@@ -60,6 +61,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:  # the chat tables, before any request (bounded; a failure is retried on use)
+            await run_in_threadpool(chat_service.prepare)
+        except Exception as exc:  # the type only: a driver's message may name the server
+            log.error("chat storage is not ready at start-up (%s)", type(exc).__name__)
         yield
         chat_service.close()
         if own_engine:

@@ -1,6 +1,10 @@
 """The chat seam: a ChatSession (agent.chat) for one user's thread, over one checkpointer
 opened on first use and shared by the process. The API never reaches further into the
 agent than ChatDeps, build_chat_graph, ChatSession and toolbox_for.
+
+The saver's tables are made at start-up (`prepare`), not in a request; callers end their
+request's database transaction before they use a ChatSession (routes/chat.py), so neither
+the saver nor the graph's tools ever wait on a transaction of the request that runs them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from sqlalchemy import Engine
 
 from agent.chat import ChatDeps, ChatSession, build_chat_graph
-from agent.checkpoint import open_checkpointer
+from agent.checkpoint import open_checkpointer, setup_checkpointer
 from agent.untrusted import message_text
 from app.chat_setup import chat_deps, checkpoint_path
 from app.settings import Settings
@@ -45,6 +49,12 @@ class ChatService:
                     open_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s))
                 )
             return self._checkpointer
+
+    def prepare(self) -> None:
+        """Make the saver's tables now (the API's start-up), on a connection of its own."""
+        if self._checkpointer is None:
+            s = self.settings
+            setup_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s))
 
     def close(self) -> None:
         self._stack.close()

@@ -119,6 +119,13 @@ def init(
     console.print(f"Practice database {state} (schema {after}); data directory {s.data_dir}")
     if tightened:
         console.print(f"Made {tightened} file(s) in the data directory private (0600/0700).")
+    from agent.checkpoint import setup_checkpointer
+    from app.chat_setup import checkpoint_path
+
+    # The chat threads' tables, here rather than in a first chat request (on PostgreSQL
+    # their concurrent index builds wait for every open transaction).
+    setup_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s))
+    console.print("Chat thread storage ready.")
     if not no_admin:
         users.first_admin(admin)
 

@@ -12,15 +12,16 @@ from app.cli.common import (
     JSON_OPTION,
     console,
     emit_json,
+    engine,
     handle_errors,
     settings,
     table,
     transaction,
 )
 from tools.clock import parse_date
-from tools.errors import InvalidInput, NoMatch
+from tools.errors import InvalidInput, NoMatch, Unavailable
 from tools.programme import ProgrammeView, programme_view
-from tools.registry import erase_patient, find_patients, resolve_patient
+from tools.registry import find_patients, resolve_patient
 
 app = typer.Typer(help="Find patients and show their consolidated programme.", no_args_is_help=True)
 
@@ -214,15 +215,43 @@ def erase(
     patient_id: int = typer.Argument(..., help="The patient's id (names are not accepted here)."),
     yes: bool = typer.Option(False, "--yes", help="Confirm: this cannot be undone."),
 ) -> None:
-    """Right to erasure: delete a patient, every record about them and their memory vectors."""
+    """Right to erasure: the patient, every record, email, chat thread and memory about them."""
     if not yes:
         raise InvalidInput("erasing a patient cannot be undone; repeat with --yes to confirm")
-    with transaction() as session:
-        erase_patient(session=session, patient_id=patient_id, actor="cli")
-    console.print(f"Patient {patient_id} erased from the practice database.")
-    from app.cli.memory import open_store
+    from app.erasure import erase_everywhere
 
-    # The change log also holds the erasure, so an unreachable memory store is retried by
-    # the next `steve memory sync`; doing it now means it is not left waiting.
-    removed = open_store().erase_patient(patient_id)
-    console.print(f"{removed} memory vector(s) about them removed.")
+    eng = engine()
+    try:
+        report = erase_everywhere(
+            settings=settings(), engine=eng, patient_id=patient_id, actor="cli"
+        )
+    finally:
+        eng.dispose()
+    _show_erasure(report)
+    if report.problems:
+        raise Unavailable("not everything was reached: " + "; ".join(report.problems))
+
+
+def _show_erasure(report: Any) -> None:
+    t = report.text
+    console.print(
+        f"Patient {report.patient_id}: {len(report.threads)} chat thread(s) deleted, "
+        f"{report.eml_files} .eml file(s) deleted."
+    )
+    if not report.erased:
+        console.print(f"Patient {report.patient_id} is still in the practice database.")
+        return
+    console.print(f"Patient {report.patient_id} erased from the practice database.")
+    console.print(
+        f"{len(t.outbox_withdrawn)} unsent email(s) withdrawn, {len(t.outbox_redacted)} sent "
+        f"email(s) blanked, {sum(t.scrubbed.values())} mention(s) elsewhere removed."
+    )
+    if t.outbox_withdrawn:
+        console.print(
+            "Withdrawn emails are not resent by themselves: `steve jobs run` the morning "
+            "briefing again to send the others' agenda."
+        )
+    if report.vectors is not None:
+        console.print(f"{report.vectors} memory vector(s) about them removed.")
+    for line in report.notes:
+        console.print(line)

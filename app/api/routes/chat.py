@@ -4,6 +4,10 @@ for approval, and approve, edit or reject it.
 A thread belongs to the user who opened it; another user's thread id answers 404. Every
 proposed write waits for the user's decision here; the agent's tools check access (the
 same policy as these endpoints) and audit each call.
+
+The request's transaction ends (`_release`) before the checkpointer or the graph is used:
+the model may take a minute, the tools write in their own transactions, and on PostgreSQL
+an idle open transaction would hold up the saver (issue 11: the first chat hung for ever).
 """
 
 from __future__ import annotations
@@ -70,6 +74,12 @@ def _thread(ctx: Ctx, thread_id: str) -> ChatThread:
     return thread
 
 
+def _release(ctx: Ctx) -> None:
+    """Commit what the request did so far: no transaction stays open while the checkpointer
+    or the graph (model calls, tools) runs."""
+    ctx.session.commit()
+
+
 def _touch(ctx: Ctx, thread: ChatThread, text: str | None = None) -> None:
     if text and not thread.title:
         thread.title = " ".join(text.split())[:120]
@@ -110,6 +120,7 @@ def threads(ctx: CurrentCtx, page: PageParams) -> dict[str, Any]:
 def thread(ctx: CurrentCtx, request: Request, thread_id: str) -> dict[str, Any]:
     """A conversation's messages and what waits for your approval."""
     t = _thread(ctx, thread_id)
+    _release(ctx)
     chat = service(request).session(ctx.actor, t.id)
     return {
         **_thread_record(t),
@@ -122,6 +133,7 @@ def thread(ctx: CurrentCtx, request: Request, thread_id: str) -> dict[str, Any]:
 def approvals(ctx: CurrentCtx, request: Request) -> dict[str, Any]:
     """Every action waiting for your decision, across your recent conversations."""
     rows = recent_threads(ctx, 50)
+    _release(ctx)
     svc = service(request)
     items = [
         {"thread_id": t.id, **approval_record(a)}
@@ -195,7 +207,10 @@ def _sse(work: Callable[[Callable[[str], None]], Any]) -> StreamingResponse:
 
 def _chat_for(ctx: Ctx, request: Request, thread_id: str, text: str | None) -> ChatSession:
     t = _thread(ctx, thread_id)
+    _release(ctx)
     chat = service(request).session(ctx.actor, t.id)
+    # Only added to the session: written when the request commits (after the turn, or
+    # before a streamed turn starts), so no transaction is open while the graph runs.
     _touch(ctx, t, text)
     return chat
 
