@@ -22,6 +22,7 @@ from sqlmodel import Session
 from agent.chat import ChatSession, Turn, build_chat_graph
 from agent.checkpoint import open_checkpointer
 from agent.models import make_chat_model
+from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
 from app.chat_setup import chat_deps, checkpoint_path
 from app.cli.common import console, engine, err_console, handle_errors, settings
 from tools.access import actor_for
@@ -73,9 +74,9 @@ def _stream(piece: str) -> None:
 
 
 def _show(turn: Turn, streamed: bool) -> None:
-    for result in turn.tool_results:
-        status = "failed" if result.status == "error" else "done"
-        err_console.print(f"[dim]  tool {result.name}: {status}[/]", highlight=False)
+    for result in turn.tool_results:  # what happened, not only that it ran: "done" did something
+        said = OUTCOME_TEXT[outcome_of(result)]
+        err_console.print(f"[dim]  tool {result.name}: {said}[/]", highlight=False)
     if turn.reply and not streamed:
         console.print(turn.reply, highlight=False, markup=False, soft_wrap=True)
     elif streamed:
@@ -106,7 +107,7 @@ def _ask(session: ChatSession, turn: Turn, read: Any) -> Turn:
     """Interactive approvals: y approves, n rejects, e asks for changed arguments (JSON)."""
     while turn.waiting:
         item = turn.approvals[0]
-        console.print(_approval_text(item), highlight=False, markup=False)
+        console.print(_approval_text(item), highlight=False)
         console.print(
             f"  arguments: {json.dumps(item['args'], ensure_ascii=False)}",
             highlight=False,
@@ -134,7 +135,7 @@ def _json_args(raw: str) -> dict[str, Any]:
 
 
 def _read_line(prompt: str) -> str | None:
-    console.print(prompt, end="", highlight=False, markup=False)
+    console.print(prompt, end="", highlight=False)
     line = sys.stdin.readline()
     if not line:
         return None
@@ -174,7 +175,7 @@ def chat(
             if message is not None and not (turn and turn.waiting):
                 turn = _run(session, lambda cb: session.send(message, cb), stream=False)
             if turn and turn.waiting:
-                console.print(_approval_text(turn.approvals[0]), highlight=False, markup=False)
+                console.print(_approval_text(turn.approvals[0]), highlight=False)
                 console.print(
                     f"Waiting for approval: steve chat --as {as_} --thread {thread_id} "
                     "--approve | --reject | --edit JSON",
