@@ -325,3 +325,52 @@ def test_a_refused_write_is_never_described_for_approval(
                 assert pending == [] and decisions["c1"] == "refused", decisions
             if variant not in ("int", "null"):
                 assert pending == [] and decisions["c1"].startswith("invalid: "), variant
+
+
+# ------------------------------------------------------------- item 2: edited approvals
+
+
+def test_an_edit_to_a_patient_out_of_scope_is_refused_before_it_is_described(
+    engine: Engine,
+) -> None:
+    from tests.chat_helpers import chat
+    from tests.fake_models import ToolCallingChatModel, call
+    from tools.models import Appointment, AuditEvent
+
+    w = _world(engine)
+    p = w.p
+    book_ada = call(
+        "book_appointment",
+        patient_id=p.patient,
+        practitioner_id=p.acupuncturist,
+        start="2030-01-09 11:00",
+        duration_minutes=30,
+    )
+    model = ToolCallingChatModel.scripted([book_ada, "Booked."])
+    session = chat(engine, p.acupuncturist, model, thread="t-edit")
+    first = session.send("Book Ada tomorrow at 11")
+    assert "Ada Lovelace" in first.approvals[0]["summary"]
+    for edit in ({"patient_id": p.other_patient}, {"patient_id": p.other_patient}):
+        refused = session.decide({"decision": "edit", "args": edit})
+        [question] = refused.approvals
+        shown = repr(question)
+        assert "Bob" not in shown and "Other" not in shown  # the other patient: Bob Other
+        assert f"(patient {p.other_patient}," not in question["summary"]
+        assert "refused" in question["note"] and "access denied" in question["note"]
+        assert question["args"]["patient_id"] == p.patient and not question["edited"]
+    typed = session.decide({"decision": "edit", "args": {"patient_id": str(p.other_patient)}})
+    assert "not valid" in typed.approvals[0]["note"] and "Bob" not in repr(typed.approvals)
+    done = session.decide("approve")  # the proposal as it stood: Ada's
+    assert done.reply == "Booked."
+    with Session(engine) as s:
+        booked = s.exec(select(Appointment).where(Appointment.practitioner_id == p.acupuncturist))
+        assert [a.patient_id for a in booked] == [p.patient]
+        rows = s.exec(select(ToolCallAudit).where(ToolCallAudit.thread_id == "t-edit")).all()
+        denials = s.exec(select(AuditEvent).where(AuditEvent.action == "denied")).all()
+    # Each refused edit audited once with the patient, though the node re-ran on each resume.
+    assert [(r.decision, r.outcome, r.patient_id) for r in rows] == [
+        ("edit", "denied", p.other_patient),
+        ("edit", "denied", p.other_patient),
+        ("approved", "done", p.patient),
+    ]
+    assert [d.patient_id for d in denials] == [p.other_patient, p.other_patient]

@@ -107,7 +107,7 @@ def _ask(session: ChatSession, turn: Turn, read: Any) -> Turn:
     """Interactive approvals: y approves, n rejects, e asks for changed arguments (JSON)."""
     while turn.waiting:
         item = turn.approvals[0]
-        console.print(_approval_text(item), highlight=False)
+        console.print(_approval_text(item), highlight=False, markup=False)
         console.print(
             f"  arguments: {json.dumps(item['args'], ensure_ascii=False)}",
             highlight=False,
@@ -135,7 +135,7 @@ def _json_args(raw: str) -> dict[str, Any]:
 
 
 def _read_line(prompt: str) -> str | None:
-    console.print(prompt, end="", highlight=False)
+    console.print(prompt, end="", highlight=False, markup=False)
     line = sys.stdin.readline()
     if not line:
         return None
@@ -175,7 +175,7 @@ def chat(
             if message is not None and not (turn and turn.waiting):
                 turn = _run(session, lambda cb: session.send(message, cb), stream=False)
             if turn and turn.waiting:
-                console.print(_approval_text(turn.approvals[0]), highlight=False)
+                console.print(_approval_text(turn.approvals[0]), highlight=False, markup=False)
                 console.print(
                     f"Waiting for approval: steve chat --as {as_} --thread {thread_id} "
                     "--approve | --reject | --edit JSON",
