@@ -205,7 +205,8 @@ def ask(
                 refusals += 1
                 where = (thread_id, item["tool_call_id"], refusals)
                 _audit_refused_edit(session, toolbox, spec, exc, where, proposed)
-                note = f"That edit was refused (access denied): {exc.denial}"  # ids only, no demographics
+                # ids only: nothing about the refused patient is described
+                note = f"That edit was refused (access denied): {exc.denial}"
                 continue
             except ValidationError as exc:
                 note = "That edit was not valid: " + validation_message(exc)

@@ -232,6 +232,20 @@ def test_every_id_argument_of_every_tool_is_a_checked_record_id() -> None:
                     f"{spec.name}.{name} is not a record id (agent.toolbox.arguments)"
                 )
     assert {kind for s in SPECS for kind in id_arguments(s).values()} <= set(KINDS)
+    for kind, (model, column) in KINDS.items():
+        assert column is None or column in model.model_fields, kind
+
+
+NOT_IDS = {"duration_minutes"}  # integers that name no record
+
+
+def test_every_integer_argument_is_a_record_id_or_known_not_to_be_one() -> None:
+    for spec in SPECS:
+        props = spec.tool.tool_call_schema.model_json_schema()["properties"]  # type: ignore[union-attr]
+        for name, prop in props.items():
+            types = {prop.get("type")} | {t.get("type") for t in prop.get("anyOf", [])}
+            if "integer" in types and name not in id_arguments(spec):
+                assert name in NOT_IDS, f"{spec.name}.{name}: an id? use a Ref'd id type"
     assert len(_cases()) >= 15  # patient, appointment, referral, task, practitioner, review ids
 
 

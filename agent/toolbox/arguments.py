@@ -24,7 +24,19 @@ from sqlmodel import Session
 from agent.toolbox.context import ToolSpec
 from tools.access import Actor, patients_in_scope, require
 from tools.errors import NotFound
-from tools.models import Appointment, Patient, Practitioner, ProtocolReview, Referral, Task
+from tools.models import (
+    Appointment,
+    CareMessage,
+    ClinicalNote,
+    LabOrder,
+    LabResult,
+    Patient,
+    Practitioner,
+    ProtocolReview,
+    Referral,
+    SupplementItem,
+    Task,
+)
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (int4 on PostgreSQL): no record has a larger id
 
@@ -55,6 +67,12 @@ KINDS: dict[str, tuple[type, str | None]] = {
     "appointment": (Appointment, "patient_id"),
     "referral": (Referral, "patient_id"),
     "task": (Task, "patient_id"),
+    # No tool takes these ids yet; a tool that does is checked like the others.
+    "care message": (CareMessage, "patient_id"),
+    "clinical note": (ClinicalNote, "patient_id"),
+    "supplement": (SupplementItem, "patient_id"),
+    "lab order": (LabOrder, "patient_id"),
+    "lab result": (LabResult, "patient_id"),
     "practitioner": (Practitioner, None),
     "protocol review": (ProtocolReview, None),
 }
@@ -162,15 +180,6 @@ def authorise(
     ensure_exist(session=session, spec=spec, values=checked.values)
 
 
-def check(
-    *, session: Session, actor: Actor, spec: ToolSpec, args: dict[str, Any], entity: str
-) -> Checked:
-    """resolve + authorise: what a caller without its own audit row needs."""
-    checked = resolve(session=session, spec=spec, args=args)
-    authorise(session=session, actor=actor, spec=spec, checked=checked, entity=entity)
-    return checked
-
-
 def _lenient_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -220,7 +229,6 @@ __all__ = [
     "TaskId",
     "attempted_patient",
     "authorise",
-    "check",
     "ensure_exist",
     "id_arguments",
     "refused_patient",
