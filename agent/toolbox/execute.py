@@ -1,5 +1,9 @@
 """Running one tool call: access check, exactly-once writes, the audit row, the data block.
 
+The arguments are validated against the tool's schema first; access is decided on the
+validated values and the records they name, and the tool runs with exactly those values
+(agent.toolbox.arguments). The audit row names the patient, refusals included.
+
 Each call is one transaction. A write first claims its idempotency key (thread id + tool call
 id) in `tool_execution`, then runs, then stores its result on the claim, and commits all of
 that with the audit rows at once. If the process dies after that commit but before the graph
