@@ -15,14 +15,16 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, ToolCall
 from langgraph.types import interrupt
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from agent.state import Approval
 from agent.toolbox import Toolbox
+from agent.toolbox.arguments import authorise, refused_patient, resolve
 from agent.toolbox.context import ToolContext, ToolSpec
-from agent.toolbox.execute import Runtime, validation_message
-from tools.access import AccessDenied, require
+from agent.toolbox.execute import Runtime, args_digest, validation_message
+from tools.access import AccessDenied
 from tools.errors import SteveError
+from tools.models import ToolCallAudit
 
 DecisionKind = Literal["approve", "reject", "edit"]
 _ALIASES = {
@@ -72,15 +74,33 @@ def _context(session: Session, toolbox: Toolbox, runtime: Runtime) -> ToolContex
     )
 
 
-def describe(toolbox: Toolbox, runtime: Runtime, spec: ToolSpec, args: dict[str, Any]) -> str:
-    """The exact description of a write (raises the tool's own errors for bad arguments)."""
+class _Refused(Exception):
+    """An access denial while reviewing a write, with the patient it was for."""
+
+    def __init__(self, denial: AccessDenied, patient_id: int | None) -> None:
+        super().__init__(str(denial))
+        self.denial, self.patient_id = denial, patient_id
+
+
+def review(
+    session: Session, toolbox: Toolbox, runtime: Runtime, spec: ToolSpec, args: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
+    """The validated arguments of a write and their exact description.
+
+    Access is decided on the validated values BEFORE anything is described, so a refused
+    call (or edit) never shows a name or a date of birth. Raises ValidationError, _Refused
+    (the denial is in `session`, for the caller to commit or not) or the tool's own errors.
+    """
     assert spec.preview is not None
-    spec.tool.tool_call_schema.model_validate(args)  # type: ignore[union-attr]
-    with Session(runtime.engine) as session:
-        try:
-            return spec.preview(_context(session, toolbox, runtime), args)
-        finally:
-            session.rollback()  # a preview only reads
+    actor, entity = toolbox.actor, f"tool:{spec.name}"
+    checked = resolve(session=session, spec=spec, args=args)
+    try:
+        authorise(session=session, actor=actor, spec=spec, checked=checked, entity=entity)
+    except AccessDenied as exc:
+        raise _Refused(
+            exc, refused_patient(session=session, actor=actor, checked=checked)
+        ) from None
+    return checked.values, spec.preview(_context(session, toolbox, runtime), checked.values)
 
 
 def plan(toolbox: Toolbox, runtime: Runtime, reply: AIMessage) -> tuple[list[Approval], dict]:
@@ -93,36 +113,70 @@ def plan(toolbox: Toolbox, runtime: Runtime, reply: AIMessage) -> tuple[list[App
         if spec is None or spec.kind == "read":
             decisions[call_id] = "not_needed"
             continue
-        args = dict(call.get("args") or {})
         with Session(runtime.engine) as session:
-            try:
-                # Checked again (and audited) when the call runs; here only to not ask in vain.
-                require(
-                    session=session,
-                    actor=toolbox.actor,
-                    needs=spec.needs,
-                    patient_id=spec.patient_of(session, args),
+            try:  # every write waits for a person: its exact description is what they approve
+                args, summary = review(
+                    session, toolbox, runtime, spec, dict(call.get("args") or {})
                 )
-            except (AccessDenied, SteveError, KeyError, TypeError):
-                decisions[call_id] = "refused"  # refused with its reason when it runs
+            except _Refused:
+                decisions[call_id] = "refused"  # refused (and audited) with its reason when it runs
+                continue
+            except ValidationError as exc:
+                decisions[call_id] = "invalid: " + validation_message(exc)
+                continue
+            except (SteveError, KeyError, TypeError) as exc:
+                decisions[call_id] = "invalid: " + (
+                    exc.display() if isinstance(exc, SteveError) else "missing or wrong arguments"
+                )
                 continue
             finally:
-                session.rollback()
-        try:  # every write waits for a person: its exact description is what they approve
-            summary = describe(toolbox, runtime, spec, args)
-        except ValidationError as exc:
-            decisions[call_id] = "invalid: " + validation_message(exc)
-            continue
-        except (SteveError, KeyError, TypeError) as exc:
-            decisions[call_id] = "invalid: " + (
-                exc.display() if isinstance(exc, SteveError) else "missing or wrong arguments"
-            )
-            continue
+                session.rollback()  # reviewing only reads
         pending.append(Approval(tool_call_id=call_id, tool=spec.name, args=args, summary=summary))
     return pending, decisions
 
 
-def ask(toolbox: Toolbox, runtime: Runtime, item: Approval) -> tuple[str, dict[str, Any]]:
+def _audit_refused_edit(
+    session: Session,
+    toolbox: Toolbox,
+    spec: ToolSpec,
+    refused: _Refused,
+    where: tuple[str, str, int],
+    proposed: dict[str, Any],
+) -> None:
+    """Record a refused edit once: `ask` re-runs on every resume and meets the same answers
+    again, so the n-th refusal for a call is written only if fewer than n are recorded."""
+    thread_id, call_id, nth = where
+    same = (
+        (ToolCallAudit.thread_id == (thread_id[:100] or None))
+        & (ToolCallAudit.tool_call_id == (call_id[:100] or None))
+        & (ToolCallAudit.decision == "edit")
+        & (ToolCallAudit.outcome == "denied")
+    )
+    recorded = session.exec(select(func.count()).select_from(ToolCallAudit).where(same)).one()
+    if recorded >= nth:
+        session.rollback()  # drops this replay's copy of the access-denied event too
+        return
+    actor = toolbox.actor
+    session.add(
+        ToolCallAudit(
+            actor_id=actor.practitioner_id,
+            role=actor.role.value,
+            tool=spec.name[:60],
+            kind=spec.kind,
+            patient_id=refused.patient_id,
+            args_digest=args_digest(proposed),
+            decision="edit",
+            outcome="denied",
+            thread_id=thread_id[:100] or None,
+            tool_call_id=call_id[:100] or None,
+        )
+    )
+    session.commit()
+
+
+def ask(
+    toolbox: Toolbox, runtime: Runtime, item: Approval, *, thread_id: str = ""
+) -> tuple[str, dict[str, Any]]:
     """Pause until a person decides on one write; returns (decision, final arguments).
 
     Runs inside a graph node: on resume the node runs again and each interrupt() returns
@@ -131,6 +185,7 @@ def ask(toolbox: Toolbox, runtime: Runtime, item: Approval) -> tuple[str, dict[s
     spec = toolbox.get(item["tool"])
     assert spec is not None
     args, summary, note, edited = dict(item["args"]), item["summary"], None, False
+    refusals = 0
     while True:
         question = {**item, "args": args, "summary": summary, "edited": edited}
         if note:
@@ -143,15 +198,25 @@ def ask(toolbox: Toolbox, runtime: Runtime, item: Approval) -> tuple[str, dict[s
         if answer.kind == "reject":
             return "rejected", args
         proposed = {**args, **answer.args}
-        try:
-            summary = describe(toolbox, runtime, spec, proposed)
-        except ValidationError as exc:
-            note = "That edit was not valid: " + validation_message(exc)
-            continue
-        except SteveError as exc:
-            note = "That edit was not valid: " + exc.display()
-            continue
-        args, edited, note = proposed, True, None
+        with Session(runtime.engine) as session:
+            try:
+                new_args, new_summary = review(session, toolbox, runtime, spec, proposed)
+            except _Refused as exc:
+                refusals += 1
+                where = (thread_id, item["tool_call_id"], refusals)
+                _audit_refused_edit(session, toolbox, spec, exc, where, proposed)
+                # ids only: nothing about the refused patient is described
+                note = f"That edit was refused (access denied): {exc.denial}"
+                continue
+            except ValidationError as exc:
+                note = "That edit was not valid: " + validation_message(exc)
+                continue
+            except SteveError as exc:
+                note = "That edit was not valid: " + exc.display()
+                continue
+            finally:
+                session.rollback()
+        args, summary, edited, note = new_args, new_summary, True, None
 
 
 def with_edits(reply: AIMessage, edits: dict[str, dict[str, Any]]) -> AIMessage:

@@ -61,7 +61,9 @@ def test_cancel_waits_for_approval_then_runs_once(engine, db_url) -> None:
         {
             "reply": "Cancelled.",
             "approvals": [],
-            "tools": [{"tool": "cancel_appointment", "ok": True}],
+            "tools": [
+                {"tool": "cancel_appointment", "ok": True, "outcome": "done", "result": "done"}
+            ],
         },
     )
     assert appointment_status(engine, p.appointment) == "cancelled"
@@ -82,6 +84,18 @@ def test_rejecting_changes_nothing(engine, db_url) -> None:
     r = c.post(f"/api/chat/threads/{thread}/decision", headers=h, json={"decision": "reject"})
     assert r.json()["reply"] == "Left as it was."
     assert appointment_status(engine, p.appointment) == "booked"
+    # What happened, not that a tool "ran" (issue 11 item 12)
+    assert r.json()["tools"] == [
+        {
+            "tool": "cancel_appointment",
+            "ok": False,
+            "outcome": "rejected",
+            "result": "rejected by you, nothing was done",
+        }
+    ]
+    shown = c.get(f"/api/chat/threads/{thread}", headers=h).json()["messages"]
+    [result] = [m for m in shown if m["role"] == "tool_result"]
+    assert (result["ok"], result["outcome"]) == (False, "rejected")
 
 
 def test_threads_are_private(engine, db_url) -> None:

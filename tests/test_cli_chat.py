@@ -63,6 +63,29 @@ def test_approval_across_separate_invocations(practice: Any, monkeypatch) -> Non
     assert _status(practice.appointment) == AppointmentStatus.CANCELLED.value
 
 
+def test_a_rejected_action_is_reported_as_rejected_not_done(practice: Any, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11 item 12: `--reject` printed `tool cancel_appointment: done`."""
+    _model(
+        monkeypatch,
+        [
+            call("cancel_appointment", appointment_id=practice.appointment),
+            "Left as it was.",
+            call("cancel_appointment", appointment_id=practice.appointment),
+            "Cancelled.",
+        ],
+    )
+    run("chat", "--as", "Quinn", "--thread", "t-rej", "--message", "Cancel Ada tomorrow")
+    rejected = run("chat", "--as", "Quinn", "--thread", "t-rej", "--reject")
+    assert rejected.exit_code == 0, rejected.stderr
+    assert "tool cancel_appointment: rejected by you, nothing was done" in rejected.stderr
+    assert "cancel_appointment: done" not in rejected.stderr
+    assert _status(practice.appointment) == "booked"
+    run("chat", "--as", "Quinn", "--thread", "t-rej", "--message", "Cancel it after all")
+    approved = run("chat", "--as", "Quinn", "--thread", "t-rej", "--approve")
+    assert "tool cancel_appointment: done" in approved.stderr
+    assert _status(practice.appointment) == AppointmentStatus.CANCELLED.value
+
+
 def test_reject_and_edit_from_the_command_line(practice: Any, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     _model(
         monkeypatch,

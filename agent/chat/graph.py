@@ -106,11 +106,12 @@ def build_chat_graph(deps: ChatDeps) -> StateGraph:
         pending, decisions = plan(toolbox, runtime, reply)
         return {"pending": pending, "decisions": decisions}
 
-    def approve(state: ChatState) -> dict[str, Any]:
+    def approve(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         decisions = dict(state.get("decisions") or {})
         edits: dict[str, dict[str, Any]] = {}
+        thread_id = str(config.get("configurable", {}).get("thread_id", ""))
         for item in state.get("pending") or []:
-            decision, args = ask(toolbox, runtime, item)
+            decision, args = ask(toolbox, runtime, item, thread_id=thread_id)
             decisions[item["tool_call_id"]] = decision
             if decision == "edited":
                 edits[item["tool_call_id"]] = args

@@ -17,7 +17,6 @@ from agent.toolbox.context import (
     PracticeLimits,
     ToolContext,
     ToolSpec,
-    patient_arg,
 )
 from tools.access import Actor
 from tools.access import Category as C
@@ -28,7 +27,7 @@ _F = frozenset
 SPECS: tuple[ToolSpec, ...] = (
     # ---- reads
     S(reads.find_patients, "read", _F({C.DEMOGRAPHICS})),
-    S(reads.patient_programme, "read", _F({C.DEMOGRAPHICS}), patient_arg),
+    S(reads.patient_programme, "read", _F({C.DEMOGRAPHICS})),
     S(reads.list_practitioners, "read", _F({C.DIRECTORY})),
     S(reads.free_slots, "read", _F({C.SCHEDULING})),
     S(reads.day_schedule, "read", _F({C.SCHEDULING})),
@@ -38,47 +37,29 @@ SPECS: tuple[ToolSpec, ...] = (
     S(reads.search_literature, "read", _F({C.LITERATURE})),
     S(reads.evidence_summary, "read", _F({C.LITERATURE})),
     S(reads.protocol_reviews_due, "read", _F({C.PROTOCOL_REVIEWS})),
-    S(reads.search_patient_notes, "read", _F({C.NOTES}), patient_arg, needs_memory=True),
+    S(reads.search_patient_notes, "read", _F({C.NOTES}), needs_memory=True),
     S(reads.my_preferences, "read", _F({C.PREFERENCES})),
     # ---- writes: every one waits for approval, even a task for oneself, so that text the
-    # model misread as an instruction can never write anything unseen
-    S(writes.book_appointment, "write", _F({C.SCHEDULING}), patient_arg, writes.preview_book),
-    S(
-        writes.reschedule_appointment,
-        "write",
-        _F({C.SCHEDULING}),
-        writes.appointment_patient,
-        writes.preview_reschedule,
-    ),
-    S(
-        writes.cancel_appointment,
-        "write",
-        _F({C.SCHEDULING}),
-        writes.appointment_patient,
-        writes.preview_cancel,
-    ),
+    # model misread as an instruction can never write anything unseen. Whose record a call
+    # touches comes from its id arguments (agent.toolbox.arguments), not from each tool.
+    S(writes.book_appointment, "write", _F({C.SCHEDULING}), writes.preview_book),
+    S(writes.reschedule_appointment, "write", _F({C.SCHEDULING}), writes.preview_reschedule),
+    S(writes.cancel_appointment, "write", _F({C.SCHEDULING}), writes.preview_cancel),
     S(
         writes.create_referral,
         "write",
         _F({C.REFERRALS_ADMIN, C.REFERRALS_CLINICAL}),
-        patient_arg,
         writes.preview_referral,
     ),
-    S(
-        writes.advance_referral,
-        "write",
-        _F({C.REFERRALS_ADMIN}),
-        writes.referral_patient,
-        writes.preview_advance,
-    ),
-    S(writes.send_care_message, "write", _F({C.MESSAGES}), patient_arg, writes.preview_message),
-    S(writes.create_task, "write", _F({C.TASKS}), patient_arg, writes.preview_task),
-    S(writes.complete_task, "write", _F({C.TASKS}), writes.task_patient, writes.preview_complete),
+    S(writes.advance_referral, "write", _F({C.REFERRALS_ADMIN}), writes.preview_advance),
+    S(writes.send_care_message, "write", _F({C.MESSAGES}), writes.preview_message),
+    S(writes.create_task, "write", _F({C.TASKS}), writes.preview_task),
+    S(writes.complete_task, "write", _F({C.TASKS}), writes.preview_complete),
     S(
         writes.acknowledge_protocol_review,
         "write",
         _F({C.PROTOCOL_REVIEWS}),
-        preview=writes.preview_review,
+        writes.preview_review,
     ),
 )
 

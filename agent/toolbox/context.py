@@ -92,28 +92,18 @@ class ToolContext:
 
 
 Kind = Literal["read", "write"]
-PatientOf = Callable[[Session, dict[str, Any]], int | None]
 Preview = Callable[[ToolContext, dict[str, Any]], str]
-
-
-def no_patient(_session: Session, _args: dict[str, Any]) -> int | None:
-    return None
-
-
-def patient_arg(_session: Session, args: dict[str, Any]) -> int | None:
-    value = args.get("patient_id")
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """A tool and the rules around it: read or write, the data it needs, whose record it
-    touches, and (writes) the exact description a person approves."""
+    """A tool and the rules around it: read or write, the data it needs and (writes) the
+    exact description a person approves. Whose records a call touches is read from the
+    tool's id arguments (agent.toolbox.arguments)."""
 
     tool: BaseTool
     kind: Kind
     needs: frozenset[Category]
-    patient_of: PatientOf = no_patient
     preview: Preview | None = None
     needs_memory: bool = False
 

@@ -1,5 +1,9 @@
 """Running one tool call: access check, exactly-once writes, the audit row, the data block.
 
+The arguments are validated against the tool's schema first; access is decided on the
+validated values and the records they name, and the tool runs with exactly those values
+(agent.toolbox.arguments). The audit row names the patient, refusals included.
+
 Each call is one transaction. A write first claims its idempotency key (thread id + tool call
 id) in `tool_execution`, then runs, then stores its result on the claim, and commits all of
 that with the audit rows at once. If the process dies after that commit but before the graph
@@ -26,9 +30,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from agent.toolbox import Toolbox
+from agent.toolbox.arguments import (
+    Checked,
+    attempted_patient,
+    authorise,
+    refused_patient,
+    resolve,
+)
 from agent.toolbox.context import MemorySearch, PracticeLimits, ToolContext, ToolSpec
 from agent.untrusted import tool_result
-from tools.access import AccessDenied, require
+from tools.access import AccessDenied
 from tools.db import utcnow
 from tools.errors import SteveError
 from tools.faults import fault
@@ -49,6 +60,28 @@ class Runtime:
     limits: PracticeLimits = field(default_factory=PracticeLimits)
     memory: MemorySearch | None = None
     clock: Callable[[], datetime] = utcnow
+
+
+# What a tool call came to, in words for the person (CLI, API, web): only "done" did anything.
+OUTCOME_TEXT = {
+    "done": "done",
+    "rejected": "rejected by you, nothing was done",
+    "denied": "refused (access denied), nothing was done",
+    "unapproved": "not approved, nothing was done",
+    "failed": "failed, nothing was done",
+}
+
+
+def outcome_of(message: ToolMessage) -> str:
+    """done, rejected, denied, unapproved or failed (also for messages saved before the
+    outcome was recorded)."""
+    artifact = message.artifact if isinstance(message.artifact, dict) else {}
+    outcome = artifact.get("outcome")
+    if outcome in OUTCOME_TEXT:
+        return str(outcome)
+    if message.status == "error":
+        return "failed"
+    return "rejected" if message.content == REJECTED_TEXT else "done"
 
 
 def args_digest(args: dict[str, Any]) -> str:
@@ -88,12 +121,14 @@ class _Call:
             tool_call_id=self.id[:100] or None,
         )
 
-    def reply(self, content: str, *, error: bool = False) -> ToolMessage:
+    def reply(self, content: str, *, error: bool = False, outcome: str = "") -> ToolMessage:
         return ToolMessage(
             content=content,
             tool_call_id=self.id,
             name=self.name,
             status="error" if error else "success",
+            # For people, not the model: what happened (see outcome_of)
+            artifact={"outcome": outcome or ("failed" if error else "done")},
         )
 
 
@@ -127,7 +162,7 @@ def execute(
             # Refused before anything was written: keep require()'s denial row, add ours.
             session.add(c.audit(spec, "denied", c.patient_id))
             session.commit()
-            return c.reply(f"access denied: {exc}", error=True)
+            return c.reply(f"access denied: {exc}", error=True, outcome="denied")
         except ValidationError as exc:
             session.rollback()
             _record(runtime.engine, c.audit(spec, "error", c.patient_id))
@@ -143,22 +178,36 @@ def execute(
             return c.reply(f"error: the tool failed ({type(exc).__name__})", error=True)
 
 
+def _checked(c: _Call, spec: ToolSpec, ctx: ToolContext) -> Checked:
+    """Validate the call against the tool's schema, then decide access on the validated
+    values; the audit row names the patient they lead to, whatever the outcome."""
+    session = ctx.session
+    try:
+        checked = resolve(session=session, spec=spec, args=c.args)
+    except ValidationError:
+        c.patient_id = attempted_patient(session=session, spec=spec, args=c.args)
+        raise
+    c.patient_id = checked.patient_id
+    try:
+        authorise(
+            session=session, actor=ctx.actor, spec=spec, checked=checked, entity=f"tool:{c.name}"
+        )
+    except AccessDenied:
+        c.patient_id = refused_patient(session=session, actor=ctx.actor, checked=checked)
+        raise
+    return checked
+
+
 def _run(c: _Call, spec: ToolSpec, ctx: ToolContext) -> ToolMessage:
     session = ctx.session
-    patient_id = c.patient_id = spec.patient_of(session, c.args)
-    require(
-        session=session,
-        actor=ctx.actor,
-        needs=spec.needs,
-        patient_id=patient_id,
-        entity=f"tool:{c.name}",
-    )
+    checked = _checked(c, spec, ctx)
+    patient_id = checked.patient_id
     claim: ToolExecution | None = None
     if spec.kind == "write":
         if c.decision == "rejected":
             session.add(c.audit(spec, "rejected", patient_id))
             session.commit()
-            return c.reply(REJECTED_TEXT)
+            return c.reply(REJECTED_TEXT, outcome="rejected")
         if c.decision.startswith("invalid: "):
             session.add(c.audit(spec, "error", patient_id))
             session.commit()
@@ -166,7 +215,11 @@ def _run(c: _Call, spec: ToolSpec, ctx: ToolContext) -> ToolMessage:
         if c.decision not in APPROVED:
             session.add(c.audit(spec, "unapproved", patient_id))
             session.commit()
-            return c.reply("error: this action was not approved, so it was not done", error=True)
+            return c.reply(
+                "error: this action was not approved, so it was not done",
+                error=True,
+                outcome="unapproved",
+            )
         key = f"{c.thread_id}:{c.id}"[:220]
         done = session.get(ToolExecution, key)
         if done is not None:
@@ -183,7 +236,8 @@ def _run(c: _Call, spec: ToolSpec, ctx: ToolContext) -> ToolMessage:
             if done is None:
                 raise
             return _replay(c, spec, session, done, patient_id)
-    payload = spec.tool.invoke({**c.args, "ctx": ctx})
+    # Exactly the values the access decision was made on: nothing the check did not see.
+    payload = spec.tool.invoke({**checked.values, "ctx": ctx})
     content = tool_result(c.name, payload)
     if claim is not None:
         claim.result = content

@@ -11,6 +11,7 @@ from langchain_core.tools import InjectedToolArg, tool
 from pydantic import Field
 
 from agent.toolbox import records
+from agent.toolbox.arguments import PatientId, PractitionerId
 from agent.toolbox.context import ToolContext
 from tools import lookups
 from tools.access import Category as C
@@ -53,9 +54,7 @@ def find_patients(
 
 
 @tool
-def patient_programme(
-    patient_id: Annotated[int, Field(description="the patient's id")], *, ctx: Ctx
-) -> dict[str, Any]:
+def patient_programme(patient_id: PatientId, *, ctx: Ctx) -> dict[str, Any]:
     """The patient's whole programme in one place: conditions, medications, programme
     elements per modality, recent notes, supplements, labs, referrals, tasks, messages,
     next appointments and intake forms (only the parts your role may see)."""
@@ -98,7 +97,7 @@ def list_practitioners(
 
 @tool
 def free_slots(
-    practitioner_id: Annotated[int, Field(description="the in-house practitioner's id")],
+    practitioner_id: Annotated[PractitionerId, Field(description="the in-house practitioner's id")],
     date: DateText,
     duration_minutes: Annotated[int, Field(description="length of the visit", ge=5, le=480)],
     *,
@@ -121,7 +120,9 @@ def free_slots(
 @tool
 def day_schedule(
     date: DateText,
-    practitioner_id: Annotated[int | None, Field(description="omit for everyone")] = None,
+    practitioner_id: Annotated[
+        PractitionerId | None, Field(description="omit for everyone")
+    ] = None,
     *,
     ctx: Ctx,
 ) -> list[dict[str, Any]]:
@@ -267,7 +268,7 @@ def protocol_reviews_due(*, ctx: Ctx) -> list[dict[str, Any]]:
 
 @tool
 def search_patient_notes(
-    patient_id: Annotated[int, Field(description="the patient's id")],
+    patient_id: PatientId,
     query: Annotated[str, Field(description="what to look for, in plain words")],
     *,
     ctx: Ctx,

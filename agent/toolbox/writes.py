@@ -14,6 +14,14 @@ from langchain_core.tools import InjectedToolArg, tool
 from pydantic import Field
 from sqlmodel import Session
 
+from agent.toolbox.arguments import (
+    AppointmentId,
+    PatientId,
+    PractitionerId,
+    ReferralId,
+    ReviewId,
+    TaskId,
+)
 from agent.toolbox.context import ToolContext
 from agent.toolbox.records import local
 from tools.clock import parse_date, parse_local_datetime
@@ -28,7 +36,6 @@ from tools.models import (
     Referral,
     ReferralCreate,
     ReferralDirection,
-    Task,
     TaskCreate,
     Urgency,
 )
@@ -72,8 +79,8 @@ def _get(session: Session, model: type, ident: Any, kind: str) -> Any:
 
 @tool
 def book_appointment(
-    patient_id: Annotated[int, Field(description="the patient's id")],
-    practitioner_id: Annotated[int, Field(description="the in-house practitioner's id")],
+    patient_id: PatientId,
+    practitioner_id: Annotated[PractitionerId, Field(description="the in-house practitioner's id")],
     start: LocalTime,
     duration_minutes: Annotated[int, Field(ge=5, le=480)] = 45,
     service_type: Annotated[str, Field(max_length=100)] = "consultation",
@@ -106,13 +113,9 @@ def preview_book(ctx: ToolContext, a: dict[str, Any]) -> str:
     )
 
 
-def appointment_patient(session: Session, a: dict[str, Any]) -> int | None:
-    return int(_get(session, Appointment, a.get("appointment_id"), "appointment").patient_id)
-
-
 @tool
 def reschedule_appointment(
-    appointment_id: Annotated[int, Field(description="the appointment's id")],
+    appointment_id: AppointmentId,
     new_start: LocalTime,
     *,
     ctx: Ctx,
@@ -141,7 +144,7 @@ def preview_reschedule(ctx: ToolContext, a: dict[str, Any]) -> str:
 
 @tool
 def cancel_appointment(
-    appointment_id: Annotated[int, Field(description="the appointment's id")],
+    appointment_id: AppointmentId,
     reason: Annotated[str | None, Field(max_length=300)] = None,
     *,
     ctx: Ctx,
@@ -168,8 +171,10 @@ def preview_cancel(ctx: ToolContext, a: dict[str, Any]) -> str:
 
 @tool
 def create_referral(
-    patient_id: Annotated[int, Field(description="the patient's id")],
-    to_practitioner_id: Annotated[int, Field(description="the external practitioner's id")],
+    patient_id: PatientId,
+    to_practitioner_id: Annotated[
+        PractitionerId, Field(description="the external practitioner's id")
+    ],
     reason: Annotated[str, Field(min_length=1, max_length=1000)],
     urgency: Literal["routine", "soon", "urgent"] = "routine",
     *,
@@ -207,13 +212,9 @@ def preview_referral(ctx: ToolContext, a: dict[str, Any]) -> str:
     )
 
 
-def referral_patient(session: Session, a: dict[str, Any]) -> int | None:
-    return int(_get(session, Referral, a.get("referral_id"), "referral").patient_id)
-
-
 @tool
 def advance_referral(
-    referral_id: Annotated[int, Field(description="the referral's id")],
+    referral_id: ReferralId,
     to_status: ReferralState,
     note: Annotated[str | None, Field(max_length=1000)] = None,
     *,
@@ -245,10 +246,10 @@ def preview_advance(ctx: ToolContext, a: dict[str, Any]) -> str:
 
 @tool
 def send_care_message(
-    recipient_id: Annotated[int, Field(description="the in-house colleague's id")],
+    recipient_id: Annotated[PractitionerId, Field(description="the in-house colleague's id")],
     subject: Annotated[str, Field(min_length=1, max_length=200)],
     body: Annotated[str, Field(min_length=1, max_length=4000)],
-    patient_id: Annotated[int | None, Field(description="the patient it is about")] = None,
+    patient_id: Annotated[PatientId | None, Field(description="the patient it is about")] = None,
     *,
     ctx: Ctx,
 ) -> dict[str, Any]:
@@ -276,10 +277,10 @@ def preview_message(ctx: ToolContext, a: dict[str, Any]) -> str:
 
 @tool
 def create_task(
-    assignee_id: Annotated[int, Field(description="who will do it (a practitioner id)")],
+    assignee_id: Annotated[PractitionerId, Field(description="who will do it (a practitioner id)")],
     title: Annotated[str, Field(min_length=1, max_length=200)],
     details: Annotated[str | None, Field(max_length=4000)] = None,
-    patient_id: Annotated[int | None, Field(description="the patient it is about")] = None,
+    patient_id: Annotated[PatientId | None, Field(description="the patient it is about")] = None,
     due_on: Annotated[str | None, Field(description="YYYY-MM-DD")] = None,
     *,
     ctx: Ctx,
@@ -308,14 +309,8 @@ def preview_task(ctx: ToolContext, a: dict[str, Any]) -> str:
     return f"Create a task for {_who(ctx, a['assignee_id'])}{about}{due}: {a['title']}.{details}"
 
 
-def task_patient(session: Session, a: dict[str, Any]) -> int | None:
-    return _get(session, Task, a.get("task_id"), "task").patient_id
-
-
 @tool
-def complete_task(
-    task_id: Annotated[int, Field(description="the task's id")], *, ctx: Ctx
-) -> dict[str, Any]:
+def complete_task(task_id: TaskId, *, ctx: Ctx) -> dict[str, Any]:
     """Mark a task done (needs the user's approval)."""
     task = complete_task_op(
         session=ctx.session, task_id=task_id, now=ctx.now, actor=ctx.audit_actor
@@ -332,9 +327,7 @@ def preview_complete(ctx: ToolContext, a: dict[str, Any]) -> str:
 
 
 @tool
-def acknowledge_protocol_review(
-    review_id: Annotated[int, Field(description="the protocol review's id")], *, ctx: Ctx
-) -> dict[str, Any]:
+def acknowledge_protocol_review(review_id: ReviewId, *, ctx: Ctx) -> dict[str, Any]:
     """Close a protocol-review prompt: the protocol counts as reviewed today (approval)."""
     review = acknowledge_review(
         session=ctx.session,

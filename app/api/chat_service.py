@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from agent.chat import ChatDeps, ChatSession, build_chat_graph
 from agent.checkpoint import open_checkpointer, setup_checkpointer
+from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
 from agent.untrusted import message_text
 from app.chat_setup import chat_deps, checkpoint_path
 from app.settings import Settings
@@ -107,7 +108,7 @@ def transcript(chat: ChatSession) -> list[dict[str, Any]]:
             for call in m.tool_calls:
                 out.append({"role": "tool_call", "tool": call["name"]})
         elif isinstance(m, ToolMessage):
-            out.append({"role": "tool_result", "tool": m.name, "ok": m.status != "error"})
+            out.append({"role": "tool_result", **tool_record(m)})
     return out
 
 
@@ -115,7 +116,19 @@ def turn_record(turn: Any) -> dict[str, Any]:
     return {
         "reply": turn.reply,
         "approvals": [approval_record(a) for a in turn.approvals],
-        "tools": [{"tool": r.name, "ok": r.status != "error"} for r in turn.tool_results],
+        "tools": [tool_record(r) for r in turn.tool_results],
+    }
+
+
+def tool_record(result: ToolMessage) -> dict[str, Any]:
+    """Which tool ran and what came of it: ok only when it did what was asked (a rejected
+    or refused write did nothing); `result` says so in words."""
+    outcome = outcome_of(result)
+    return {
+        "tool": result.name,
+        "ok": outcome == "done",
+        "outcome": outcome,
+        "result": OUTCOME_TEXT[outcome],
     }
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from agent.chat import ChatSession, Turn, build_chat_graph
 from agent.checkpoint import open_checkpointer
 from agent.models import make_chat_model
+from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
 from app.chat_setup import chat_deps, checkpoint_path
 from app.cli.common import console, engine, err_console, handle_errors, settings
 from tools.access import actor_for
@@ -73,9 +74,9 @@ def _stream(piece: str) -> None:
 
 
 def _show(turn: Turn, streamed: bool) -> None:
-    for result in turn.tool_results:
-        status = "failed" if result.status == "error" else "done"
-        err_console.print(f"[dim]  tool {result.name}: {status}[/]", highlight=False)
+    for result in turn.tool_results:  # what happened, not only that it ran: "done" did something
+        said = OUTCOME_TEXT[outcome_of(result)]
+        err_console.print(f"[dim]  tool {result.name}: {said}[/]", highlight=False)
     if turn.reply and not streamed:
         console.print(turn.reply, highlight=False, markup=False, soft_wrap=True)
     elif streamed:

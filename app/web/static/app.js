@@ -95,7 +95,7 @@
   function bubbleTool(t) {
     var div = document.createElement("div");
     div.className = "msg tool";
-    div.textContent = "Steve used " + t.tool + (t.ok ? "" : " (failed)");
+    div.textContent = t.ok ? "Steve used " + t.tool : t.tool + ": " + (t.result || "failed");
     return div;
   }
 
