@@ -39,7 +39,7 @@ from tools.registry import get_patient, get_practitioner
 from tools.scheduling import book, cancel, reschedule
 from tools.tasks import complete_task as complete_task_op
 from tools.tasks import create_task as create_task_op
-from tools.tasks import get_task
+from tools.tasks import get_task, task_view
 
 Ctx = Annotated[ToolContext, InjectedToolArg]
 LocalTime = Annotated[str, Field(description="practice-local start, 'YYYY-MM-DD HH:MM'")]
@@ -325,7 +325,8 @@ def complete_task(
 
 def preview_complete(ctx: ToolContext, a: dict[str, Any]) -> str:
     t = get_task(session=ctx.session, task_id=a["task_id"])
-    return f"Mark task {t.id} ({t.title}, assigned to {_who(ctx, t.assignee_id)}) as done."
+    title = task_view(task=t, viewer=ctx.actor, scope=ctx.scope).title
+    return f"Mark task {t.id} ({title}, assigned to {_who(ctx, t.assignee_id)}) as done."
 
 
 # ------------------------------------------------------------------------ reviews

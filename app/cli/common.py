@@ -26,8 +26,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from app.settings import Settings, get_settings
-from tools.db import make_engine, schema_revision, session_scope
+from tools.access import AccessDenied
+from tools.db import make_engine, schema_revision
 from tools.errors import ConfigError, SteveError
+from tools.models import AuditEvent
 
 console = Console()
 err_console = Console(stderr=True)
@@ -80,13 +82,35 @@ def engine(*, require_schema: bool = True) -> Engine:
     return eng
 
 
+def _keep_only_denials(session: Session) -> None:
+    """Roll back a refused command's work but keep its denial audit rows (as the API does)."""
+    pending = [*session.new, *session.identity_map.values()]
+    denials = [
+        o.model_dump(exclude={"id"})
+        for o in pending
+        if isinstance(o, AuditEvent) and o.action == "denied"
+    ]
+    session.rollback()
+    session.add_all(AuditEvent(**row) for row in denials)
+    session.commit()
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """One transaction per command: nothing partial is written on any error."""
+    """One transaction per command: nothing partial is written on any error; a refusal by
+    the access policy writes its audit row only."""
     eng = engine()
     try:
-        with session_scope(eng) as session:
-            yield session
+        with Session(eng, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except AccessDenied:
+                _keep_only_denials(session)
+                raise
+            except BaseException:
+                session.rollback()
+                raise
     finally:
         eng.dispose()
 
