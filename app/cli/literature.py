@@ -11,6 +11,7 @@ import typer
 from rich.progress import Progress
 from sqlmodel import Session, col, select
 
+from app.cli.acting import act_as
 from app.cli.common import (
     JSON_OPTION,
     composer,
@@ -24,6 +25,7 @@ from app.cli.common import (
     table,
     transaction,
 )
+from tools.access import Category
 from tools.clock import parse_date, today_in
 from tools.documents import save_document
 from tools.errors import ConfigError, InvalidInput, NotFound
@@ -31,8 +33,6 @@ from tools.literature.ingest import IngestReport, ingest
 from tools.literature.records import FetchResult
 from tools.literature.topics import active_topics, sync_protocol_topics
 from tools.models import Article
-from app.cli.acting import act_as
-from tools.access import Category
 
 app = typer.Typer(
     help="Research tracking: fetch, digest and summarise the literature.", no_args_is_help=True

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import typer
+from sqlmodel import Session
 
 from app.cli.acting import act_as, check
 from app.cli.common import (
@@ -21,8 +22,6 @@ from app.cli.common import (
     table,
     transaction,
 )
-from sqlmodel import Session
-
 from tools.access import Actor, Category, patients_in_scope
 from tools.clock import parse_date, today_in
 from tools.errors import InvalidInput
@@ -201,7 +200,9 @@ def done(
     """Mark a task done."""
     with transaction() as session:
         actor = _acting_on_task(session, by, task_id)
-        task = complete_task(session=session, task_id=task_id, actor=actor.label if actor else "cli")
+        task = complete_task(
+            session=session, task_id=task_id, actor=actor.label if actor else "cli"
+        )
         out = _row(task, today_in(settings().zone), Reader(session, actor))
     if as_json:
         emit_json(out)

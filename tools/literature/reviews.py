@@ -389,7 +389,7 @@ def _acknowledged_line(review: ProtocolReview, protocol: ClinicalProtocol) -> st
     if protocol.last_reviewed_on is not None:
         line += f"; protocol last reviewed {protocol.last_reviewed_on.isoformat()}"
     next_due = interval_due_on(protocol)
-    return line + (f", next review due {next_due.isoformat()}" if next_due else "")
+    return line + (f", next review by {next_due.isoformat()}" if next_due else "")
 
 
 def review_prompts(
