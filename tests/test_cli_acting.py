@@ -207,7 +207,11 @@ def test_the_permitted_person_still_acts(world) -> None:
     sent = run_json("referrals", "advance", str(r.referral), "sent", "--by", "Sam Desk")
     assert sent["status"] == "sent"
     with Session(world["engine"]) as s:
-        rows = s.exec(select(AuditEvent).where(AuditEvent.entity == "task")).all()
+        rows = s.exec(
+            select(AuditEvent).where(
+                AuditEvent.entity == "task", AuditEvent.entity_id == made["id"]
+            )
+        ).all()
         actors = {a.actor for a in rows if a.action in ("create", "complete")}
         assert actors == {f"practitioner:{p.acupuncturist}", f"practitioner:{p.staff}"}
     assert _denials(world["engine"]) == []
