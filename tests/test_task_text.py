@@ -10,20 +10,25 @@ the user may see.
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from langchain_core.messages import ToolCall
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from agent.toolbox import toolbox_for
 from agent.toolbox.execute import execute
+from schedules.jobs import JobContext, do_task_summaries
+from tests import factories
 from tests.api_helpers import build_team, client, web_login
 from tests.chat_helpers import runtime
 from tests.cli_helpers import run
+from tests.service_helpers import physician_day, service_config
 from tools.access import actor_for
-from tools.models import Task
+from tools.models import Discipline, OutboxMessage, Task, TaskCreate
+from tools.tasks import create_task
 
 TITLE = "Call re HbA1c 9.1 mmol/mol - start metformin"
 DETAILS = "PHQ-9 18; discuss sertraline"
@@ -176,3 +181,34 @@ def test_chat_tools_read_clinical_text_only_for_clinicians(world) -> None:
         task = session.get(Task, _id(world["ids"][1]))
         assert task is not None and task.assignee_id == p.acupuncturist
     assert OUT_OF_SCOPE not in _tool(engine, p.acupuncturist, "my_tasks")
+
+
+def test_morning_task_summary_email_carries_the_neutral_text(engine: Engine, tmp_path) -> None:
+    day = date(2026, 11, 23)
+    with Session(engine, expire_on_commit=False) as s:
+        doc, appts = physician_day(s, day)
+        desk = factories.practitioner(s, discipline=Discipline.ADMIN, email="desk@practice.test")
+        create_task(
+            session=s,
+            data=TaskCreate(
+                title=TITLE,
+                details=DETAILS,
+                assignee_id=desk.id or 0,
+                created_by_id=doc.id,
+                patient_id=appts[0].patient_id,
+                due_on=day,
+            ),
+        )
+        s.commit()
+    ctx = JobContext(
+        engine=engine,
+        config=service_config(tmp_path / "data"),
+        instance="serve:test:1",
+        clock=lambda: datetime(2026, 11, 23, 7, tzinfo=UTC),
+    )
+    assert do_task_summaries(ctx).counts["sent"] == 1
+    with Session(engine) as s:
+        [mail] = s.exec(select(OutboxMessage)).all()
+    assert mail.key.startswith(f"tasks:{desk.id}:")
+    assert _clean(mail.text_body) and _clean(mail.html_body or "")
+    assert f"Clinical follow-up for patient {appts[0].patient_id}" in mail.text_body
