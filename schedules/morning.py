@@ -27,7 +27,6 @@ from schedules.config import ServiceConfig
 from schedules.history import RunResult, safe_error, unreachable
 from schedules.mail import render_email
 from tools import audit
-from tools.access import AccessDenied, Actor, actor_for, patients_in_scope
 from tools.clock import at_local, local_day_bounds
 from tools.db import session_scope, utcnow
 from tools.lookups import day_appointments
@@ -42,7 +41,7 @@ from tools.models import (
     RunOutcome,
     Task,
 )
-from tools.tasks import task_view, tasks_for
+from tools.tasks import tasks_for
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE = timedelta(minutes=10)
@@ -104,8 +103,6 @@ class Prepared:
     names: dict[int, str]
     first_visits: set[int]
     queued: bool  # the key is in the outbox already
-    viewer: Actor | None = None  # who reads the email (tasks' clinical text: task_view)
-    scope: set[int] | None = None
 
 
 def _day_label(day: date) -> str:
@@ -161,17 +158,7 @@ def _prepare(
         names=names,
         first_visits={pid for pid in patient_ids if pid not in earlier},
         queued=outbox.get_by_key(session, key) is not None,
-        **_reader(session, person),
     )
-
-
-def _reader(session: Session, person: Practitioner) -> dict[str, Any]:
-    """The recipient as a viewer of task text (no role: the neutral text)."""
-    try:
-        viewer = actor_for(session=session, practitioner_id=person.id or 0)
-    except AccessDenied:
-        return {"viewer": None, "scope": None}
-    return {"viewer": viewer, "scope": patients_in_scope(session=session, actor=viewer)}
 
 
 def _missed(now: datetime, day: date, prepared: Prepared, config: ServiceConfig) -> str | None:
@@ -238,7 +225,7 @@ def _email(
     tasks = [
         {
             "id": t.id,
-            "title": task_view(task=t, viewer=prepared.viewer, scope=prepared.scope).title,
+            "title": t.title,
             "due": t.due_on.isoformat() if t.due_on else None,
             "overdue": bool(t.due_on and t.due_on < day),
             "by": prepared.names.get(-(t.created_by_id or 0)) if t.created_by_id else None,

@@ -2,33 +2,28 @@
 page, the CLI and the chat tools (tools.tasks.task_view is the one place that decides).
 
 A physician's task about a patient is clinical by default; staff and admin read a neutral
-title naming the patient's id and no details; the physician and a practitioner in whose
-programme the patient is read it all. `my_tasks` in chat lists only tasks about patients
-the user may see.
+title naming the patient's id and no details; the physician, a practitioner in whose
+programme the patient is, and the task's author and assignee read it all. `my_tasks` in
+chat lists only tasks about patients the user may see.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from langchain_core.messages import ToolCall
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from agent.toolbox import toolbox_for
 from agent.toolbox.execute import execute
-from schedules.jobs import JobContext, do_task_summaries
-from tests import factories
 from tests.api_helpers import build_team, client, web_login
 from tests.chat_helpers import runtime
 from tests.cli_helpers import run
-from tests.service_helpers import physician_day, service_config
 from tools.access import actor_for
-from tools.models import Discipline, OutboxMessage, Task, TaskCreate
-from tools.tasks import create_task
+from tools.models import Task
 
 TITLE = "Call re HbA1c 9.1 mmol/mol - start metformin"
 DETAILS = "PHQ-9 18; discuss sertraline"
@@ -65,7 +60,7 @@ def world(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[
         {
             "title": TITLE,
             "details": DETAILS,
-            "assignee_id": p.staff,
+            "assignee_id": p.nutritionist,  # in Ada's programme
             "patient_id": p.patient,
             "due_on": "2000-01-03",  # long overdue, whatever today is
         },
@@ -172,8 +167,7 @@ def _tool(engine: Engine, practitioner_id: int, name: str, **args: Any) -> str:
 
 def test_chat_tools_read_clinical_text_only_for_clinicians(world) -> None:
     engine, p = world["engine"], world["team"].practice
-    staff_tasks = _tool(engine, p.staff, "my_tasks")
-    assert _clean(staff_tasks) and f"patient {p.patient}" in staff_tasks
+    assert _full(_tool(engine, p.nutritionist, "my_tasks"))
     assert _clean(_tool(engine, p.staff, "practice_overview_today", date="2030-01-07"))
     assert _full(_tool(engine, p.physician, "practice_overview_today", date="2030-01-07"))
     # my_tasks is scope-filtered: the acupuncturist's task about Bob is not theirs to see.
@@ -183,32 +177,14 @@ def test_chat_tools_read_clinical_text_only_for_clinicians(world) -> None:
     assert OUT_OF_SCOPE not in _tool(engine, p.acupuncturist, "my_tasks")
 
 
-def test_morning_task_summary_email_carries_the_neutral_text(engine: Engine, tmp_path) -> None:
-    day = date(2026, 11, 23)
-    with Session(engine, expire_on_commit=False) as s:
-        doc, appts = physician_day(s, day)
-        desk = factories.practitioner(s, discipline=Discipline.ADMIN, email="desk@practice.test")
-        create_task(
-            session=s,
-            data=TaskCreate(
-                title=TITLE,
-                details=DETAILS,
-                assignee_id=desk.id or 0,
-                created_by_id=doc.id,
-                patient_id=appts[0].patient_id,
-                due_on=day,
-            ),
-        )
-        s.commit()
-    ctx = JobContext(
-        engine=engine,
-        config=service_config(tmp_path / "data"),
-        instance="serve:test:1",
-        clock=lambda: datetime(2026, 11, 23, 7, tzinfo=UTC),
-    )
-    assert do_task_summaries(ctx).counts["sent"] == 1
-    with Session(engine) as s:
-        [mail] = s.exec(select(OutboxMessage)).all()
-    assert mail.key.startswith(f"tasks:{desk.id}:")
-    assert _clean(mail.text_body) and _clean(mail.html_body or "")
-    assert f"Clinical follow-up for patient {appts[0].patient_id}" in mail.text_body
+def test_the_assignee_reads_what_the_author_addressed_to_them(world) -> None:
+    team, c = world["team"], world["c"]
+    p = team.practice
+    body = {"title": "Tell Ada: " + TITLE, "assignee_id": p.staff, "patient_id": p.patient}
+    made = c.post("/api/tasks", json=body, headers=team.auth("physician")).json()
+    assert made["clinical"] is True
+    mine = c.get("/api/tasks/mine", headers=team.auth("staff")).text
+    assert TITLE in mine  # Sam Desk was given it to act on
+    assert _clean(c.get("/api/tasks", headers=team.auth("admin")).text)
+    listed = run("tasks", "mine", "--as", "Sam Desk", "--json")
+    assert listed.exit_code == 0 and TITLE in listed.stdout

@@ -3,12 +3,14 @@
 Task text and the access matrix: a task flagged `clinical` has a title and details that are
 clinical text. Its full text is shown only to users whose role may read clinical notes
 (tools.access NOTES: physicians and in-house practitioners) for a patient in their scope,
-and to whoever wrote it; everyone else (staff, admin, an unknown viewer) sees a neutral
-title naming the patient's id and no details. The flag is set when the task is created:
+to whoever wrote it and to its assignee (the author addressed it to them); everyone else
+(staff, admin, an unknown viewer) sees a neutral title naming the patient's id and no
+details. The flag is set when the task is created:
 explicitly, or by default when it is about a patient and was written by a clinician or by
 the assistant (the follow-up sweep's tasks carry record ids only and are not clinical).
 `task_view` is the one place that decides what a viewer reads: the API, the web app, the
-CLI, the chat tools and the morning email all render tasks through it.
+CLI and the chat tools render tasks through it (the morning email lists the recipient's
+own tasks only).
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ def task_view(*, task: Task, viewer: Actor | None, scope: set[int] | None) -> Ta
     full = TaskText(task.title, task.details, withheld=False)
     if not task.clinical:
         return full
-    if viewer is not None and task.created_by_id == viewer.practitioner_id:
-        return full
+    if viewer is not None and viewer.practitioner_id in (task.created_by_id, task.assignee_id):
+        return full  # the author, and the person the author addressed it to
     in_scope = task.patient_id is None or scope is None or task.patient_id in scope
     if viewer is not None and viewer.can(Category.NOTES) and in_scope:
         return full
