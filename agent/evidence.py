@@ -123,7 +123,7 @@ def _gather_review(session: Session, review_id: int, today: date) -> dict[str, A
     facts = [
         Fact(ref, f"Protocol '{protocol.title}' for {protocol.condition}"),
         Fact(ref, f"Its recommendation: {protocol.summary or 'not recorded'}"),
-        Fact(ref, f"Review due: {prompt.reason_line}"),
+        Fact(ref, f"{prompt.heading.replace('Protocol review', 'Review')}: {prompt.reason_line}"),
     ]
     for e in prompt.evidence:
         status = "RETRACTED, " if e.retracted else ""
@@ -136,7 +136,7 @@ def _gather_review(session: Session, review_id: int, today: date) -> dict[str, A
     # The model also gets each article's own facts (design, sample size, abstract).
     extra = build_facts(_articles(session, ids)) if ids else []
     return {
-        "title": f"Protocol review due: {protocol.title}",
+        "title": f"{prompt.heading}: {protocol.title}",
         "facts": facts + extra,
         "preamble": [],
         "deterministic": deterministic,

@@ -276,6 +276,7 @@ def run_sweep(
             session=session,
             data=TaskCreate(
                 title=item.title,
+                clinical=False,  # titles carry record ids only
                 assignee_id=item.assignee_id,
                 patient_id=item.patient_id,
                 due_on=item.due_on,

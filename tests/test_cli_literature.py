@@ -96,9 +96,25 @@ def test_protocol_reviews_due_ack_snooze(demo_practice) -> None:
     twice = run("protocols", "ack", str(first["review_id"]), "--by", "marsh")
     assert twice.exit_code == 1
     if rest:
-        past = run("protocols", "snooze", str(rest[0]["review_id"]), "--until", "2000-01-01")
+        past = run(
+            "protocols",
+            "snooze",
+            str(rest[0]["review_id"]),
+            "--until",
+            "2000-01-01",
+            "--by",
+            "marsh",
+        )
         assert past.exit_code == 1
-        ok = run("protocols", "snooze", str(rest[0]["review_id"]), "--until", "2099-01-01")
+        ok = run(
+            "protocols",
+            "snooze",
+            str(rest[0]["review_id"]),
+            "--until",
+            "2099-01-01",
+            "--by",
+            "marsh",
+        )
         assert ok.exit_code == 0
         assert rest[0]["review_id"] not in [r["review_id"] for r in run_json("protocols", "due")]
     assert run("protocols", "ack", "99999", "--by", "marsh").exit_code == 1

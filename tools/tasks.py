@@ -1,15 +1,30 @@
-"""Tasks that people (or the assistant) delegate to each other."""
+"""Tasks that people (or the assistant) delegate to each other.
+
+Task text and the access matrix: a task flagged `clinical` has a title and details that are
+clinical text. Its full text is shown only to users whose role may read clinical notes
+(tools.access NOTES: physicians and in-house practitioners) for a patient in their scope,
+to whoever wrote it and to its assignee (the author addressed it to them); everyone else
+(staff, admin, an unknown viewer) sees a neutral title naming the patient's id and no
+details. The flag is set when the task is created:
+explicitly, or by default when it is about a patient and was written by a clinician or by
+the assistant (the follow-up sweep's tasks carry record ids only and are not clinical).
+`task_view` is the one place that decides what a viewer reads: the API, the web app, the
+CLI and the chat tools render tasks through it (the morning email lists the recipient's
+own tasks only).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from tools import audit
+from tools.access import AccessDenied, Actor, Category, categories_for, role_for
 from tools.db import get_for_update, utcnow
 from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.models import PractitionerStatus, Task, TaskCreate, TaskStatus
+from tools.models import Discipline, PractitionerStatus, Task, TaskCreate, TaskStatus
 from tools.models.enums import OPEN_TASK_STATUSES
 from tools.registry import get_patient, get_practitioner
 
@@ -18,6 +33,46 @@ def _assignable(session: Session, practitioner_id: int) -> None:
     person = get_practitioner(session=session, practitioner_id=practitioner_id)
     if person.status == PractitionerStatus.INACTIVE:
         raise InvalidInput(f"practitioner {practitioner_id} is inactive and cannot take tasks")
+
+
+@dataclass(frozen=True)
+class TaskText:
+    """What a viewer may read of a task."""
+
+    title: str
+    details: str | None
+    withheld: bool  # clinical text replaced by the neutral title
+
+
+def neutral_title(task: Task) -> str:
+    about = f"patient {task.patient_id}" if task.patient_id is not None else "a patient"
+    return f"Clinical follow-up for {about} (details for clinicians)"
+
+
+def task_view(*, task: Task, viewer: Actor | None, scope: set[int] | None) -> TaskText:
+    """The task's text as `viewer` may read it; `scope` is the viewer's patients (None: all,
+    as tools.access.patients_in_scope returns). No viewer: the neutral text."""
+    full = TaskText(task.title, task.details, withheld=False)
+    if not task.clinical:
+        return full
+    if viewer is not None and viewer.practitioner_id in (task.created_by_id, task.assignee_id):
+        return full  # the author, and the person the author addressed it to
+    in_scope = task.patient_id is None or scope is None or task.patient_id in scope
+    if viewer is not None and viewer.can(Category.NOTES) and in_scope:
+        return full
+    return TaskText(neutral_title(task), None, withheld=True)
+
+
+def _written_by_clinician(session: Session, created_by_id: int | None) -> bool:
+    """The assistant (no creator) or someone whose role reads clinical notes."""
+    if created_by_id is None:
+        return True
+    person = get_practitioner(session=session, practitioner_id=created_by_id)
+    try:
+        role = role_for(person)
+    except AccessDenied:
+        return False
+    return Category.NOTES in categories_for(role, Discipline(person.discipline))
 
 
 def create_task(
@@ -36,7 +91,12 @@ def create_task(
         get_practitioner(session=session, practitioner_id=data.created_by_id)
     if data.patient_id is not None:
         get_patient(session=session, patient_id=data.patient_id)
-    task = Task.model_validate(data)
+    task = Task.model_validate(data.model_dump(exclude={"clinical"}))
+    task.clinical = (
+        data.clinical
+        if data.clinical is not None
+        else data.patient_id is not None and _written_by_clinician(session, data.created_by_id)
+    )
     task.source_ref = source_ref
     task.created_at = now or utcnow()
     session.add(task)

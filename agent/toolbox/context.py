@@ -78,6 +78,14 @@ class ToolContext:
     def audit_actor(self) -> str:
         return self.actor.label
 
+    @property
+    def scope(self) -> set[int] | None:
+        """The patients the user may see (None: every patient), looked up once."""
+        if not self._scope_known:
+            self._scope = patients_in_scope(session=self.session, actor=self.actor)
+            self._scope_known = True
+        return self._scope
+
     def in_scope(self, patient_id: int | None) -> bool:
         """May the actor see this patient? (practice-wide rows without a patient: yes)"""
         if patient_id is None:

@@ -172,7 +172,11 @@ def practice_overview_today(
             for lab in o.overdue_labs
             if ctx.in_scope(lab.order.patient_id)
         ],
-        "overdue_tasks": [records.task(t) for t in o.overdue_tasks if ctx.in_scope(t.patient_id)],
+        "overdue_tasks": [
+            records.task(t, ctx.actor, ctx.scope)
+            for t in o.overdue_tasks
+            if ctx.in_scope(t.patient_id)
+        ],
     }
     if ctx.can(C.SUPPLEMENTS):
         out["reorders_due"] = [
@@ -194,11 +198,12 @@ def my_tasks(
     *,
     ctx: Ctx,
 ) -> list[dict[str, Any]]:
-    """Your own tasks, open first and soonest due first."""
+    """Your own tasks, open first and soonest due first (only those about patients you may
+    see; clinical text only if your role may read it)."""
     rows = tasks_for(
         session=ctx.session, assignee_id=ctx.actor.practitioner_id, include_done=include_done
     )
-    return [records.task(t) for t in rows]
+    return [records.task(t, ctx.actor, ctx.scope) for t in rows if ctx.in_scope(t.patient_id)]
 
 
 @tool

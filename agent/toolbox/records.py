@@ -14,6 +14,7 @@ from tools.access import Actor
 from tools.access import Category as C
 from tools.models import Appointment, Article, Referral, Task
 from tools.programme import ProgrammeView
+from tools.tasks import task_view
 
 
 def local(when: datetime | None, tz: ZoneInfo) -> str | None:
@@ -53,11 +54,15 @@ def referral(r: Referral, actor: Actor) -> dict:
     return row
 
 
-def task(t: Task) -> dict:
+def task(t: Task, viewer: Actor | None, scope: set[int] | None) -> dict:
+    """A task as `viewer` may read it (tools.tasks.task_view: clinical text for clinicians)."""
+    text = task_view(task=t, viewer=viewer, scope=scope)
     return {
         "ref": f"task:{t.id}",
-        "title": t.title,
-        "details": t.details,
+        "title": text.title,
+        "details": text.details,
+        "clinical": t.clinical,
+        "withheld": text.withheld,
         "assignee_id": t.assignee_id,
         "created_by_id": t.created_by_id,
         "patient_id": t.patient_id,
@@ -171,7 +176,8 @@ def programme(view: ProgrammeView, actor: Actor, tz: ZoneInfo) -> dict:
     if can(C.REFERRALS_ADMIN):
         out["open_referrals"] = [referral(r, actor) for r in view.open_referrals]
     if can(C.TASKS):
-        out["open_tasks"] = [task(t) for t in view.open_tasks]
+        # The caller checked this patient is in the actor's scope.
+        out["open_tasks"] = [task(t, actor, None) for t in view.open_tasks]
     if can(C.MESSAGES):
         out["unacknowledged_messages"] = [
             {

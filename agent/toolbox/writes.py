@@ -46,7 +46,7 @@ from tools.registry import get_patient, get_practitioner
 from tools.scheduling import book, cancel, reschedule
 from tools.tasks import complete_task as complete_task_op
 from tools.tasks import create_task as create_task_op
-from tools.tasks import get_task
+from tools.tasks import get_task, task_view
 
 Ctx = Annotated[ToolContext, InjectedToolArg]
 LocalTime = Annotated[str, Field(description="practice-local start, 'YYYY-MM-DD HH:MM'")]
@@ -320,7 +320,8 @@ def complete_task(task_id: TaskId, *, ctx: Ctx) -> dict[str, Any]:
 
 def preview_complete(ctx: ToolContext, a: dict[str, Any]) -> str:
     t = get_task(session=ctx.session, task_id=a["task_id"])
-    return f"Mark task {t.id} ({t.title}, assigned to {_who(ctx, t.assignee_id)}) as done."
+    title = task_view(task=t, viewer=ctx.actor, scope=ctx.scope).title
+    return f"Mark task {t.id} ({title}, assigned to {_who(ctx, t.assignee_id)}) as done."
 
 
 # ------------------------------------------------------------------------ reviews

@@ -10,6 +10,7 @@ import typer
 from sqlmodel import Session
 
 from app.briefings import briefing_context
+from app.cli.acting import act_as
 from app.cli.common import (
     JSON_OPTION,
     emit_json,
@@ -20,11 +21,16 @@ from app.cli.common import (
     today,
     transaction,
 )
+from tools.access import Category as C
 from tools.errors import InvalidInput
 from tools.models import Discipline
 from tools.registry import find_practitioner, resolve_patient
 
 FORMATS = ("markdown", "html")
+
+
+# What a briefing carries (the API's briefing policy): the whole clinical picture.
+BRIEFING = {C.PROGRAMME, C.CLINICAL_SUMMARY, C.NOTES, C.LAB_VALUES, C.SUPPLEMENTS}
 
 
 def _context(session: Session) -> Any:
@@ -91,6 +97,8 @@ def brief(
         doctor = find_practitioner(session=session, query=physician) if physician else None
         if doctor is not None and doctor.discipline != Discipline.PHYSICIAN:
             raise InvalidInput(f"practitioner {doctor.id} is not a physician")
+        if physician is not None:  # a leaver or an external physician has no access
+            act_as(session=session, who=physician, needs=BRIEFING, entity="briefing")
         context = _context(session)
         if day is not None:
             assert doctor is not None and doctor.id is not None

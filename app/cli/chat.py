@@ -17,17 +17,17 @@ from typing import Any
 
 import typer
 from langchain_core.language_models import BaseChatModel
-from sqlmodel import Session
 
 from agent.chat import ChatSession, Turn, build_chat_graph
 from agent.checkpoint import open_checkpointer
 from agent.models import make_chat_model
 from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
 from app.chat_setup import chat_deps, checkpoint_path
+from app.cli.acting import act_as
 from app.cli.common import console, engine, err_console, handle_errors, settings
-from tools.access import actor_for
+from tools.access import AccessDenied
+from tools.db import session_scope
 from tools.errors import InvalidInput
-from tools.registry import find_practitioner
 
 
 def chat_model() -> BaseChatModel | None:
@@ -55,10 +55,12 @@ def open_session(who: str, thread_id: str, memory: bool | None = None) -> Iterat
     s = settings()
     eng = engine()
     try:
-        with Session(eng) as db:
-            person = find_practitioner(session=db, query=who)
-            assert person.id is not None
-            actor = actor_for(session=db, practitioner_id=person.id)
+        with session_scope(eng) as db:
+            try:
+                actor = act_as(session=db, who=who, needs=(), entity="chat")
+            except AccessDenied:
+                db.commit()  # keep the denial's audit row (nothing else was written)
+                raise
         deps = chat_deps(
             s, engine=eng, actor=actor, model=chat_model(), memory=chat_memory(eng, memory)
         )

@@ -28,10 +28,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from app.settings import Settings, get_settings
+from tools.access import AccessDenied
 from tools.clock import as_of, parse_date, today_in
-from tools.db import NotInitialised, make_engine, schema_revision, session_scope, utcnow
+from tools.db import NotInitialised, make_engine, schema_revision, utcnow
 from tools.db_failures import chat_store_name, describe, store_name
 from tools.errors import SteveError
+from tools.models import AuditEvent
 from tools.schema_check import check_current
 
 console = Console()
@@ -128,13 +130,35 @@ def engine() -> Engine:
     return eng
 
 
+def _keep_only_denials(session: Session) -> None:
+    """Roll back a refused command's work but keep its denial audit rows (as the API does)."""
+    pending = [*session.new, *session.identity_map.values()]
+    denials = [
+        o.model_dump(exclude={"id"})
+        for o in pending
+        if isinstance(o, AuditEvent) and o.action == "denied"
+    ]
+    session.rollback()
+    session.add_all(AuditEvent(**row) for row in denials)
+    session.commit()
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """One transaction per command: nothing partial is written on any error."""
+    """One transaction per command: nothing partial is written on any error; a refusal by
+    the access policy writes its audit row only."""
     eng = engine()
     try:
-        with session_scope(eng) as session:
-            yield session
+        with Session(eng, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except AccessDenied:
+                _keep_only_denials(session)
+                raise
+            except BaseException:
+                session.rollback()
+                raise
     finally:
         eng.dispose()
 

@@ -11,6 +11,7 @@ import typer
 from rich.progress import Progress
 from sqlmodel import Session, col, select
 
+from app.cli.acting import act_as
 from app.cli.common import (
     DATE_OPTION,
     JSON_OPTION,
@@ -26,6 +27,7 @@ from app.cli.common import (
     today,
     transaction,
 )
+from tools.access import Category
 from tools.clock import parse_date
 from tools.documents import save_document
 from tools.errors import ConfigError, InvalidInput, NotFound
@@ -33,12 +35,14 @@ from tools.literature.ingest import IngestReport, ingest
 from tools.literature.records import FetchResult
 from tools.literature.topics import active_topics, sync_protocol_topics
 from tools.models import Article
-from tools.registry import find_practitioner
 
 app = typer.Typer(
     help="Research tracking: fetch, digest and summarise the literature.", no_args_is_help=True
 )
 protocols_app = typer.Typer(help="Protocol-review prompts.", no_args_is_help=True)
+# What acting as someone needs (tools.access, the same as the API's app.api.policy).
+REVIEWS = {Category.PROTOCOL_REVIEWS}
+LITERATURE = {Category.LITERATURE}
 
 
 def _read_offline(directory: Path, bar: Progress) -> FetchResult:
@@ -176,17 +180,22 @@ def digest(
     s = settings()
     week_of = parse_date(week, what="week") if week else today()
     with transaction() as session:
-        person = find_practitioner(session=session, query=physician)
-        assert person.id is not None
+        actor = act_as(session=session, who=physician, needs=LITERATURE, entity="digest")
         result = build_digest(
-            session=session, physician_id=person.id, week_of=week_of, tz=s.zone, composer=composer()
+            session=session,
+            physician_id=actor.practitioner_id,
+            week_of=week_of,
+            tz=s.zone,
+            composer=composer(),
         )
         # Kept (and remembered) so it can be found again and mailed; a rerun replaces it.
-        keep_digest(session=session, digest=result, physician_id=person.id, actor="cli")
+        keep_digest(
+            session=session, digest=result, physician_id=actor.practitioner_id, actor=actor.label
+        )
     if as_json:
         emit_json(
             {
-                "physician_id": person.id,
+                "physician_id": actor.practitioner_id,
                 "week_start": str(result.week_start),
                 "week_end": str(result.week_end),
                 "refs": result.refs,
@@ -334,20 +343,20 @@ def show(
 @handle_errors
 def ack(
     review_id: int = typer.Argument(..., help="The review's id."),
-    by: str = typer.Option(..., "--by", help="Who reviewed it (id or name)."),
+    by: str = typer.Option(..., "--by", help="Who reviewed it: a physician (id or name)."),
 ) -> None:
-    """Acknowledge a protocol review: the protocol counts as reviewed today."""
+    """Acknowledge a protocol review: the protocol counts as reviewed today (physicians)."""
     from tools.literature.reviews import acknowledge_review
 
     reviewed_on = today()
     with transaction() as session:
-        person = find_practitioner(session=session, query=by)
+        actor = act_as(session=session, who=by, needs=REVIEWS, entity="protocol_review")
         acknowledge_review(
             session=session,
             review_id=review_id,
-            by_id=person.id or 0,
+            by_id=actor.practitioner_id,
             reviewed_on=reviewed_on,
-            actor="cli",
+            actor=actor.label,
         )
     console.print(f"Review {review_id} acknowledged.")
 
@@ -357,18 +366,20 @@ def ack(
 def snooze(
     review_id: int = typer.Argument(..., help="The review's id."),
     until: str = typer.Option(..., "--until", help="YYYY-MM-DD."),
+    by: str = typer.Option(..., "--by", help="Who decides: a physician (id or name)."),
 ) -> None:
-    """Snooze a protocol review until a date."""
+    """Snooze a protocol review until a date (physicians)."""
     from tools.literature.reviews import snooze_review
 
     day = parse_date(until, what="snooze date")
     with transaction() as session:
+        actor = act_as(session=session, who=by, needs=REVIEWS, entity="protocol_review")
         snooze_review(
             session=session,
             review_id=review_id,
             until=day,
             today=today(),
-            actor="cli",
+            actor=actor.label,
         )
     console.print(f"Review {review_id} snoozed until {day.isoformat()}.")
 
@@ -386,10 +397,10 @@ def interest(
     from tools.literature.topics import add_interest
 
     with transaction() as session:
-        person = find_practitioner(session=session, query=physician)
+        actor = act_as(session=session, who=physician, needs=LITERATURE, entity="watch_topic")
         topic = add_interest(
             session=session,
-            physician_id=person.id or 0,
+            physician_id=actor.practitioner_id,
             name=name,
             condition=condition,
             keywords=[k for k in keywords.split(",") if k.strip()],

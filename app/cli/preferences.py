@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from app.cli.acting import act_as
 from app.cli.common import JSON_OPTION, console, emit_json, handle_errors, table, transaction
+from tools.access import Category
 from tools.preferences import add_preference, list_preferences, remove_preference
 from tools.registry import find_practitioner
 
 app = typer.Typer(help="Standing preferences per physician.", no_args_is_help=True)
 WHO = typer.Option(..., "--for", help="Practitioner id or name.")
+NEEDS = {Category.PREFERENCES}  # a person's own working preferences (tools.access)
 
 
 @app.command()
@@ -21,10 +24,10 @@ def add(
 ) -> None:
     """Record a preference (briefings and digests follow it)."""
     with transaction() as session:
+        actor = act_as(session=session, who=who, needs=NEEDS, entity="preference")
         person = find_practitioner(session=session, query=who)
-        assert person.id is not None
-        pref = add_preference(session=session, practitioner_id=person.id, text=text)
-        row = {"id": pref.id, "practitioner_id": person.id, "text": pref.text}
+        pref = add_preference(session=session, practitioner_id=actor.practitioner_id, text=text)
+        row = {"id": pref.id, "practitioner_id": actor.practitioner_id, "text": pref.text}
     if as_json:
         emit_json(row)
         return
@@ -36,11 +39,10 @@ def add(
 def list_(who: str = WHO, as_json: bool = JSON_OPTION) -> None:
     """Show someone's preferences."""
     with transaction() as session:
-        person = find_practitioner(session=session, query=who)
-        assert person.id is not None
+        actor = act_as(session=session, who=who, needs=NEEDS, entity="preference")
         rows = [
             {"id": p.id, "text": p.text}
-            for p in list_preferences(session=session, practitioner_id=person.id)
+            for p in list_preferences(session=session, practitioner_id=actor.practitioner_id)
         ]
     if as_json:
         emit_json(rows)

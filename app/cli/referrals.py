@@ -6,6 +6,7 @@ from enum import StrEnum
 
 import typer
 
+from app.cli.acting import act_as
 from app.cli.common import (
     DATE_OPTION,
     JSON_OPTION,
@@ -17,8 +18,9 @@ from app.cli.common import (
     table,
     transaction,
 )
+from tools.access import Category as C
 from tools.errors import InvalidInput
-from tools.models import ReferralCreate, ReferralDirection, Urgency
+from tools.models import Referral, ReferralCreate, ReferralDirection, Urgency
 from tools.referrals import (
     advance_referral,
     create_referral,
@@ -82,18 +84,30 @@ def advance(
     state: str = typer.Argument(..., help="Next state, e.g. sent, accepted, scheduled, seen."),
     rating: int | None = typer.Option(None, "--rating", help="Outcome 1-5, when closing."),
     note: str | None = typer.Option(None, "--note", help="A note for the history."),
+    by: str | None = typer.Option(None, "--by", help="Who does it (id or name)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Move a referral to its next lifecycle state."""
     target = parse_status(state)
     with transaction() as session:
+        actor = None
+        if by is not None:
+            referral = session.get(Referral, referral_id)
+            actor = act_as(
+                session=session,
+                who=by,
+                # As the API: a note is clinical (the outcome), the state change is not.
+                needs={C.REFERRALS_ADMIN, C.REFERRALS_CLINICAL} if note else {C.REFERRALS_ADMIN},
+                patient_id=referral.patient_id if referral else None,
+                entity="referral",
+            )
         ref = advance_referral(
             session=session,
             referral_id=referral_id,
             to_status=target,
             outcome_rating=rating,
             note=note,
-            actor="cli",
+            actor=actor.label if actor else "cli",
         )
         out = ref.model_dump(mode="json")
     if as_json:

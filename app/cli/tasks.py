@@ -1,11 +1,18 @@
-"""`steve tasks`: delegate, list and complete follow-up tasks."""
+"""`steve tasks`: delegate, list and complete follow-up tasks.
+
+Who acts (`--by`, `--as`) is checked by tools.access like an API user; what a task list shows
+is what that person may read (tools.tasks.task_view: a clinical task's text for clinicians
+only; without a known viewer, the neutral text).
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 import typer
+from sqlmodel import Session
 
+from app.cli.acting import act_as, check
 from app.cli.common import (
     DATE_OPTION,
     JSON_OPTION,
@@ -17,6 +24,7 @@ from app.cli.common import (
     today,
     transaction,
 )
+from tools.access import Actor, Category, patients_in_scope
 from tools.clock import parse_date
 from tools.errors import InvalidInput
 from tools.models import Task, TaskCreate
@@ -26,10 +34,15 @@ from tools.tasks import (
     assign_task,
     complete_task,
     create_task,
+    get_task,
     open_tasks,
     overdue_tasks,
+    task_view,
     tasks_for,
 )
+
+TASKS = {Category.TASKS}
+ENTITY = "task"
 
 app = typer.Typer(help="Follow-up tasks for the team.", no_args_is_help=True)
 
@@ -44,10 +57,24 @@ def _due(text: str | None) -> date | None:
     return parse_date(text, what="due date")
 
 
-def _row(t: Task, on: date) -> dict[str, object]:
+class Reader:
+    """Who reads a task list: the person and their patients (None: everyone, or unknown)."""
+
+    def __init__(self, session: Session, actor: Actor | None) -> None:
+        self.actor = actor
+        self.scope = None if actor is None else patients_in_scope(session=session, actor=actor)
+
+    def sees(self, t: Task) -> bool:
+        return self.scope is None or t.patient_id is None or t.patient_id in self.scope
+
+
+def _row(t: Task, on: date, reader: Reader) -> dict[str, object]:
+    text = task_view(task=t, viewer=reader.actor, scope=reader.scope)
     return {
         "id": t.id,
-        "title": t.title,
+        "title": text.title,
+        "details": text.details,
+        "clinical": t.clinical,
         "assignee_id": t.assignee_id,
         "created_by_id": t.created_by_id,
         "patient_id": t.patient_id,
@@ -68,24 +95,36 @@ def add(
     patient: str | None = typer.Option(None, "--patient", help="Patient id or name fragment."),
     due: str | None = typer.Option(None, "--due", help="YYYY-MM-DD, today or tomorrow."),
     details: str | None = typer.Option(None, "--details", help="More detail."),
+    clinical: bool | None = typer.Option(
+        None,
+        "--clinical/--not-clinical",
+        help="Title and details are clinical text (default: about a patient, by a clinician).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a task for someone."""
     due_on = _due(due)
     with transaction() as session:
+        patient_id = resolve_patient(session=session, query=patient).id if patient else None
+        actor = (
+            act_as(session=session, who=by, needs=TASKS, patient_id=patient_id, entity=ENTITY)
+            if by
+            else None
+        )
         task = create_task(
             session=session,
             data=TaskCreate(
                 title=title,
                 details=details,
+                clinical=clinical,
                 assignee_id=find_practitioner(session=session, query=assignee).id or 0,
-                created_by_id=find_practitioner(session=session, query=by).id if by else None,
-                patient_id=resolve_patient(session=session, query=patient).id if patient else None,
+                created_by_id=actor.practitioner_id if actor else None,
+                patient_id=patient_id,
                 due_on=due_on,
             ),
-            actor="cli",
+            actor=actor.label if actor else "cli",
         )
-        out = _row(task, today())
+        out = _row(task, today(), Reader(session, actor))
     if as_json:
         emit_json(out)
     else:
@@ -98,12 +137,18 @@ def list_tasks(
     assignee: str | None = typer.Option(None, "--assignee", "-a", help="Id or name."),
     overdue: bool = typer.Option(False, "--overdue", help="Only tasks past their due date."),
     include_done: bool = typer.Option(False, "--all", help="Include done and cancelled tasks."),
+    who: str | None = typer.Option(
+        None, "--as", help="You (id or name; default STEVE_USER): clinical text if you may read it."
+    ),
     day: str | None = DATE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List tasks: everyone's open tasks, one person's, or the overdue ones."""
     on = today(day)
+    me = who or settings().user
     with transaction() as session:
+        actor = act_as(session=session, who=me, needs=TASKS, entity=ENTITY) if me else None
+        reader = Reader(session, actor)
         if assignee:
             person = find_practitioner(session=session, query=assignee)
             found = tasks_for(
@@ -115,7 +160,7 @@ def list_tasks(
             found = overdue_tasks(session=session, today=on)
         else:
             found = open_tasks(session=session)
-        rows = [_row(t, on) for t in found]
+        rows = [_row(t, on, reader) for t in found if reader.sees(t)]
     if as_json:
         emit_json(rows)
         return
@@ -138,15 +183,30 @@ def list_tasks(
     )
 
 
+def _acting_on_task(session: Session, by: str | None, task_id: int) -> Actor | None:
+    """The person changing a task, checked for tasks and for the task's patient."""
+    if by is None:
+        return None
+    actor = act_as(session=session, who=by, needs=TASKS, entity=ENTITY)
+    task = get_task(session=session, task_id=task_id)
+    check(session=session, actor=actor, needs=TASKS, patient_id=task.patient_id, entity=ENTITY)
+    return actor
+
+
 @app.command()
 @handle_errors
 def done(
-    task_id: int = typer.Argument(..., help="The task's id."), as_json: bool = JSON_OPTION
+    task_id: int = typer.Argument(..., help="The task's id."),
+    by: str | None = typer.Option(None, "--by", help="Who did it (id or name)."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Mark a task done."""
     with transaction() as session:
-        task = complete_task(session=session, task_id=task_id, actor="cli")
-        out = _row(task, today())
+        actor = _acting_on_task(session, by, task_id)
+        task = complete_task(
+            session=session, task_id=task_id, actor=actor.label if actor else "cli"
+        )
+        out = _row(task, today(), Reader(session, actor))
     if as_json:
         emit_json(out)
     else:
@@ -158,15 +218,20 @@ def done(
 def assign(
     task_id: int = typer.Argument(..., help="The task's id."),
     to: str = typer.Option(..., "--to", help="New assignee (id or name)."),
+    by: str | None = typer.Option(None, "--by", help="Who hands it on (id or name)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Hand a task to someone else."""
     with transaction() as session:
+        actor = _acting_on_task(session, by, task_id)
         person = find_practitioner(session=session, query=to)
         task = assign_task(
-            session=session, task_id=task_id, assignee_id=person.id or 0, actor="cli"
+            session=session,
+            task_id=task_id,
+            assignee_id=person.id or 0,
+            actor=actor.label if actor else "cli",
         )
-        out = _row(task, today())
+        out = _row(task, today(), Reader(session, actor))
     if as_json:
         emit_json(out)
     else:
@@ -188,8 +253,11 @@ def mine(
         raise InvalidInput("say who you are: --as NAME, or set STEVE_USER")
     on = today(day)
     with transaction() as session:
+        actor = act_as(session=session, who=me, needs=TASKS, entity=ENTITY)
         person = find_practitioner(session=session, query=me)
-        rows = [_row(t, on) for t in tasks_for(session=session, assignee_id=person.id or 0)]
+        reader = Reader(session, actor)
+        found = tasks_for(session=session, assignee_id=actor.practitioner_id)
+        rows = [_row(t, on, reader) for t in found if reader.sees(t)]
     if as_json:
         emit_json(rows)
         return

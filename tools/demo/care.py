@@ -215,6 +215,7 @@ def generate_tasks(ctx: Context) -> None:
                 "patient_id": patient.id if patient else None,
                 "due_on": max(due, created_day),
                 "status": status.value,
+                "clinical": clinical,
                 "source_ref": source if isinstance(source, str) else None,
                 "created_at": created,
                 "completed_at": completed,

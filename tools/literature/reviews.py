@@ -337,6 +337,17 @@ class ReviewPrompt:
     reason_line: str
     evidence: list[EvidenceLine]
     more: int = 0  # evidence not listed
+    status: ReviewStatus = ReviewStatus.OPEN
+    snoozed_until: date | None = None
+
+    @property
+    def heading(self) -> str:
+        """'Protocol review due', or what happened to it (acknowledged, snoozed)."""
+        if self.status == ReviewStatus.ACKNOWLEDGED:
+            return "Protocol review acknowledged"
+        if self.status == ReviewStatus.SNOOZED and self.snoozed_until is not None:
+            return f"Protocol review snoozed until {self.snoozed_until.isoformat()}"
+        return "Protocol review due"
 
     @property
     def refs(self) -> list[str]:
@@ -369,6 +380,16 @@ def _reason_line(protocol: ClinicalProtocol, reasons: list[ReviewReason]) -> str
                 f"every {protocol.review_interval_days} days"
             )
     return "; ".join(parts)
+
+
+def _acknowledged_line(review: ProtocolReview, protocol: ClinicalProtocol) -> str:
+    """An acknowledged review is not due: say who closed it and when the next one is."""
+    who = f"by practitioner {review.acknowledged_by_id}" if review.acknowledged_by_id else ""
+    line = f"acknowledged {who}".strip()
+    if protocol.last_reviewed_on is not None:
+        line += f"; protocol last reviewed {protocol.last_reviewed_on.isoformat()}"
+    next_due = interval_due_on(protocol)
+    return line + (f", next review by {next_due.isoformat()}" if next_due else "")
 
 
 def review_prompts(
@@ -409,11 +430,17 @@ def review_prompts(
             for h in hits
             if (article_id := h.article.id) is not None
         ]
+        acknowledged = review.status == ReviewStatus.ACKNOWLEDGED
         due_on = interval_due_on(protocol)
         reasons = [ReviewReason.INTERVAL] if due_on is None or due_on <= today else []
         if lines:
             reasons.append(ReviewReason.EVIDENCE)
-        reasons = reasons or [review.reason]
+        reasons = [] if acknowledged else reasons or [review.reason]
+        reason_line = (
+            _acknowledged_line(review, protocol)
+            if acknowledged
+            else _reason_line(protocol, reasons)
+        )
         assert review.id is not None and protocol.id is not None
         prompts.append(
             ReviewPrompt(
@@ -422,9 +449,11 @@ def review_prompts(
                 protocol_title=protocol.title,
                 owner_id=protocol.owner_id,
                 reasons=reasons,
-                reason_line=_reason_line(protocol, reasons),
+                reason_line=reason_line,
                 evidence=lines[:MAX_LISTED],
                 more=max(0, len(lines) - MAX_LISTED),
+                status=review.status,
+                snoozed_until=review.snoozed_until,
             )
         )
     return prompts

@@ -27,7 +27,13 @@ class TaskBase(SQLModel):
 
 
 class TaskCreate(TaskBase):
-    pass
+    clinical: bool | None = Field(
+        default=None,
+        description=(
+            "clinical text: only users who may read clinical notes (in scope) see the title and"
+            " details; empty: decided by tools.tasks (about a patient and written by a clinician)"
+        ),
+    )
 
 
 class Task(TaskBase, table=True):
@@ -35,6 +41,8 @@ class Task(TaskBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     status: TaskStatus = Field(default=TaskStatus.OPEN, sa_type=enum_column(TaskStatus))
+    # Title and details are clinical text: see tools.tasks.task_view for who reads them.
+    clinical: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # What the task is about, for sweeps that must not duplicate (e.g. 'referral:31').
     source_ref: str | None = Field(default=None, max_length=60, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -47,6 +55,7 @@ class Task(TaskBase, table=True):
 
 class TaskPublic(TaskBase):
     id: int
+    clinical: bool
     status: TaskStatus
     created_at: datetime
     completed_at: datetime | None = None

@@ -2,6 +2,7 @@
 
 A person's own writes here need no approval (they are the person); the access policy
 still applies, and practitioners see and change only tasks about patients in their scope.
+A clinical task's title and details reach only clinicians (tools.tasks.task_view).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 class NewTask(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     details: str | None = Field(default=None, max_length=4000)
+    clinical: bool | None = Field(
+        default=None,
+        description="title and details are clinical text (default: about a patient and "
+        "written by a clinician); only clinicians in the patient's scope read them",
+    )
     assignee_id: int
     patient_id: int | None = None
     due_on: date | None = None
@@ -45,7 +51,13 @@ def _page(ctx: Ctx, page: Any, stmt: Any) -> dict[str, Any]:
     total = ctx.session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
     items = list(ctx.session.exec(stmt.offset(page.offset).limit(page.limit)).all())
     ctx.audit_reads("task", (t.patient_id for t in items))
-    return page.envelope([adapters.task_record(t) for t in items], int(total))
+    return page.envelope([adapters.task_record(t, ctx.actor, scope) for t in items], int(total))
+
+
+def _record(ctx: Ctx, task: Task) -> dict[str, Any]:
+    """One task as the user may read it."""
+    scope = patients_in_scope(session=ctx.session, actor=ctx.actor)
+    return adapters.task_record(task, ctx.actor, scope)
 
 
 def _query(status: str, assignee_id: int | None, patient_id: int | None) -> Any:
@@ -103,7 +115,7 @@ def create(ctx: CurrentCtx, body: NewTask) -> dict[str, Any]:
     ctx.require(*policy.TASKS, patient_id=body.patient_id, entity="task")
     data = TaskCreate(**body.model_dump(), created_by_id=ctx.actor.practitioner_id)
     task = create_task(session=ctx.session, data=data, actor=ctx.label)
-    return adapters.task_record(task)
+    return _record(ctx, task)
 
 
 def _task_for_change(ctx: Ctx, task_id: int) -> Task:
@@ -119,7 +131,7 @@ def assign(ctx: CurrentCtx, task_id: int, body: Assign) -> dict[str, Any]:
     task = assign_task(
         session=ctx.session, task_id=task_id, assignee_id=body.assignee_id, actor=ctx.label
     )
-    return adapters.task_record(task)
+    return _record(ctx, task)
 
 
 @router.post("/{task_id}/complete")
@@ -127,4 +139,4 @@ def complete(ctx: CurrentCtx, task_id: int) -> dict[str, Any]:
     """Mark an open task done."""
     _task_for_change(ctx, task_id)
     task = complete_task(session=ctx.session, task_id=task_id, actor=ctx.label)
-    return adapters.task_record(task)
+    return _record(ctx, task)
