@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,6 +49,49 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
 }
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers with (the OpenAPI description declares it per status)."""
+
+    error: ErrorDetail
+
+
+_WHY = {
+    400: "The request body could not be parsed.",
+    401: "Not authenticated: no, an invalid, an expired or a revoked bearer token.",
+    403: "Refused by the access policy (or, for a web session, a missing CSRF token).",
+    404: "A record named in the request does not exist (or is not yours).",
+    409: "The request conflicts with the record's state or the practice's rules.",
+    413: "The request body is too large.",
+    422: "Invalid input: the message names the field and the rule broken.",
+    429: "Too many requests; wait as long as Retry-After says.",
+    502: "The language model could not answer.",
+    503: "The database is unavailable; try again.",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses an operation really answers with
+    (401 and 503 apply to every operation and are always included; an operation with a
+    body, which may be too large (413), may also be unparseable (400))."""
+    codes = {401, 503, *statuses} | ({400} if 413 in statuses else set())
+    return {s: {"model": ErrorBody, "description": _WHY[s]} for s in sorted(codes)}
+
+
+def event_streams_only(schema: dict[str, Any]) -> dict[str, Any]:
+    """A streamed operation's 200 is `text/event-stream` only (FastAPI also lists JSON)."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            ok = operation.get("responses", {}).get("200", {}).get("content", {})
+            if "text/event-stream" in ok:
+                ok.pop("application/json", None)
+    return schema
 
 
 class ApiError(Exception):
