@@ -30,7 +30,6 @@ from tools.models import Affiliation, Discipline, Practitioner, PractitionerStat
 from tools.users import create_token, create_user
 
 EXAMPLES_PER_OPERATION = 20
-SEED = 11
 DEMO_DAY = "2026-11-23"
 CHECKS = (
     "not_a_server_error",
@@ -68,10 +67,9 @@ ACCEPTED = ["2xx", "401", "403", "404", "409", "429"]
 
 def _config(path: Path) -> Path:
     lines = [
-        f"seed = {SEED}",
         "[generation]",
         f"max-examples = {EXAMPLES_PER_OPERATION}",
-        "deterministic = true",
+        "deterministic = true",  # the same cases every run
         "[checks.positive_data_acceptance]",
         f"expected-statuses = {ACCEPTED}",
     ]
@@ -141,10 +139,21 @@ def _env(db_url: str, data_dir: Path) -> dict[str, str]:
     return env
 
 
+def _chat_store(db_url: str, data_dir: Path) -> None:
+    """Set up the chat saver's tables before serving. Set up inside a request, on PostgreSQL
+    its CREATE INDEX CONCURRENTLY waits for that request's own open transaction and the
+    request never answers (issue 11, item 5, which moves the set-up to start-up)."""
+    from agent.checkpoint import SQLITE_FILE, open_checkpointer
+
+    with open_checkpointer(db_url=db_url, sqlite_path=data_dir / SQLITE_FILE):
+        pass
+
+
 def test_openapi_description_holds_against_the_served_api(db_url: str, tmp_path: Path) -> None:
     env = _env(db_url, tmp_path / "data")
     _demo(env, tmp_path)
     token = _physician_token(db_url)
+    _chat_store(db_url, tmp_path / "data")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
@@ -199,7 +208,9 @@ def test_openapi_description_holds_against_the_served_api(db_url: str, tmp_path:
         except subprocess.TimeoutExpired:
             serve.kill()
             serve.wait()
-    report = run.stdout[-12000:] + run.stderr[-2000:]
+    (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)
+    failures = run.stdout.split("=== WARNINGS ===")[0]
+    report = failures[-20000:] + run.stdout[-3000:] + run.stderr[-2000:]
     assert run.returncode == 0, report
     assert "Tested: 30" in run.stdout, report  # every operation, none skipped
     assert "unhandled" not in log.read_text(), log.read_text()[-3000:]

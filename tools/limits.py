@@ -1,9 +1,8 @@
 """The bounds every edge (API, CLI, chat tools) enforces on record ids, dates and free text.
 
-- A record id is a whole number from 1 to 2**53-1: past 2**63-1 (BIGINT) the database
-  drivers overflow, and past 2**53-1 JSON clients that read numbers as doubles (JavaScript,
-  JSON Schema validators) no longer see the id exactly (RFC 7493, I-JSON), so the bound is
-  the one every client can hold. A bool is not an id (JSON `true` is not 1).
+- A record id is a whole number from 1 to 2**31-1, the largest the id columns hold
+  (INTEGER: PostgreSQL's int4; past 2**63-1 the drivers overflow before asking). A bool is
+  not an id (JSON `true` is not 1).
 - A day that drives date arithmetic lies in 1900-01-01..2100-12-31: `date.max + 1 day`
   overflows, and no appointment, briefing or task is about a day outside that range.
 - Free text refuses NUL and other control characters: PostgreSQL cannot store NUL, and no
@@ -26,7 +25,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from tools.errors import InvalidInput
 
-MAX_ID = 2**53 - 1
+MAX_ID = 2**31 - 1
 MIN_DAY = date(1900, 1, 1)
 MAX_DAY = date(2100, 12, 31)
 
