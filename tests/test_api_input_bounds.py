@@ -200,7 +200,11 @@ def test_nul_and_control_characters_in_text_are_422_and_not_echoed(
             {"title": "Chase", "details": NUL_TEXT, "assignee_id": p.physician},
             "details",
         ),
-        (f"/api/referrals/{records.referral}/advance", {"to_status": "sent", "note": NUL_TEXT}, "note"),
+        (
+            f"/api/referrals/{records.referral}/advance",
+            {"to_status": "sent", "note": NUL_TEXT},
+            "note",
+        ),
         (
             "/api/schedule/appointments",
             {
@@ -258,7 +262,6 @@ def test_operations_refuse_what_the_database_cannot_store(session: Session) -> N
     """The CLI and chat create tasks through the same operation: NUL, an unbounded id and an
     overflowing due date are refused there too, before the database is asked."""
     from tests import factories
-
     from tools.limits import MAX_ID
 
     doc = factories.practitioner(session, name="Dr Store").id

@@ -52,7 +52,9 @@ def check_id(value: int, what: str = "id") -> int:
 def check_day(day: date, what: str = "date") -> date:
     """A day inside the range date arithmetic is safe in, or InvalidInput naming the range."""
     if not MIN_DAY <= day <= MAX_DAY:
-        raise InvalidInput(f"{what} must be between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}")
+        raise InvalidInput(
+            f"{what} must be between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}"
+        )
     return day
 
 

@@ -1,7 +1,8 @@
 """Path and query parameters shared by the API's routes, with the bounds they document.
 
-Ids are whole numbers from 1 to 2**31-1 (tools.limits.MAX_ID; path and query values arrive as text, so these
-are bounded rather than strict; JSON bodies use tools.limits.RecordId, which is strict).
+Ids are whole numbers from 1 to 2**31-1 (tools.limits.MAX_ID). Path and query values
+arrive as text, so these are bounded rather than strict; JSON bodies use the strict
+tools.limits.RecordId.
 Days are ISO dates from 1900-01-01 to 2100-12-31 (tools.limits.Day).
 """
 

@@ -155,7 +155,9 @@ def send(ctx: CurrentCtx, request: Request, thread_id: ThreadPath, body: Message
 
 
 @router.post("/threads/{thread_id}/decision", responses=_TURN)
-def decide(ctx: CurrentCtx, request: Request, thread_id: ThreadPath, body: DecisionBody) -> dict[str, Any]:
+def decide(
+    ctx: CurrentCtx, request: Request, thread_id: ThreadPath, body: DecisionBody
+) -> dict[str, Any]:
     """Approve, edit (new arguments, shown again for approval) or reject the waiting action."""
     _limit(request, ctx)
     chat = _chat_for(ctx, request, thread_id, None)

@@ -127,10 +127,10 @@ def book_appointment(ctx: CurrentCtx, body: Booking) -> dict[str, Any]:
     return adapters.appointment_record(appt, tz)
 
 
-@router.post(
-    "/appointments/{appointment_id}/cancel", responses=responses(403, 404, 409, 413, 422)
-)
-def cancel_appointment(ctx: CurrentCtx, appointment_id: IdPath, body: Cancellation) -> dict[str, Any]:
+@router.post("/appointments/{appointment_id}/cancel", responses=responses(403, 404, 409, 413, 422))
+def cancel_appointment(
+    ctx: CurrentCtx, appointment_id: IdPath, body: Cancellation
+) -> dict[str, Any]:
     """Cancel a booked appointment."""
     found = ctx.session.get(Appointment, appointment_id)
     ctx.require(
