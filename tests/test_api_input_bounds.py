@@ -313,3 +313,20 @@ def test_openapi_declares_bounds_and_error_responses(setup: Any) -> None:
                 )
         if "requestBody" in op:
             assert {"400", "413", "422"} <= set(responses), (method, path)
+
+
+def test_a_value_the_database_refuses_is_422_without_the_value(engine: Engine, db_url: str) -> None:
+    """The net under the checks: a value the database refuses (SQLSTATE class 22) that no
+    check caught is the request's fault (422), and its text is not echoed."""
+    from sqlalchemy.exc import DataError
+
+    c = client(engine, db_url)
+
+    def unstorable() -> None:
+        raise DataError("INSERT ...", {"title": NUL_TEXT}, ValueError(NUL_TEXT))
+
+    c.app.add_api_route("/api/unstorable", unstorable)  # type: ignore[attr-defined]
+    r = c.get("/api/unstorable")
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_input"
+    assert "Lovelace" not in r.text

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tools.access import AccessDenied
@@ -160,6 +160,15 @@ def install(app: FastAPI) -> None:
     async def _db_down(_req: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable (%s)", type(exc.orig).__name__)
         return error_response(503, "unavailable", "the database is unavailable; try again")
+
+    @app.exception_handler(DataError)
+    async def _unstorable(req: Request, exc: DataError) -> Response:
+        # A value the database cannot hold (SQLSTATE class 22) that no check caught first:
+        # the request's fault, not the server's; the value itself is never echoed.
+        log.warning("value refused by the database (%s)", type(exc.orig).__name__)
+        return _respond(
+            req, 422, "invalid_input", "a value is out of range or cannot be stored (e.g. NUL)"
+        )
 
     @app.exception_handler(SQLAlchemyError)
     async def _db(_req: Request, exc: SQLAlchemyError) -> JSONResponse:
