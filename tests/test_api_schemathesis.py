@@ -65,7 +65,19 @@ RULES_BEYOND_THE_SCHEMA = {
 ACCEPTED = ["2xx", "401", "403", "404", "409", "429"]
 
 
-def _config(path: Path) -> Path:
+# Half the path ids are the demo's first records and the chat thread the test opens, so
+# requests reach the operations' logic and not only their 404s.
+RECORD_PATH_IDS = (
+    "task_id",
+    "referral_id",
+    "appointment_id",
+    "review_id",
+    "digest_id",
+    "patient_id",
+)
+
+
+def _config(path: Path, thread_id: str) -> Path:
     lines = [
         "[generation]",
         f"max-examples = {EXAMPLES_PER_OPERATION}",
@@ -82,6 +94,15 @@ def _config(path: Path) -> Path:
             "[operations.checks.positive_data_acceptance]",
             f"expected-statuses = {[*ACCEPTED, '422']}",
         ]
+    lines += [
+        "[dictionaries.records]",
+        f"values = {list(range(1, 13))}",
+        "[dictionaries.threads]",
+        f"values = ['{thread_id}']",
+        "[parameters]",
+        "'path.thread_id' = { dictionary = 'threads', probability = 0.5 }",
+        *(f"'path.{p}' = {{ dictionary = 'records', probability = 0.5 }}" for p in RECORD_PATH_IDS),
+    ]
     path.write_text("\n".join(lines).replace("'", '"') + "\n")
     return path
 
@@ -174,6 +195,11 @@ def test_openapi_description_holds_against_the_served_api(db_url: str, tmp_path:
                 return False
 
         assert wait_until(answers, timeout=90), log.read_text()[-3000:]
+        opened = httpx.post(
+            f"{base}/api/chat/threads", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        assert opened.status_code == 201, opened.text
+        config = _config(tmp_path / "schemathesis.toml", opened.json()["id"])
         run = subprocess.run(
             [
                 sys.executable,
@@ -181,7 +207,7 @@ def test_openapi_description_holds_against_the_served_api(db_url: str, tmp_path:
                 "schemathesis.cli",
                 "--no-color",
                 "--config-file",
-                str(_config(tmp_path / "schemathesis.toml")),
+                str(config),
                 "run",
                 f"{base}/openapi.json",
                 "--header",

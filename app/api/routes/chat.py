@@ -209,11 +209,20 @@ def _chat_for(ctx: Ctx, request: Request, thread_id: str, text: str | None) -> C
     return chat
 
 
+# One server-sent event: its name and its JSON data (OpenAPI 3.2's per-event itemSchema).
+_SSE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["token", "done", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
 _STREAM = {
     **responses(400, 403, 404, 413, 422, 429),
     200: {
         "description": "Server-sent events: `token` pieces, then one `done` or `error` event.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"itemSchema": _SSE_EVENT}},
     },
 }
 
