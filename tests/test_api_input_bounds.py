@@ -330,3 +330,14 @@ def test_a_value_the_database_refuses_is_422_without_the_value(engine: Engine, d
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "invalid_input"
     assert "Lovelace" not in r.text
+
+
+def test_web_pages_apply_the_same_bounds(setup: Any) -> None:
+    from tests.api_helpers import web_login
+
+    team, _, c = setup
+    assert web_login(c, "physician").status_code == 303
+    for url in (f"/briefing/{HUGE}", "/?date=9999-12-31", f"/research/digest/{PAST_INT32}"):
+        r = c.get(url)
+        assert r.status_code == 422, (url, r.status_code)
+        assert "internal error" not in r.text

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -143,7 +143,8 @@ def install(app: FastAPI) -> None:
         return _respond(req, status, code, str(exc))  # str(): ids only, never display()
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(req: Request, exc: RequestValidationError) -> Response:
+    @app.exception_handler(ValidationError)  # a web form's fields checked by an API model
+    async def _validation(req: Request, exc: RequestValidationError | ValidationError) -> Response:
         parts = [
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
             for e in exc.errors()[:3]
