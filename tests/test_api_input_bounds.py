@@ -335,7 +335,7 @@ def test_a_value_the_database_refuses_is_422_without_the_value(engine: Engine, d
 def test_web_pages_apply_the_same_bounds(setup: Any) -> None:
     from tests.api_helpers import web_login
 
-    team, _, c = setup
+    _, _, c = setup
     assert web_login(c, "physician").status_code == 303
     for url in (f"/briefing/{HUGE}", "/?date=9999-12-31", f"/research/digest/{PAST_INT32}"):
         r = c.get(url)
