@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tools.db import utcnow
 from tools.errors import InvalidInput
+from tools.limits import check_day
 
 
 def zone(name: str) -> ZoneInfo:
@@ -19,11 +20,12 @@ def zone(name: str) -> ZoneInfo:
 
 
 def parse_date(text: str, *, what: str = "date") -> date:
-    """A date from ISO text (YYYY-MM-DD); 'today'/'tomorrow' are not guessed here."""
+    """A date from ISO text (YYYY-MM-DD), 1900 to 2100; 'today'/'tomorrow' are not guessed."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except (ValueError, AttributeError):
         raise InvalidInput(f"invalid {what} {text!r}; expected YYYY-MM-DD") from None
+    return check_day(day, what)
 
 
 def parse_local_datetime(text: str, tz: ZoneInfo, *, what: str = "start time") -> datetime:
@@ -32,6 +34,7 @@ def parse_local_datetime(text: str, tz: ZoneInfo, *, what: str = "start time") -
         value = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
     except (ValueError, AttributeError):
         raise InvalidInput(f"invalid {what} {text!r}; expected YYYY-MM-DD HH:MM") from None
+    check_day(value.date(), what)
     if value.tzinfo is None:
         value = localise(value, tz)
     return value.astimezone(UTC)
@@ -47,7 +50,9 @@ def localise(naive: datetime, tz: ZoneInfo) -> datetime:
 
 
 def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The UTC instants at which a local calendar day starts and ends."""
+    """The UTC instants at which a local calendar day starts and ends (InvalidInput for a
+    day outside 1900..2100, where the next day or a zone offset could overflow)."""
+    check_day(day)
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
     return start, end

@@ -24,13 +24,29 @@ from tools import audit
 from tools.access import AccessDenied, Actor, Category, categories_for, role_for
 from tools.db import get_for_update, utcnow
 from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.models import Discipline, PractitionerStatus, Task, TaskCreate, TaskStatus
+from tools.limits import check_day, check_id, check_text
+from tools.models import (
+    Affiliation,
+    Discipline,
+    PractitionerStatus,
+    Task,
+    TaskCreate,
+    TaskStatus,
+)
 from tools.models.enums import OPEN_TASK_STATUSES
 from tools.registry import get_patient, get_practitioner
 
 
 def _assignable(session: Session, practitioner_id: int) -> None:
+    """Tasks go to the practice's own active team: an external practitioner is reached by
+    referral, not given work in Steve."""
+    check_id(practitioner_id, "assignee_id")
     person = get_practitioner(session=session, practitioner_id=practitioner_id)
+    if person.affiliation != Affiliation.IN_HOUSE:
+        raise InvalidInput(
+            f"practitioner {practitioner_id} is in the external network; tasks go to the "
+            "practice's own team"
+        )
     if person.status == PractitionerStatus.INACTIVE:
         raise InvalidInput(f"practitioner {practitioner_id} is inactive and cannot take tasks")
 
@@ -75,6 +91,19 @@ def _written_by_clinician(session: Session, created_by_id: int | None) -> bool:
     return Category.NOTES in categories_for(role, Discipline(person.discipline))
 
 
+def _check_fields(data: TaskCreate) -> None:
+    """What the database cannot store or a day's arithmetic cannot take, refused by name."""
+    check_text(data.title, "title")
+    if not data.title.strip():
+        raise InvalidInput("a task needs a title")
+    if data.details is not None:
+        check_text(data.details, "details", multiline=True)
+    if data.patient_id is not None:
+        check_id(data.patient_id, "patient_id")
+    if data.due_on is not None:
+        check_day(data.due_on, "due_on")
+
+
 def create_task(
     *,
     session: Session,
@@ -84,8 +113,7 @@ def create_task(
     actor: str = "system",
 ) -> Task:
     """A new open task; `created_by_id` empty means the assistant created it."""
-    if not data.title.strip():
-        raise InvalidInput("a task needs a title")
+    _check_fields(data)
     _assignable(session, data.assignee_id)
     if data.created_by_id is not None:
         get_practitioner(session=session, practitioner_id=data.created_by_id)

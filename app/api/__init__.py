@@ -91,7 +91,7 @@ def create_app(
         SecurityMiddleware, max_body=settings.max_request_bytes, hsts=settings.cookie_secure
     )
 
-    @app.get("/api/me", tags=["auth"])
+    @app.get("/api/me", tags=["auth"], responses=errors.responses())
     def me(ctx: CurrentCtx) -> dict[str, Any]:
         """Who you are, your role and what data it covers (and the CSRF token for the web app)."""
         return {
@@ -105,6 +105,8 @@ def create_app(
 
     for module in (briefings, tasks, referrals, schedule, literature, audit, chat):
         app.include_router(module.router)
+    openapi = app.openapi
+    app.openapi = lambda: errors.event_streams_only(openapi())  # type: ignore[method-assign]
     mount_web(app)
     return app
 

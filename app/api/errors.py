@@ -14,7 +14,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tools.access import AccessDenied
@@ -50,6 +51,49 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
 }
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers with (the OpenAPI description declares it per status)."""
+
+    error: ErrorDetail
+
+
+_WHY = {
+    400: "The request body could not be parsed.",
+    401: "Not authenticated: no, an invalid, an expired or a revoked bearer token.",
+    403: "Refused by the access policy (or, for a web session, a missing CSRF token).",
+    404: "A record named in the request does not exist (or is not yours).",
+    409: "The request conflicts with the record's state or the practice's rules.",
+    413: "The request body is too large.",
+    422: "Invalid input: the message names the field and the rule broken.",
+    429: "Too many requests; wait as long as Retry-After says.",
+    502: "The language model could not answer.",
+    503: "The database is unavailable; try again.",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses an operation really answers with
+    (401 and 503 apply to every operation and are always included; an operation with a
+    body, which may be too large (413), may also be unparseable (400))."""
+    codes = {401, 503, *statuses} | ({400} if 413 in statuses else set())
+    return {s: {"model": ErrorBody, "description": _WHY[s]} for s in sorted(codes)}
+
+
+def event_streams_only(schema: dict[str, Any]) -> dict[str, Any]:
+    """A streamed operation's 200 is `text/event-stream` only (FastAPI also lists JSON)."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            ok = operation.get("responses", {}).get("200", {}).get("content", {})
+            if "text/event-stream" in ok:
+                ok.pop("application/json", None)
+    return schema
 
 
 class ApiError(Exception):
@@ -101,7 +145,8 @@ def install(app: FastAPI) -> None:
         return _respond(req, status, code, str(exc))  # str(): ids only, never display()
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(req: Request, exc: RequestValidationError) -> Response:
+    @app.exception_handler(ValidationError)  # a web form's fields checked by an API model
+    async def _validation(req: Request, exc: RequestValidationError | ValidationError) -> Response:
         parts = [
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
             for e in exc.errors()[:3]
@@ -132,6 +177,15 @@ def install(app: FastAPI) -> None:
         failure = describe(exc, store=store)
         log.error("%s (%s)", failure.message, type(exc).__name__)
         return error_response(failure.status, failure.code, failure.message)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(req: Request, exc: DataError) -> Response:
+        # A value the database cannot hold (SQLSTATE class 22) that no check caught first:
+        # the request's fault, not the server's; the value itself is never echoed.
+        log.warning("value refused by the database (%s)", type(exc.orig).__name__)
+        return _respond(
+            req, 422, "invalid_input", "a value is out of range or cannot be stored (e.g. NUL)"
+        )
 
     @app.exception_handler(SQLAlchemyError)
     async def _db(_req: Request, exc: SQLAlchemyError) -> JSONResponse:

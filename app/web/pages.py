@@ -14,12 +14,14 @@ from sqlmodel import col, select
 
 from app.api import adapters, policy
 from app.api.deps import Ctx, Page
+from app.api.params import DayQuery, IdPath
 from app.api.routes import briefings, chat, literature, schedule, tasks
 from app.web import page
 from app.web.deps import WebCtx
 from tools.access import Role
 from tools.clock import today_in
 from tools.errors import SteveError
+from tools.limits import Day
 from tools.models import Practitioner, PractitionerStatus
 
 router = APIRouter(include_in_schema=False)
@@ -45,9 +47,7 @@ def _back(url: str, message: str | None = None) -> RedirectResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def today(
-    request: Request, ctx: WebCtx, on: Annotated[date | None, Query(alias="date")] = None
-) -> Response:
+def today(request: Request, ctx: WebCtx, on: DayQuery = None) -> Response:
     """Today's schedule: a physician's own day, everyone's for the others (in scope)."""
     mine = ctx.actor.practitioner_id if ctx.actor.role == Role.PHYSICIAN else None
     day = schedule.day(ctx, ALL, on, mine) if ctx.actor.can(*policy.SCHEDULE) else None
@@ -66,8 +66,8 @@ def today(
 def briefing(
     request: Request,
     ctx: WebCtx,
-    patient_id: int,
-    on: Annotated[date | None, Query(alias="date")] = None,
+    patient_id: IdPath,
+    on: DayQuery = None,
 ) -> Response:
     b = briefings.briefing_for_patient(patient_id, ctx, request, on, None)
     fragment = adapters.briefing_fragment(b["html"])
@@ -148,13 +148,13 @@ def task_create(
 
 
 @router.post("/tasks/{task_id}/complete")
-def task_complete(ctx: WebCtx, task_id: int) -> Response:
+def task_complete(ctx: WebCtx, task_id: IdPath) -> Response:
     tasks.complete(ctx, task_id)
     return _back("/tasks", "Task completed.")
 
 
 @router.post("/tasks/{task_id}/assign")
-def task_assign(ctx: WebCtx, task_id: int, assignee_id: Annotated[int, Form()]) -> Response:
+def task_assign(ctx: WebCtx, task_id: IdPath, assignee_id: Annotated[int, Form()]) -> Response:
     tasks.assign(ctx, task_id, tasks.Assign(assignee_id=assignee_id))
     return _back("/tasks", "Task reassigned.")
 
@@ -169,19 +169,19 @@ def research(
 
 
 @router.get("/research/digest/{digest_id}", response_class=HTMLResponse)
-def digest_page(request: Request, ctx: WebCtx, digest_id: int) -> Response:
+def digest_page(request: Request, ctx: WebCtx, digest_id: IdPath) -> Response:
     d = literature.digest(ctx, digest_id)
     return _render(request, ctx, "digest.html", d=d)
 
 
 @router.post("/research/reviews/{review_id}/ack")
-def review_ack(ctx: WebCtx, review_id: int) -> Response:
+def review_ack(ctx: WebCtx, review_id: IdPath) -> Response:
     literature.acknowledge(ctx, review_id)
     return _back("/research", "Review acknowledged.")
 
 
 @router.post("/research/reviews/{review_id}/snooze")
-def review_snooze(ctx: WebCtx, review_id: int, until: Annotated[date, Form()]) -> Response:
+def review_snooze(ctx: WebCtx, review_id: IdPath, until: Annotated[Day, Form()]) -> Response:
     try:
         literature.snooze(ctx, review_id, literature.Snooze(until=until))
     except SteveError as exc:

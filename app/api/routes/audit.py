@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,20 +9,23 @@ from sqlmodel import col, func, select
 
 from app.api import policy
 from app.api.deps import CurrentCtx, PageParams
+from app.api.errors import responses
+from app.api.params import IdQuery
+from tools.limits import Instant, Line
 from tools.models import AuditEvent
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
-@router.get("")
+@router.get("", responses=responses(403, 422))
 def audit_log(
     ctx: CurrentCtx,
     page: PageParams,
-    actor: Annotated[str | None, Query(max_length=100)] = None,
-    action: Annotated[str | None, Query(max_length=60)] = None,
-    entity: Annotated[str | None, Query(max_length=60)] = None,
-    patient_id: int | None = None,
-    since: datetime | None = None,
+    actor: Annotated[Line | None, Query(max_length=100)] = None,
+    action: Annotated[Line | None, Query(max_length=60)] = None,
+    entity: Annotated[Line | None, Query(max_length=60)] = None,
+    patient_id: IdQuery = None,
+    since: Annotated[Instant | None, Query(description="ISO date-time with a zone.")] = None,
 ) -> dict[str, Any]:
     """Audit events, newest first, filtered by actor, action, entity, patient or time."""
     ctx.require(*policy.AUDIT, entity="audit")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from app.api import adapters, policy
 from app.api.deps import CurrentCtx
+from app.api.errors import responses
+from app.api.params import DayQuery, IdPath, IdQuery
 from tools.access import Role
 from tools.clock import today_in
 from tools.errors import InvalidInput
@@ -20,15 +21,16 @@ def model_for(request: Request) -> Any:
     return request.app.state.model_factory()
 
 
-@router.get("/patient/{patient_id}")
+@router.get("/patient/{patient_id}", responses=responses(403, 404, 422))
 def briefing_for_patient(
-    patient_id: int,
+    patient_id: IdPath,
     ctx: CurrentCtx,
     request: Request,
-    on: Annotated[date | None, Query(alias="date", description="Default: today.")] = None,
-    physician_id: Annotated[int | None, Query(description="Default: the day's physician.")] = None,
+    on: DayQuery = None,
+    physician_id: IdQuery = None,
 ) -> dict[str, Any]:
-    """The briefing for one patient's physician appointment on a day (HTML and Markdown)."""
+    """The briefing for one patient's physician appointment on a day (HTML and Markdown);
+    physician_id defaults to the physician the patient sees that day."""
     ctx.require(*policy.BRIEFING, patient_id=patient_id, entity="briefing")
     day = on or today_in(ctx.settings.zone)
     b = adapters.brief_patient(
@@ -45,15 +47,16 @@ def briefing_for_patient(
     return adapters.briefing_record(b)
 
 
-@router.get("/day")
+@router.get("/day", responses=responses(403, 422))
 def briefings_for_day(
     ctx: CurrentCtx,
     request: Request,
-    on: Annotated[date | None, Query(alias="date", description="Default: today.")] = None,
-    physician_id: Annotated[int | None, Query(description="Default: you.")] = None,
+    on: DayQuery = None,
+    physician_id: IdQuery = None,
     summary: Annotated[bool, Query(description="Only the list, no briefing text.")] = False,
 ) -> dict[str, Any]:
-    """A briefing per appointment of a physician's day (only patients in your scope)."""
+    """A briefing per appointment of a physician's day (only patients in your scope);
+    physician_id defaults to you."""
     ctx.require(*policy.BRIEFING, entity="briefing")
     if physician_id is None:
         if ctx.actor.role != Role.PHYSICIAN:

@@ -30,9 +30,11 @@ from starlette.concurrency import run_in_threadpool
 from agent.chat import ChatSession
 from app.api.chat_service import ChatService, approval_record, transcript, turn_record
 from app.api.deps import Ctx, CurrentCtx, PageParams
-from app.api.errors import ApiError, steve_error_status
+from app.api.errors import ApiError, responses, steve_error_status
+from app.api.params import ThreadPath
 from tools.db import utcnow
 from tools.errors import InvalidInput, NotFound, SteveError
+from tools.limits import FilledText, Line
 from tools.models import ChatThread
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -40,13 +42,15 @@ log = logging.getLogger("steve.api")
 
 
 class Message(BaseModel):
-    text: str = Field(min_length=1, max_length=8000)
+    text: FilledText = Field(min_length=1, max_length=8000)
 
 
 class DecisionBody(BaseModel):
     decision: Literal["approve", "reject", "edit"]
-    args: dict[str, Any] = Field(default_factory=dict)
-    tool_call_id: str | None = Field(default=None, max_length=100)
+    args: dict[str, Any] = Field(
+        default_factory=dict, description="With edit: the action's new arguments."
+    )
+    tool_call_id: Line | None = Field(default=None, max_length=100)
 
     def resume_value(self) -> dict[str, Any]:
         return {"decision": self.decision, "args": self.args, "tool_call_id": self.tool_call_id}
@@ -91,7 +95,7 @@ def _thread_record(t: ChatThread) -> dict[str, Any]:
     return {"id": t.id, "title": t.title, "updated_at": t.updated_at.isoformat()}
 
 
-@router.post("/threads", status_code=201)
+@router.post("/threads", status_code=201, responses=responses(403))
 def new_thread(ctx: CurrentCtx) -> dict[str, Any]:
     """Open a new conversation."""
     thread = ChatThread(id=secrets.token_urlsafe(16), user_id=ctx.user.id or 0)
@@ -109,15 +113,15 @@ def recent_threads(ctx: Ctx, limit: int | None = None) -> list[ChatThread]:
     return list(ctx.session.exec(stmt if limit is None else stmt.limit(limit)).all())
 
 
-@router.get("/threads")
+@router.get("/threads", responses=responses(422))
 def threads(ctx: CurrentCtx, page: PageParams) -> dict[str, Any]:
     """Your conversations, most recent first."""
     rows = recent_threads(ctx)
     return page.envelope([_thread_record(t) for t in page.slice(rows)], len(rows))
 
 
-@router.get("/threads/{thread_id}")
-def thread(ctx: CurrentCtx, request: Request, thread_id: str) -> dict[str, Any]:
+@router.get("/threads/{thread_id}", responses=responses(404, 422))
+def thread(ctx: CurrentCtx, request: Request, thread_id: ThreadPath) -> dict[str, Any]:
     """A conversation's messages and what waits for your approval."""
     t = _thread(ctx, thread_id)
     _release(ctx)
@@ -129,7 +133,7 @@ def thread(ctx: CurrentCtx, request: Request, thread_id: str) -> dict[str, Any]:
     }
 
 
-@router.get("/approvals")
+@router.get("/approvals", responses=responses())
 def approvals(ctx: CurrentCtx, request: Request) -> dict[str, Any]:
     """Every action waiting for your decision, across your recent conversations."""
     rows = recent_threads(ctx, 50)
@@ -153,16 +157,21 @@ def _run(fn: Callable[[], Any]) -> dict[str, Any]:
         raise ApiError(502, "model_error", "the assistant could not answer; try again") from None
 
 
-@router.post("/threads/{thread_id}/messages")
-def send(ctx: CurrentCtx, request: Request, thread_id: str, body: Message) -> dict[str, Any]:
+_TURN = responses(400, 403, 404, 413, 422, 429, 502)
+
+
+@router.post("/threads/{thread_id}/messages", responses=_TURN)
+def send(ctx: CurrentCtx, request: Request, thread_id: ThreadPath, body: Message) -> dict[str, Any]:
     """Send a message and wait for the whole answer (see /stream for server-sent events)."""
     _limit(request, ctx)
     chat = _chat_for(ctx, request, thread_id, body.text)
     return _run(lambda: chat.send(body.text))
 
 
-@router.post("/threads/{thread_id}/decision")
-def decide(ctx: CurrentCtx, request: Request, thread_id: str, body: DecisionBody) -> dict[str, Any]:
+@router.post("/threads/{thread_id}/decision", responses=_TURN)
+def decide(
+    ctx: CurrentCtx, request: Request, thread_id: ThreadPath, body: DecisionBody
+) -> dict[str, Any]:
     """Approve, edit (new arguments, shown again for approval) or reject the waiting action."""
     _limit(request, ctx)
     chat = _chat_for(ctx, request, thread_id, None)
@@ -199,10 +208,12 @@ async def _stream(work: Callable[[Callable[[str], None]], Any]) -> AsyncIterator
     await task
 
 
+class EventStream(StreamingResponse):
+    media_type = "text/event-stream"
+
+
 def _sse(work: Callable[[Callable[[str], None]], Any]) -> StreamingResponse:
-    return StreamingResponse(
-        _stream(work), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
-    )
+    return EventStream(_stream(work), headers={"X-Accel-Buffering": "no"})
 
 
 def _chat_for(ctx: Ctx, request: Request, thread_id: str, text: str | None) -> ChatSession:
@@ -215,9 +226,27 @@ def _chat_for(ctx: Ctx, request: Request, thread_id: str, text: str | None) -> C
     return chat
 
 
-@router.post("/threads/{thread_id}/stream")
+# One server-sent event: its name and its JSON data (OpenAPI 3.2's per-event itemSchema).
+_SSE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["token", "done", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
+_STREAM = {
+    **responses(400, 403, 404, 413, 422, 429),
+    200: {
+        "description": "Server-sent events: `token` pieces, then one `done` or `error` event.",
+        "content": {"text/event-stream": {"itemSchema": _SSE_EVENT}},
+    },
+}
+
+
+@router.post("/threads/{thread_id}/stream", responses=_STREAM)
 def send_streamed(
-    ctx: CurrentCtx, request: Request, thread_id: str, body: Message
+    ctx: CurrentCtx, request: Request, thread_id: ThreadPath, body: Message
 ) -> StreamingResponse:
     """Send a message; the answer streams as server-sent events: `token` pieces, then one
     `done` event with the reply and any approvals (or one `error` event)."""
@@ -228,9 +257,9 @@ def send_streamed(
     return _sse(lambda on_text: chat.send(body.text, on_text))
 
 
-@router.post("/threads/{thread_id}/decision/stream")
+@router.post("/threads/{thread_id}/decision/stream", responses=_STREAM)
 def decide_streamed(
-    ctx: CurrentCtx, request: Request, thread_id: str, body: DecisionBody
+    ctx: CurrentCtx, request: Request, thread_id: ThreadPath, body: DecisionBody
 ) -> StreamingResponse:
     """A decision, with the rest of the turn streamed as server-sent events."""
     _limit(request, ctx)

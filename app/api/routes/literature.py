@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from app.api import policy
 from app.api.deps import CurrentCtx, PageParams
+from app.api.errors import responses
+from app.api.params import IdPath, IdQuery
 from tools.access import Role
 from tools.clock import today_in
 from tools.errors import NotFound
+from tools.limits import Day
 from tools.literature.reviews import acknowledge_review, review_prompts, snooze_review
 from tools.models import GeneratedDocument, ProtocolReview, ReviewStatus
 
@@ -21,7 +23,7 @@ router = APIRouter(prefix="/api", tags=["literature"])
 
 
 class Snooze(BaseModel):
-    until: date
+    until: Day = Field(description="A day after today (practice time), up to 2100-12-31.")
 
 
 def _doc(d: GeneratedDocument, *, text: bool) -> dict[str, Any]:
@@ -38,8 +40,8 @@ def _doc(d: GeneratedDocument, *, text: bool) -> dict[str, Any]:
     return row
 
 
-@router.get("/digests")
-def digests(ctx: CurrentCtx, page: PageParams, physician_id: int | None = None) -> dict[str, Any]:
+@router.get("/digests", responses=responses(403, 422))
+def digests(ctx: CurrentCtx, page: PageParams, physician_id: IdQuery = None) -> dict[str, Any]:
     """Weekly research digests, newest first (default: yours, if you are a physician)."""
     ctx.require(*policy.DIGEST, entity="digest")
     if physician_id is None and ctx.actor.role == Role.PHYSICIAN:
@@ -52,8 +54,8 @@ def digests(ctx: CurrentCtx, page: PageParams, physician_id: int | None = None) 
     return page.envelope([_doc(d, text=False) for d in page.slice(rows)], len(rows))
 
 
-@router.get("/digests/{digest_id}")
-def digest(ctx: CurrentCtx, digest_id: int) -> dict[str, Any]:
+@router.get("/digests/{digest_id}", responses=responses(403, 404, 422))
+def digest(ctx: CurrentCtx, digest_id: IdPath) -> dict[str, Any]:
     """One digest with its Markdown (article text in it is external and escaped on display)."""
     ctx.require(*policy.DIGEST, entity="digest")
     d = ctx.session.get(GeneratedDocument, digest_id)
@@ -64,11 +66,11 @@ def digest(ctx: CurrentCtx, digest_id: int) -> dict[str, Any]:
     return _doc(d, text=True)
 
 
-@router.get("/reviews")
+@router.get("/reviews", responses=responses(403, 422))
 def reviews(
     ctx: CurrentCtx,
     page: PageParams,
-    status: Annotated[str, Query(pattern="^(open|snoozed|acknowledged|all)$")] = "open",
+    status: Annotated[Literal["open", "snoozed", "acknowledged", "all"], Query()] = "open",
 ) -> dict[str, Any]:
     """Protocol-review prompts: why each protocol is due and the evidence behind it."""
     ctx.require(*policy.REVIEWS, entity="protocol_review")
@@ -104,8 +106,8 @@ def reviews(
     return page.envelope(items, len(rows))
 
 
-@router.post("/reviews/{review_id}/ack")
-def acknowledge(ctx: CurrentCtx, review_id: int) -> dict[str, Any]:
+@router.post("/reviews/{review_id}/ack", responses=responses(403, 404, 409, 422))
+def acknowledge(ctx: CurrentCtx, review_id: IdPath) -> dict[str, Any]:
     """Acknowledge a review: the protocol counts as reviewed today."""
     ctx.require(*policy.REVIEWS, entity="protocol_review")
     review = acknowledge_review(
@@ -118,8 +120,8 @@ def acknowledge(ctx: CurrentCtx, review_id: int) -> dict[str, Any]:
     return {"id": review.id, "status": str(review.status)}
 
 
-@router.post("/reviews/{review_id}/snooze")
-def snooze(ctx: CurrentCtx, review_id: int, body: Snooze) -> dict[str, Any]:
+@router.post("/reviews/{review_id}/snooze", responses=responses(403, 404, 409, 413, 422))
+def snooze(ctx: CurrentCtx, review_id: IdPath, body: Snooze) -> dict[str, Any]:
     """Quiet a review until a later date; it reopens by itself."""
     ctx.require(*policy.REVIEWS, entity="protocol_review")
     today = today_in(ctx.settings.zone)

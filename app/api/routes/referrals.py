@@ -14,31 +14,34 @@ from sqlmodel import col, select
 
 from app.api import adapters, policy
 from app.api.deps import CurrentCtx, PageParams
+from app.api.errors import responses
+from app.api.params import IdPath, IdQuery
 from tools.access import patients_in_scope
-from tools.models import Referral
-from tools.referrals import advance_referral, overdue_referrals, parse_status
+from tools.limits import Text
+from tools.models import Referral, ReferralStatus
+from tools.referrals import advance_referral, overdue_referrals
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"])
 
 
 class Advance(BaseModel):
-    to_status: str = Field(min_length=1, max_length=40)
-    note: str | None = Field(default=None, max_length=1000)
+    to_status: ReferralStatus
+    note: Text | None = Field(default=None, max_length=1000)
     outcome_rating: int | None = Field(default=None, ge=1, le=5)
 
 
-@router.get("")
+@router.get("", responses=responses(403, 422))
 def list_referrals(
     ctx: CurrentCtx,
     page: PageParams,
-    status: Annotated[str | None, Query(max_length=40)] = None,
-    patient_id: int | None = None,
+    status: Annotated[ReferralStatus | None, Query()] = None,
+    patient_id: IdQuery = None,
 ) -> dict[str, Any]:
     """Referrals, newest first, filtered by state or patient."""
     ctx.require(*policy.REFERRALS, patient_id=patient_id, entity="referral")
     stmt = select(Referral).order_by(col(Referral.created_at).desc(), col(Referral.id).desc())
     if status:
-        stmt = stmt.where(Referral.status == parse_status(status))
+        stmt = stmt.where(Referral.status == status)
     if patient_id is not None:
         stmt = stmt.where(Referral.patient_id == patient_id)
     scope = patients_in_scope(session=ctx.session, actor=ctx.actor)
@@ -50,7 +53,7 @@ def list_referrals(
     return page.envelope([adapters.referral_record(r, ctx.actor) for r in items], len(rows))
 
 
-@router.get("/overdue")
+@router.get("/overdue", responses=responses(403, 422))
 def overdue(ctx: CurrentCtx, page: PageParams) -> dict[str, Any]:
     """Referrals that stayed in their state longer than its limit, most overdue first."""
     ctx.require(*policy.REFERRALS, entity="referral")
@@ -75,8 +78,8 @@ def overdue(ctx: CurrentCtx, page: PageParams) -> dict[str, Any]:
     return page.envelope(out, len(rows))
 
 
-@router.post("/{referral_id}/advance")
-def advance(ctx: CurrentCtx, referral_id: int, body: Advance) -> dict[str, Any]:
+@router.post("/{referral_id}/advance", responses=responses(403, 404, 409, 413, 422))
+def advance(ctx: CurrentCtx, referral_id: IdPath, body: Advance) -> dict[str, Any]:
     """Move a referral to its next state (sent, accepted, scheduled, seen, ...)."""
     referral = ctx.session.get(Referral, referral_id)
     needs = policy.REFERRAL_CLINICAL if body.note else policy.REFERRALS
@@ -84,7 +87,7 @@ def advance(ctx: CurrentCtx, referral_id: int, body: Advance) -> dict[str, Any]:
     done = advance_referral(
         session=ctx.session,
         referral_id=referral_id,
-        to_status=parse_status(body.to_status),
+        to_status=body.to_status,
         note=body.note,
         outcome_rating=body.outcome_rating,
         actor=ctx.label,

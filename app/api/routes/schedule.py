@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -11,26 +10,38 @@ from sqlmodel import select
 
 from app.api import adapters, policy
 from app.api.deps import Ctx, CurrentCtx, PageParams
+from app.api.errors import responses
+from app.api.params import DayQuery, IdPath, IdQuery
 from tools.access import patients_in_scope
 from tools.clock import parse_local_datetime, today_in
 from tools.db import utcnow
+from tools.limits import MAX_ID, Day, FilledLine, Line, RecordId
 from tools.lookups import day_appointments
 from tools.models import Appointment, Patient, Practitioner
 from tools.scheduling import book, cancel, free_slots
 
 router = APIRouter(prefix="/api/schedule", tags=["schedule"])
 
+# 'YYYY-MM-DD HH:MM' from 1900 to 2100 (a day that does not exist, such as 02-30, is a 422).
+START_PATTERN = (
+    r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"[ T]([01][0-9]|2[0-3]):[0-5][0-9]$"
+)
+
 
 class Booking(BaseModel):
-    patient_id: int
-    practitioner_id: int
-    start: str = Field(description="practice-local 'YYYY-MM-DD HH:MM'", max_length=20)
-    duration_minutes: int = Field(default=45, ge=5, le=480)
-    service_type: str = Field(default="consultation", min_length=1, max_length=100)
+    patient_id: RecordId
+    practitioner_id: RecordId
+    start: str = Field(
+        description="practice-local 'YYYY-MM-DD HH:MM' (1900 to 2100)",
+        pattern=START_PATTERN,
+    )
+    duration_minutes: int = Field(default=45, ge=5, le=480, strict=True)
+    service_type: FilledLine = Field(default="consultation", min_length=1, max_length=100)
 
 
 class Cancellation(BaseModel):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Line | None = Field(default=None, max_length=300)
 
 
 def _names(ctx: Ctx, model: type, ids: set[int]) -> dict[int, str]:
@@ -40,12 +51,12 @@ def _names(ctx: Ctx, model: type, ids: set[int]) -> dict[int, str]:
     return {r.id: (r.full_name if isinstance(r, Patient) else r.name) for r in rows}
 
 
-@router.get("/day")
+@router.get("/day", responses=responses(403, 404, 422))
 def day(
     ctx: CurrentCtx,
     page: PageParams,
-    on: Annotated[date | None, Query(alias="date", description="Default: today.")] = None,
-    practitioner_id: int | None = None,
+    on: DayQuery = None,
+    practitioner_id: IdQuery = None,
 ) -> dict[str, Any]:
     """Appointments on a day (practice-local times), for one practitioner or everyone."""
     ctx.require(*policy.SCHEDULE, entity="appointment")
@@ -69,11 +80,11 @@ def day(
     return {"date": when.isoformat(), **page.envelope(out, len(rows))}
 
 
-@router.get("/slots")
+@router.get("/slots", responses=responses(403, 404, 409, 422))
 def slots(
     ctx: CurrentCtx,
-    practitioner_id: int,
-    on: Annotated[date, Query(alias="date")],
+    practitioner_id: Annotated[int, Query(ge=1, le=MAX_ID)],
+    on: Annotated[Day, Query(alias="date", description="YYYY-MM-DD, 1900 to 2100.")],
     duration_minutes: Annotated[int, Query(ge=5, le=480)] = 45,
 ) -> dict[str, Any]:
     """Free, bookable slots of one practitioner on a day."""
@@ -97,7 +108,7 @@ def slots(
     }
 
 
-@router.post("/appointments", status_code=201)
+@router.post("/appointments", status_code=201, responses=responses(403, 404, 409, 413, 422))
 def book_appointment(ctx: CurrentCtx, body: Booking) -> dict[str, Any]:
     """Book one appointment (refuses double-booking, closed hours and the past)."""
     ctx.require(*policy.SCHEDULE, patient_id=body.patient_id, entity="appointment")
@@ -116,8 +127,10 @@ def book_appointment(ctx: CurrentCtx, body: Booking) -> dict[str, Any]:
     return adapters.appointment_record(appt, tz)
 
 
-@router.post("/appointments/{appointment_id}/cancel")
-def cancel_appointment(ctx: CurrentCtx, appointment_id: int, body: Cancellation) -> dict[str, Any]:
+@router.post("/appointments/{appointment_id}/cancel", responses=responses(403, 404, 409, 413, 422))
+def cancel_appointment(
+    ctx: CurrentCtx, appointment_id: IdPath, body: Cancellation
+) -> dict[str, Any]:
     """Cancel a booked appointment."""
     found = ctx.session.get(Appointment, appointment_id)
     ctx.require(

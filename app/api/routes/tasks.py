@@ -7,8 +7,7 @@ A clinical task's title and details reach only clinicians (tools.tasks.task_view
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -16,8 +15,11 @@ from sqlmodel import col, func, or_, select
 
 from app.api import adapters, policy
 from app.api.deps import Ctx, CurrentCtx, PageParams
+from app.api.errors import responses
+from app.api.params import IdPath, IdQuery
 from tools.access import patients_in_scope
 from tools.clock import today_in
+from tools.limits import Day, FilledLine, RecordId, Text
 from tools.models import Task, TaskCreate
 from tools.models.enums import OPEN_TASK_STATUSES
 from tools.tasks import assign_task, complete_task, create_task, get_task
@@ -26,20 +28,20 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
 class NewTask(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    details: str | None = Field(default=None, max_length=4000)
+    title: FilledLine = Field(min_length=1, max_length=200)
+    details: Text | None = Field(default=None, max_length=4000)
     clinical: bool | None = Field(
         default=None,
         description="title and details are clinical text (default: about a patient and "
         "written by a clinician); only clinicians in the patient's scope read them",
     )
-    assignee_id: int
-    patient_id: int | None = None
-    due_on: date | None = None
+    assignee_id: RecordId = Field(description="An active in-house practitioner.")
+    patient_id: RecordId | None = None
+    due_on: Day | None = None
 
 
 class Assign(BaseModel):
-    assignee_id: int
+    assignee_id: RecordId = Field(description="An active in-house practitioner.")
 
 
 def _page(ctx: Ctx, page: Any, stmt: Any) -> dict[str, Any]:
@@ -73,30 +75,33 @@ def _query(status: str, assignee_id: int | None, patient_id: int | None) -> Any:
     return stmt.order_by(col(Task.due_on).is_(None), col(Task.due_on), col(Task.id))
 
 
-Status = Annotated[str, Query(pattern="^(open|all|done|cancelled|in_progress)$")]
+Status = Annotated[
+    Literal["open", "all", "done", "cancelled", "in_progress"],
+    Query(description="open: open or in progress; all: any state."),
+]
 
 
-@router.get("/mine")
+@router.get("/mine", responses=responses(403, 422))
 def my_tasks(ctx: CurrentCtx, page: PageParams, status: Status = "open") -> dict[str, Any]:
     """Tasks assigned to you, soonest due first."""
     ctx.require(*policy.TASKS, entity="task")
     return _page(ctx, page, _query(status, ctx.actor.practitioner_id, None))
 
 
-@router.get("")
+@router.get("", responses=responses(403, 422))
 def team_tasks(
     ctx: CurrentCtx,
     page: PageParams,
     status: Status = "open",
-    assignee_id: int | None = None,
-    patient_id: int | None = None,
+    assignee_id: IdQuery = None,
+    patient_id: IdQuery = None,
 ) -> dict[str, Any]:
     """The team's tasks, filtered by state, assignee or patient."""
     ctx.require(*policy.TASKS, patient_id=patient_id, entity="task")
     return _page(ctx, page, _query(status, assignee_id, patient_id))
 
 
-@router.get("/overdue")
+@router.get("/overdue", responses=responses(403, 422))
 def overdue(ctx: CurrentCtx, page: PageParams) -> dict[str, Any]:
     """Open tasks past their due date, oldest first."""
     ctx.require(*policy.TASKS, entity="task")
@@ -109,7 +114,7 @@ def overdue(ctx: CurrentCtx, page: PageParams) -> dict[str, Any]:
     return _page(ctx, page, stmt)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=responses(403, 404, 413, 422))
 def create(ctx: CurrentCtx, body: NewTask) -> dict[str, Any]:
     """Delegate a task (to yourself or a colleague)."""
     ctx.require(*policy.TASKS, patient_id=body.patient_id, entity="task")
@@ -124,8 +129,8 @@ def _task_for_change(ctx: Ctx, task_id: int) -> Task:
     return task
 
 
-@router.post("/{task_id}/assign")
-def assign(ctx: CurrentCtx, task_id: int, body: Assign) -> dict[str, Any]:
+@router.post("/{task_id}/assign", responses=responses(403, 404, 409, 413, 422))
+def assign(ctx: CurrentCtx, task_id: IdPath, body: Assign) -> dict[str, Any]:
     """Assign or reassign an open task."""
     _task_for_change(ctx, task_id)
     task = assign_task(
@@ -134,8 +139,8 @@ def assign(ctx: CurrentCtx, task_id: int, body: Assign) -> dict[str, Any]:
     return _record(ctx, task)
 
 
-@router.post("/{task_id}/complete")
-def complete(ctx: CurrentCtx, task_id: int) -> dict[str, Any]:
+@router.post("/{task_id}/complete", responses=responses(403, 404, 409, 422))
+def complete(ctx: CurrentCtx, task_id: IdPath) -> dict[str, Any]:
     """Mark an open task done."""
     _task_for_change(ctx, task_id)
     task = complete_task(session=ctx.session, task_id=task_id, actor=ctx.label)
