@@ -10,7 +10,9 @@ logs in with a password and keeps a server-side session.
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,6 +27,7 @@ from app.api.deps import CurrentCtx
 from app.api.security import RateLimiter, SecurityMiddleware
 from app.settings import Settings
 from tools.db import make_engine
+from tools.errors import ConfigError
 
 log = logging.getLogger("steve.api")
 
@@ -101,15 +104,40 @@ def create_app(
     return app
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """The API's listening socket, bound now: a port already taken is one clear error before
+    anything else starts (and uvicorn is handed this socket, so it cannot lose a race)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror:
+        raise ConfigError(f"cannot listen on {host}:{port}: unknown address {host!r}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # not past a live listener
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {reason} (choose another with --port or "
+            "STEVE_API_PORT)"
+        ) from None
+    return sock
+
+
 def serve_http(
     settings: Settings,
     host: str | None = None,
     port: int | None = None,
     *,
     stop: threading.Event | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Run the API with uvicorn until `stop` is set or the process stops (blocking; from a
-    non-main thread uvicorn installs no signal handlers, so the caller's stay in charge)."""
+    non-main thread uvicorn installs no signal handlers, so the caller's stay in charge).
+    `sock`: a socket from listen_socket (else uvicorn binds host:port itself)."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -129,4 +157,4 @@ def serve_http(
             server.should_exit = True
 
         threading.Thread(target=watch, name="steve-http-stop", daemon=True).start()
-    server.run()
+    server.run(sockets=[sock] if sock is not None else None)
