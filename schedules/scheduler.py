@@ -92,7 +92,7 @@ def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec]) -> dict[str,
     counts = {"added": 0, "replaced": 0, "kept": 0, "removed": 0}
     existing = {job.id: job for job in scheduler.get_jobs()}
     for job_id in existing:
-        if job_id not in wanted:
+        if job_id not in wanted and not job_id.startswith("resume:"):  # one-offs run and go
             scheduler.remove_job(job_id)
             counts["removed"] += 1
     for spec in specs:

@@ -3,8 +3,9 @@ when there is one). Standbys wait and take over when the leader dies.
 
 The loop, every `leader_poll_seconds`: a standby tries to become the leader; the leader
 checks it still is. On becoming leader: runs left 'running' by a dead leader are marked
-abandoned, the scheduler starts on the stored jobs (missed runs run once, coalesced) and the
-job set is synced with the practice. On losing the lead: the scheduler stops at once. On
+abandoned, the scheduler starts on the stored jobs (missed runs run once, coalesced), the
+job set is synced with the practice, and the email runs the dead leader left unfinished are
+run again (schedules.resume). On losing the lead: the scheduler stops at once. On
 SIGTERM or SIGINT: the scheduler finishes the runs in progress, then the lock is released.
 """
 
@@ -23,6 +24,8 @@ from schedules.history import abandon_others, instance_name, safe_error
 from schedules.jobs import JobContext, job_specs, set_context
 from schedules.leader import Leadership, leadership_for
 from schedules.morning import BriefingsForDay
+from schedules.resume import schedule_resumptions
+from tools.db import utcnow
 
 log = logging.getLogger("steve.serve")
 
@@ -59,6 +62,9 @@ def serve(
                         abandoned = abandon_others(engine=engine, instance=instance)
                         scheduler = sched.build_scheduler(engine=engine, config=config)
                         counts = sched.start(scheduler, job_specs(engine=engine, config=config))
+                        counts["resumed"] = len(
+                            schedule_resumptions(scheduler, engine=engine, now=utcnow())
+                        )
                     except Exception as exc:  # the database went away: step back, retry later
                         log.warning(
                             "%s could not start the scheduler (%s)", instance, safe_error(exc)
