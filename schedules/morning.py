@@ -213,8 +213,9 @@ def _missed_task(engine: Engine, prepared: Prepared, day: date, reason: str) -> 
             data=TaskCreate(
                 title=f"Morning briefing for {name} on {day.isoformat()} was not sent",
                 details=(
-                    f"The service was not running in time ({reason}). The day's agenda and the pre-appointment "
-                    "briefings are on the schedule page of the web app (or `steve brief`)."
+                    f"The service was not running in time ({reason}). The day's agenda and "
+                    "the pre-appointment briefings are on the schedule page of the web app "
+                    "(or `steve brief`)."
                 ),
                 assignee_id=_team_member(session, person.id),
                 due_on=day,

@@ -97,7 +97,7 @@ class Practice:
             )
         scheduler.shutdown(wait=False)
 
-    def keys(self) -> set[str]:
+    def email_keys(self) -> set[str]:
         return {f"briefing:{d.id}:{self.day.isoformat()}" for d in self.doctors}
 
     def rows(self, model):
@@ -113,7 +113,7 @@ class Practice:
 
     def all_sent(self) -> bool:
         rows = {r.key: r.state for r in self.rows(OutboxMessage)}
-        return set(rows) == self.keys() and set(rows.values()) == {OutboxState.SENT}
+        return set(rows) == self.email_keys() and set(rows.values()) == {OutboxState.SENT}
 
     def clinic_started(self) -> None:
         """Time passes: each physician's first appointment began five minutes ago."""
@@ -178,7 +178,7 @@ def test_a_killed_morning_run_is_resumed_once_before_the_first_appointment(
     before = len(practice.rows(JobRun))
     _run_a_while(env, tmp_path, log, lambda: len(practice.rows(JobRun)) > before + 2)
 
-    assert smtp.sink.per_key() == {k: 1 for k in practice.keys()}
+    assert smtp.sink.per_key() == {k: 1 for k in practice.email_keys()}
     latest: dict[tuple[str, datetime | None], RunOutcome] = {}
     for run in sorted(practice.morning_runs(), key=lambda r: r.id or 0):
         latest[(run.job, run.scheduled_for)] = run.outcome

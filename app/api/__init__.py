@@ -49,7 +49,16 @@ def create_app(
     checkpointer: Any = None,
 ) -> Any:
     """The FastAPI application (tests pass a scripted model factory and a checkpointer)."""
-    from app.api.routes import audit, briefings, chat, literature, referrals, schedule, tasks
+    from app.api.routes import (
+        audit,
+        briefings,
+        chat,
+        health,
+        literature,
+        referrals,
+        schedule,
+        tasks,
+    )
     from app.web import mount as mount_web
 
     own_engine = engine is None
@@ -98,7 +107,7 @@ def create_app(
             "csrf_token": ctx.web.csrf_secret if ctx.web else None,
         }
 
-    for module in (briefings, tasks, referrals, schedule, literature, audit, chat):
+    for module in (briefings, tasks, referrals, schedule, literature, audit, chat, health):
         app.include_router(module.router)
     mount_web(app)
     return app
