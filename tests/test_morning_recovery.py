@@ -214,3 +214,29 @@ def test_a_killed_morning_run_resumed_after_the_first_appointment_is_missed_with
     )
     assert {t.assignee_id for t in tasks} == {practice.admin.id}
     assert all(t.due_on == practice.day and "not sent" in t.title for t in tasks)
+
+
+def test_which_runs_are_resumed(engine) -> None:
+    """The latest attempt of an email job's scheduled run decides: abandoned -> resumed;
+    finished (a resumed run that ended), too old, or not an email -> left alone."""
+    from schedules.resume import HORIZON, interrupted
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    seven = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    rows = [
+        ("morning-briefing:1", seven, RunOutcome.ABANDONED),  # resumed
+        ("morning-briefing:2", seven, RunOutcome.ABANDONED),
+        ("morning-briefing:2", seven, RunOutcome.OK),  # already resumed, and it finished
+        ("morning-briefing:3", now - HORIZON - timedelta(hours=1), RunOutcome.ABANDONED),
+        ("follow-up-sweep", seven, RunOutcome.ABANDONED),  # runs again by itself
+        ("weekly-digest:1", seven, RunOutcome.ABANDONED),  # resumed
+        ("task-summaries", seven, RunOutcome.FAILED),  # failed is an outcome, not a crash
+    ]
+    with Session(engine) as s:
+        for job, when, outcome in rows:
+            s.add(JobRun(job=job, instance="serve:x:1", scheduled_for=when, outcome=outcome))
+            s.commit()  # ids in this order: the later row is the later attempt
+    assert interrupted(engine=engine, now=now) == [
+        ("morning-briefing:1", seven),
+        ("weekly-digest:1", seven),
+    ]
