@@ -34,7 +34,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from schedules.config import ServiceConfig
-from schedules.faults import active
+from schedules.faults import failing
 from schedules.history import safe_error
 from schedules.jobs import JobSpec
 
@@ -52,7 +52,7 @@ class _WatchedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
 
     def _watched(self, call: Callable[..., Any], *args: Any, write: bool = False) -> Any:
         try:
-            if write and active() == "jobstore_full":  # TEST-ONLY fault: the disk is full
+            if write and failing("jobstore_full"):  # TEST-ONLY fault: the disk is full
                 raise OperationalError(
                     "UPDATE apscheduler_jobs",
                     None,

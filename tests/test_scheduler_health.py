@@ -134,3 +134,39 @@ def test_health_without_a_scheduler_in_the_process(tmp_path) -> None:
         "since": None,
         "last_failure": None,
     }
+
+
+def test_a_lone_leader_recovers_once_the_disk_has_space(db_url, smtp, tmp_path) -> None:
+    """No standby: the process gives up the lead, tries again on its own, and once writes
+    work again (the fault file removed: space freed) its fresh scheduler delivers."""
+    full = tmp_path / "disk-is-full"
+    full.touch()
+    env = service_env(db_url, tmp_path / "data", smtp)
+    env.update(STEVE_FAULT_POINT="jobstore_full", STEVE_FAULT_WHILE=str(full))
+    log, port = tmp_path / "serve.log", free_port()
+    proc = _serve(env, tmp_path, log, port)
+    try:
+
+        def failed() -> bool:
+            got = _health(port)
+            return got is not None and got[1]["scheduler"]["last_failure"] is not None
+
+        assert wait_until(failed, 120), log.read_text()[-3000:]
+        keys = [f"tasks:{i}:2026-11-25" for i in range(2)]
+        _queue(db_url, keys)
+        full.unlink()  # space freed
+        assert wait_until(lambda: _sent(db_url, keys), 90), log.read_text()[-3000:]
+
+        def leads() -> bool:
+            got = _health(port)
+            return got is not None and got[1]["scheduler"]["state"] == "running"
+
+        assert wait_until(leads, 30), log.read_text()[-3000:]
+        gave_up = log.read_text().count("giving up the leader lock")
+        time.sleep(3)  # many polls: it stays up now
+        assert log.read_text().count("giving up the leader lock") == gave_up
+        assert leads()
+    finally:
+        code = _stop(proc)
+    assert code == 0, log.read_text()[-3000:]
+    assert smtp.sink.per_key() == {k: 1 for k in keys}
