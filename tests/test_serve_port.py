@@ -54,22 +54,16 @@ def test_serve_with_its_port_taken_exits_with_one_line(db_url: str, tmp_path: Pa
     engine.dispose()
 
 
-def test_http_that_stops_by_itself_stops_the_process(tmp_path: Path) -> None:
+def test_http_that_stops_by_itself_stops_the_process(tmp_path: Path, monkeypatch) -> None:
     """The later failure: uvicorn given a socket it cannot serve on ends by itself; the
     supervisor marks the failure and stops the process's loops (exit non-zero follows)."""
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}")
     bad = socket.socket()  # never bound nor listening: uvicorn cannot start on it
     bad.close()
     stop, failed = threading.Event(), threading.Event()
-    original = serve_cli.settings
-    serve_cli.settings = lambda: settings  # type: ignore[assignment]
-    try:
-        thread = threading.Thread(
-            target=serve_cli._run_http, args=(bad, "127.0.0.1", 1, stop, failed)
-        )
-        thread.start()
-        thread.join(60)
-    finally:
-        serve_cli.settings = original  # type: ignore[assignment]
+    monkeypatch.setattr(serve_cli, "settings", lambda: settings)
+    thread = threading.Thread(target=serve_cli._run_http, args=(bad, "127.0.0.1", 1, stop, failed))
+    thread.start()
+    thread.join(60)
     assert not thread.is_alive()
     assert failed.is_set() and stop.is_set()

@@ -51,8 +51,9 @@ def serve(
     HTTP API and web app.
 
     Several `steve serve` processes may share one PostgreSQL database: one leads and runs the
-    jobs, the others stand by and take over if it dies (every process serves HTTP). Stop with
-    Ctrl-C or SIGTERM.
+    jobs, the others stand by and take over if it dies or its scheduler stops working (every
+    process serves HTTP; `GET /health` says whether it leads and how its scheduler is). A
+    port already taken is an error before anything starts. Stop with Ctrl-C or SIGTERM.
     """
     from app.api import listen_socket
     from schedules.serve import serve as serve_loop
