@@ -12,6 +12,11 @@ Points, in the order an email passes them:
   after_smtp_data   the server answered 250 to DATA (or the .eml file is in place),
                     'sent' not yet recorded: the one window where a duplicate is possible
   after_mark_sent   'sent' committed
+
+Points that fail rather than kill (`failing()`): the caller raises its real error there.
+  jobstore_full     the scheduler's job store cannot write ('database or disk is full'),
+                    while the file named by STEVE_FAULT_WHILE exists (if set): remove the
+                    file and the disk has space again
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from typing import Any
 
 from tools.faults import FAULT_ENV, active, fault
 
-__all__ = ["FAULT_ENV", "POINTS", "active", "arm_mid_data", "fault"]
+__all__ = ["FAULT_ENV", "POINTS", "active", "arm_mid_data", "failing", "fault"]
+WHILE_ENV = "STEVE_FAULT_WHILE"
 
 POINTS = (
     "after_enqueue",
@@ -32,6 +38,15 @@ POINTS = (
     "after_smtp_data",
     "after_mark_sent",
 )
+
+
+def failing(point: str) -> bool:
+    """True where a test asked this point to fail (and, with STEVE_FAULT_WHILE, while that
+    file exists). Unset, outside tests: always False."""
+    if active() != point:
+        return False
+    marker = os.environ.get(WHILE_ENV)
+    return marker is None or os.path.exists(marker)
 
 
 class _HalfThenDie:

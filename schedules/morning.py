@@ -3,10 +3,12 @@ tasks (key `briefing:{physician}:{date}`); for everyone else with open tasks, a 
 (key `tasks:{practitioner}:{date}`).
 
 Misfire policy: a run within MISFIRE_GRACE of the send time always sends. A later run (the
-service was down, or a new leader took over) sends only while it is still before the
-physician's first appointment of the day; after that the run is recorded as skipped, with the
-reason, because a briefing read after the patient has been seen is noise. The key makes a
-late run and an on-time run one email.
+service was down, a new leader took over, or a run killed mid-way was resumed) sends only
+while it is still before the physician's first appointment of the day; after that the run is
+recorded as missed, with the reason, and the practice team gets one task per physician and
+day saying the briefing was not sent, because a briefing read after the patient has been
+seen is noise but its absence must not go unnoticed. The key makes a late run and an on-time
+run one email.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from schedules import outbox
 from schedules.config import ServiceConfig
+from schedules.faults import fault
 from schedules.history import RunResult, safe_error, unreachable
 from schedules.mail import render_email
 from tools import audit
@@ -40,8 +43,9 @@ from tools.models import (
     PractitionerStatus,
     RunOutcome,
     Task,
+    TaskCreate,
 )
-from tools.tasks import tasks_for
+from tools.tasks import create_task, tasks_for
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE = timedelta(minutes=10)
@@ -165,8 +169,11 @@ def _missed(now: datetime, day: date, prepared: Prepared, config: ServiceConfig)
     """Why a late run must not send, or None when it may."""
     assert prepared.person.id is not None
     send_time, zone = config.send_time_for(prepared.person.id)
-    if now <= at_local(day, send_time, zone) + MISFIRE_GRACE or not prepared.appointments:
+    if now <= at_local(day, send_time, zone) + MISFIRE_GRACE:
         return None
+    if not prepared.appointments:  # a task summary: late is fine, the next day is not
+        over = now.astimezone(zone).date() > day
+        return f"missed: the day {day.isoformat()} is over; not sent" if over else None
     first = prepared.appointments[0].starts_at
     if now < first:
         return None
@@ -174,6 +181,50 @@ def _missed(now: datetime, day: date, prepared: Prepared, config: ServiceConfig)
         f"missed: ran at {_hm(now, zone)}, after the first appointment at {_hm(first, zone)} "
         f"({zone.key}); not sent"
     )
+
+
+def _team_member(session: Session, physician_id: int) -> int:
+    """Who hears of a missed briefing: the practice's first active in-house admin (the front
+    desk can print the agenda), else the physician."""
+    admin = session.exec(
+        select(Practitioner.id)
+        .where(
+            Practitioner.affiliation == Affiliation.IN_HOUSE,
+            Practitioner.status == PractitionerStatus.ACTIVE,
+            Practitioner.discipline == Discipline.ADMIN,
+        )
+        .order_by(col(Practitioner.id))
+    ).first()
+    return admin if admin is not None else physician_id
+
+
+def _missed_task(engine: Engine, prepared: Prepared, day: date, reason: str) -> int:
+    """One task per physician and day (`source_ref` missed-briefing:{id}:{date}) saying the
+    morning briefing was not sent; 1 if it was created now. No patient data: ids and times."""
+    person = prepared.person
+    assert person.id is not None
+    ref = f"missed-briefing:{person.id}:{day.isoformat()}"
+    with session_scope(engine) as session:
+        if session.exec(select(Task.id).where(col(Task.source_ref) == ref)).first() is not None:
+            return 0
+        name = f"{person.title} {person.name}" if person.title else person.name
+        create_task(
+            session=session,
+            data=TaskCreate(
+                title=f"Morning briefing for {name} on {day.isoformat()} was not sent",
+                details=(
+                    f"The service was not running in time ({reason}). The day's agenda and "
+                    "the pre-appointment briefings are on the schedule page of the web app "
+                    "(or `steve brief`)."
+                ),
+                assignee_id=_team_member(session, person.id),
+                due_on=day,
+            ),
+            source_ref=ref,
+            actor=ACTOR,
+        )
+    log.warning("morning briefing for practitioner %s on %s missed: task created", person.id, day)
+    return 1
 
 
 def _briefings(
@@ -287,7 +338,9 @@ def morning_email(
     if not prepared.appointments and not prepared.tasks:
         return RunResult(RunOutcome.SKIPPED, counts, "no appointments and no open tasks"), None
     if not force and (reason := _missed(now, day, prepared, config)):
-        return RunResult(RunOutcome.SKIPPED, counts, reason), None
+        if prepared.appointments:  # a physician's day went without its briefing
+            counts["team_task"] = _missed_task(engine, prepared, day, reason)
+        return RunResult(RunOutcome.MISSED, counts, reason), None
     notes: list[str] = []
     made: list[dict[str, Any]] = []
     failed = False
@@ -295,6 +348,7 @@ def morning_email(
         source = briefings or (briefing_source(config) if use_briefing_graph else None)
         made, notes, failed = _briefings(engine, source, practitioner_id, day)
     email = _email(prepared, day, zone, made, notes)
+    fault("before_enqueue")
     with session_scope(engine) as session:
         _, created = outbox.enqueue(session=session, email=email, mail_from=config.mail_from)
         for appt in prepared.appointments:  # the agenda read patients' records

@@ -12,11 +12,17 @@
   reason). `max_instances=1`: a slow run is never overlapped by the next.
 - Each run knows its scheduled time: the executor passes it to the job as `scheduled_for`,
   and the history keeps it.
+- Watched: `trouble()` says when the scheduler can no longer run jobs (its thread died, e.g.
+  when the job store could not write `database or disk is full`; the executor shut down; the
+  job store has failed for STORE_FAILURE_LIMIT), so the serve loop can give up the lead.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
+from collections.abc import Callable
 from typing import Any
 
 from apscheduler.executors.base import run_job
@@ -25,12 +31,50 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from schedules.config import ServiceConfig
+from schedules.faults import failing
+from schedules.history import safe_error
 from schedules.jobs import JobSpec
 
 log = logging.getLogger(__name__)
 _running: BackgroundScheduler | None = None
+STORE_FAILURE_LIMIT = 60.0  # seconds of job-store failures before the scheduler counts as down
+
+
+class _WatchedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """The job store, noting since when its database has been failing (APScheduler retries
+    a failed read quietly every 10 s; a failed write kills its thread)."""
+
+    failing_since: float | None = None
+    last_error: str | None = None
+
+    def _watched(self, call: Callable[..., Any], *args: Any, write: bool = False) -> Any:
+        try:
+            if write and failing("jobstore_full"):  # TEST-ONLY fault: the disk is full
+                raise OperationalError(
+                    "UPDATE apscheduler_jobs",
+                    None,
+                    sqlite3.OperationalError("database or disk is full"),
+                )
+            result = call(*args)
+        except Exception as exc:
+            if self.failing_since is None:
+                self.failing_since = time.monotonic()
+            self.last_error = safe_error(exc)
+            raise
+        self.failing_since = None
+        return result
+
+    def get_due_jobs(self, now: Any) -> Any:
+        return self._watched(super().get_due_jobs, now)
+
+    def get_next_run_time(self) -> Any:
+        return self._watched(super().get_next_run_time)
+
+    def update_job(self, job: Any) -> None:
+        self._watched(super().update_job, job, write=True)
 
 
 class _Stamped:
@@ -79,7 +123,7 @@ def build_scheduler(
     *, engine: Engine, config: ServiceConfig, workers: int = 4
 ) -> BackgroundScheduler:
     return _Scheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+        jobstores={"default": _WatchedJobStore(engine=engine)},
         executors={"default": StampingExecutor(max_workers=workers)},
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         timezone=config.zone,
@@ -92,7 +136,7 @@ def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec]) -> dict[str,
     counts = {"added": 0, "replaced": 0, "kept": 0, "removed": 0}
     existing = {job.id: job for job in scheduler.get_jobs()}
     for job_id in existing:
-        if job_id not in wanted:
+        if job_id not in wanted and not job_id.startswith("resume:"):  # one-offs run and go
             scheduler.remove_job(job_id)
             counts["removed"] += 1
     for spec in specs:
@@ -139,3 +183,22 @@ def stop(scheduler: BackgroundScheduler, *, wait: bool = True) -> None:
 
 def running_scheduler() -> BackgroundScheduler | None:
     return _running
+
+
+def trouble(scheduler: BackgroundScheduler) -> str | None:
+    """Why `scheduler` can no longer run jobs, or None while it can."""
+    if scheduler.state == STATE_STOPPED:
+        return "the scheduler stopped"
+    thread = getattr(scheduler, "_thread", None)
+    if thread is None or not thread.is_alive():
+        store = scheduler._jobstores.get("default")
+        cause = getattr(store, "last_error", None)
+        return "the scheduler's thread died" + (f" (job store: {cause})" if cause else "")
+    pool = getattr(scheduler._executors.get("default"), "_pool", None)
+    if pool is None or getattr(pool, "_shutdown", False):
+        return "the job executor shut down"
+    for store in scheduler._jobstores.values():
+        since = getattr(store, "failing_since", None)
+        if since is not None and time.monotonic() - since > STORE_FAILURE_LIMIT:
+            return f"the job store has failed for {STORE_FAILURE_LIMIT:.0f} s ({store.last_error})"
+    return None

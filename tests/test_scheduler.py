@@ -25,6 +25,7 @@ from tools.models import (
     OutboxMessage,
     Patient,
     RunOutcome,
+    Task,
     TaskCreate,
 )
 from tools.tasks import create_task
@@ -73,7 +74,7 @@ def test_a_late_run_before_the_first_appointment_sends_once(engine, tmp_path) ->
     assert len(_outbox(engine)) == 1
 
 
-def test_a_late_run_after_the_first_appointment_is_skipped_with_the_reason(
+def test_a_late_run_after_the_first_appointment_is_missed_with_the_reason_and_a_task(
     engine, tmp_path
 ) -> None:
     with Session(engine, expire_on_commit=False) as s:
@@ -85,14 +86,19 @@ def test_a_late_run_after_the_first_appointment_is_skipped_with_the_reason(
         instance=ctx.instance,
         body=lambda: do_morning(ctx, doc.id),
     )
-    assert result.outcome == RunOutcome.SKIPPED
+    assert result.outcome == RunOutcome.MISSED
     assert result.detail == (
         "missed: ran at 09:20, after the first appointment at 09:00 (Europe/London); not sent"
     )
     assert _outbox(engine) == []
     with Session(engine, expire_on_commit=False) as s:
         run = s.exec(select(JobRun)).one()
-    assert run.outcome == RunOutcome.SKIPPED and run.detail == result.detail
+        [task] = s.exec(select(Task)).all()
+    assert run.outcome == RunOutcome.MISSED and run.detail == result.detail
+    # Nobody else in the practice: the physician hears of it, once, with no patient names.
+    assert task.assignee_id == doc.id and task.source_ref == f"missed-briefing:{doc.id}:{DAY}"
+    assert "Pat0" not in task.title + (task.details or "")
+    assert do_morning(ctx, doc.id).counts["team_task"] == 0
     # By hand, --force sends anyway.
     assert do_morning(ctx, doc.id, force=True).outcome == RunOutcome.OK
 

@@ -10,7 +10,9 @@ logs in with a password and keeps a server-side session.
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +28,7 @@ from app.api.deps import CurrentCtx
 from app.api.security import RateLimiter, SecurityMiddleware
 from app.settings import Settings
 from tools.db import make_engine
+from tools.errors import ConfigError
 
 log = logging.getLogger("steve.api")
 
@@ -47,7 +50,16 @@ def create_app(
     checkpointer: Any = None,
 ) -> Any:
     """The FastAPI application (tests pass a scripted model factory and a checkpointer)."""
-    from app.api.routes import audit, briefings, chat, literature, referrals, schedule, tasks
+    from app.api.routes import (
+        audit,
+        briefings,
+        chat,
+        health,
+        literature,
+        referrals,
+        schedule,
+        tasks,
+    )
     from app.web import mount as mount_web
 
     own_engine = engine is None
@@ -103,12 +115,35 @@ def create_app(
             "csrf_token": ctx.web.csrf_secret if ctx.web else None,
         }
 
-    for module in (briefings, tasks, referrals, schedule, literature, audit, chat):
+    for module in (briefings, tasks, referrals, schedule, literature, audit, chat, health):
         app.include_router(module.router)
     openapi = app.openapi
     app.openapi = lambda: errors.event_streams_only(openapi())  # type: ignore[method-assign]
     mount_web(app)
     return app
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """The API's listening socket, bound now: a port already taken is one clear error before
+    anything else starts (and uvicorn is handed this socket, so it cannot lose a race)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror:
+        raise ConfigError(f"cannot listen on {host}:{port}: unknown address {host!r}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # not past a live listener
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {reason} (choose another with --port or "
+            "STEVE_API_PORT)"
+        ) from None
+    return sock
 
 
 def serve_http(
@@ -117,9 +152,11 @@ def serve_http(
     port: int | None = None,
     *,
     stop: threading.Event | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Run the API with uvicorn until `stop` is set or the process stops (blocking; from a
-    non-main thread uvicorn installs no signal handlers, so the caller's stay in charge)."""
+    non-main thread uvicorn installs no signal handlers, so the caller's stay in charge).
+    `sock`: a socket from listen_socket (else uvicorn binds host:port itself)."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -139,4 +176,4 @@ def serve_http(
             server.should_exit = True
 
         threading.Thread(target=watch, name="steve-http-stop", daemon=True).start()
-    server.run()
+    server.run(sockets=[sock] if sock is not None else None)

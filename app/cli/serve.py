@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 from types import FrameType
 
 import typer
 
-from app.cli.common import console, engine, handle_errors, settings
+from app.cli.common import console, engine, fail, handle_errors, settings
 from schedules.config import ServiceConfig, from_settings
 from tools.db import head_revision, schema_revision
 from tools.errors import ConfigError
@@ -50,9 +51,11 @@ def serve(
     HTTP API and web app.
 
     Several `steve serve` processes may share one PostgreSQL database: one leads and runs the
-    jobs, the others stand by and take over if it dies (every process serves HTTP). Stop with
-    Ctrl-C or SIGTERM.
+    jobs, the others stand by and take over if it dies or its scheduler stops working (every
+    process serves HTTP; `GET /health` says whether it leads and how its scheduler is). A
+    port already taken is an error before anything starts. Stop with Ctrl-C or SIGTERM.
     """
+    from app.api import listen_socket
     from schedules.serve import serve as serve_loop
 
     config = from_settings(settings())  # an invalid cron or zone: one line, exit 2
@@ -62,6 +65,9 @@ def serve(
         raise ConfigError(
             f"the database schema is at {have}, this Steve needs {need}; run `steve init`"
         )
+    host, port = host or settings().api_host, port or settings().api_port
+    # Bound before any job can start: a port already taken is one line and exit 2.
+    sock = listen_socket(host, port) if http else None
     _configure_logging()
     stop = threading.Event()
 
@@ -74,22 +80,38 @@ def serve(
     _check_smtp(config)
     from app.cli.memory import open_store
 
-    if http:
-        from app.api import serve_http
-
+    http_failed = threading.Event()
+    if sock is not None:
         # A daemon thread: uvicorn installs no signal handlers off the main thread, so ours
         # stay in charge and `stop` ends both loops.
         threading.Thread(
-            target=serve_http,
-            args=(settings(), host, port),
-            kwargs={"stop": stop},
+            target=_run_http,
+            args=(sock, host, port, stop, http_failed),
             daemon=True,
             name="steve-http",
         ).start()
-        where = f"http://{host or settings().api_host}:{port or settings().api_port}"
-        console.print(f"steve serve: web app and API at {where}", highlight=False)
+        console.print(f"steve serve: web app and API at http://{host}:{port}", highlight=False)
     console.print("steve serve: running (Ctrl-C to stop)", highlight=False)
     try:
         serve_loop(engine=eng, config=config, stop=stop, open_memory_store=open_store)
     finally:
         eng.dispose()
+    if http_failed.is_set():
+        fail(f"the web app and API on {host}:{port} stopped; steve serve stopped with it", 3)
+
+
+def _run_http(
+    sock: socket.socket, host: str, port: int, stop: threading.Event, failed: threading.Event
+) -> None:
+    """uvicorn until `stop`; if it ends by itself (it could not start, or it crashed), the
+    whole process stops and exits non-zero: never a `steve serve` without its HTTP."""
+    from app.api import serve_http
+
+    try:
+        serve_http(settings(), host, port, stop=stop, sock=sock)
+    except BaseException as exc:  # uvicorn's start-up failure is a SystemExit
+        log.error("HTTP server on %s:%s failed (%s)", host, port, type(exc).__name__)
+    finally:
+        if not stop.is_set():
+            failed.set()
+            stop.set()

@@ -32,6 +32,7 @@ class RunOutcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"  # on purpose, with the reason (e.g. a briefing missed its window)
     ABANDONED = "abandoned"  # its process died before it finished
+    MISSED = "missed"  # too late to be of use (a briefing after the first appointment)
 
 
 class OutboxMessage(SQLModel, table=True):
