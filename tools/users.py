@@ -227,9 +227,7 @@ def create_user(
         _check_role(chosen, person)
     except AccessDenied as exc:
         raise InvalidInput(str(exc)) from None
-    context = password_context(
-        username=name, person_name=person.name, practice_name=practice_name
-    )
+    context = password_context(username=name, person_name=person.name, practice_name=practice_name)
     user = User(
         username=name,
         practitioner_id=practitioner_id,
@@ -348,8 +346,7 @@ class WrongPassword(InvalidInput):
 
     def __init__(self) -> None:
         super().__init__(
-            "the current password is not correct (repeated failures lock the account for a "
-            "while)"
+            "the current password is not correct (repeated failures lock the account for a while)"
         )
 
 

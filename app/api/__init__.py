@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from app.api import errors
 from app.api.chat_service import ChatService
-from app.api.deps import CurrentCtx
+from app.api.deps import PendingCtx
 from app.api.security import RateLimiter, SecurityMiddleware
 from app.settings import Settings
 from tools.db import make_engine
@@ -46,7 +46,16 @@ def create_app(
     checkpointer: Any = None,
 ) -> Any:
     """The FastAPI application (tests pass a scripted model factory and a checkpointer)."""
-    from app.api.routes import audit, briefings, chat, literature, referrals, schedule, tasks
+    from app.api.routes import (
+        account,
+        audit,
+        briefings,
+        chat,
+        literature,
+        referrals,
+        schedule,
+        tasks,
+    )
     from app.web import mount as mount_web
 
     own_engine = engine is None
@@ -84,8 +93,9 @@ def create_app(
     )
 
     @app.get("/api/me", tags=["auth"])
-    def me(ctx: CurrentCtx) -> dict[str, Any]:
-        """Who you are, your role and what data it covers (and the CSRF token for the web app)."""
+    def me(ctx: PendingCtx) -> dict[str, Any]:
+        """Who you are, your role and what data it covers (and the CSRF token for the web app);
+        answered also while you must change your password (`must_change_password`)."""
         return {
             "user_id": ctx.user.id,
             "username": ctx.user.username,
@@ -93,9 +103,10 @@ def create_app(
             "role": ctx.actor.role.value,
             "categories": sorted(c.value for c in ctx.actor.categories),
             "csrf_token": ctx.web.csrf_secret if ctx.web else None,
+            "must_change_password": ctx.user.must_change_password,
         }
 
-    for module in (briefings, tasks, referrals, schedule, literature, audit, chat):
+    for module in (account, briefings, tasks, referrals, schedule, literature, audit, chat):
         app.include_router(module.router)
     mount_web(app)
     return app
