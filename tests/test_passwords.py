@@ -336,7 +336,10 @@ def test_logout_works_while_a_change_is_pending(engine, db_url) -> None:
     team = build_team(engine, roles=("physician",))
     _must_change(engine, team, "physician")
     c = _logged_in(engine, db_url)
-    out = c.post("/logout", data={"csrf_token": _csrf(c)}, follow_redirects=False)
+    form = c.get("/password").text  # the page's own log-out form carries the CSRF token
+    csrf = re.search(r'action="/logout".*?name="csrf_token" value="([^"]+)"', form, re.S)
+    assert csrf is not None and csrf.group(1) == _csrf(c)
+    out = c.post("/logout", data={"csrf_token": csrf.group(1)}, follow_redirects=False)
     assert (out.status_code, out.headers["location"]) == (303, "/login")
     assert c.get("/api/me").status_code == 401
 

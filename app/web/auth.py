@@ -119,6 +119,8 @@ def _password_page(request: Request, ctx: Ctx, error: str | None, status: int) -
         status=status,
         ctx=ctx,
         user=ctx.user,
+        role=ctx.actor.role.value,
+        csrf=ctx.web.csrf_secret if ctx.web else "",
         error=error,
         min_length=MIN_PASSWORD,
     )
