@@ -149,7 +149,7 @@ def password_context(
     the username, the person's name parts, then Steve and the practice name."""
     out = [f"user:{normalise_password(username).strip().casefold()}"]
     out += [f"name:{w}" for w in _words(person_name or "")]
-    out += ["service:steve"] + [f"service:{w}" for w in _words(practice_name or "")]
+    out += [f"service:{w}" for w in ["steve", *_words(practice_name or "")]]
     return out
 
 
@@ -176,7 +176,7 @@ def check_password(password: str, *, context: Iterable[str] = ()) -> str:
         raise InvalidInput("a password cannot contain control characters (tabs, line breaks)")
     folded = text.casefold()
     squeezed = re.sub(r"[\W_]+", "", folded)
-    for entry in context:
+    for entry in [*context, "service:steve"]:
         kind, _, word = entry.rpartition(":")
         if word and len(word) >= 3 and (word in folded or word in squeezed):
             raise InvalidInput(_CONTEXT_MESSAGES.get(kind, _CONTEXT_MESSAGES["service"]))
