@@ -138,6 +138,25 @@ def test_a_change_needs_the_current_password_and_ends_the_web_sessions(session) 
     assert verify_token(session=session, secret=token.secret) == user  # tokens stay (documented)
 
 
+def test_a_password_set_under_the_old_policy_must_be_changed_at_login(session) -> None:
+    from tools.users import _HASHER
+
+    person = factories.practitioner(session, discipline=Discipline.PHYSICIAN)
+    assert person.id is not None
+    user = create_user(session=session, username="old", practitioner_id=person.id, password=NEW)
+    user.password_hash = _HASHER.hash("aaaaaaaaaa")  # accepted before this policy
+    session.add(user)
+    assert authenticate(session=session, username="old", password="aaaaaaaaaa", **LOCK)
+    assert user.must_change_password
+    assert user.id is not None
+    change_password(
+        session=session, user_id=user.id, current_password="aaaaaaaaaa", new_password=NEW, **LOCK
+    )
+    assert not authenticate(
+        session=session, username="old", password=NEW, **LOCK
+    ).must_change_password
+
+
 # ------------------------------------------------------------------ web and API
 
 

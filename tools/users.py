@@ -478,6 +478,10 @@ def authenticate(
     stale = text != password and not _verify(user.password_hash, text)
     if stale or _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(text)  # new parameters, or hashed before NFKC
+    try:
+        check_password(password, context=context_of(session=session, user=user))
+    except InvalidInput:  # chosen under an older, weaker policy: change it now
+        user.must_change_password = True
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     session.add(user)
     audit.record(
