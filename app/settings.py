@@ -169,6 +169,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(
         default=30.0, gt=0, le=300, description="Timeout for every SMTP connection and reply."
     )
+    practice_name: str | None = Field(
+        default=None, description="The practice's name (passwords may not contain it)."
+    )
     mail_from: str = Field(
         default="Steve <steve@localhost>", description="From address of Steve's emails."
     )

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                 session=session,
                 username="bench",
                 practitioner_id=doctor.id,
-                password="benchmark password",
+                password="load test on a quiet tuesday",
             )
             assert user.id is not None
             token = create_token(session=session, user_id=user.id, name="bench").secret

@@ -63,7 +63,7 @@ def test_the_role_comes_from_the_practitioner_record_or_is_admin(session) -> Non
 def test_bad_usernames_and_short_passwords_are_refused(session) -> None:
     person = factories.practitioner(session)
     assert person.id is not None
-    with pytest.raises(InvalidInput, match="10 characters"):
+    with pytest.raises(InvalidInput, match="15 characters"):
         create_user(session=session, username="x", practitioner_id=person.id, password="short")
     with pytest.raises(InvalidInput, match="without spaces"):
         create_user(session=session, username="a b", practitioner_id=person.id, password=PW)

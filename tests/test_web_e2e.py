@@ -200,3 +200,54 @@ def test_delegate_a_task_and_complete_it_as_the_assignee(browser_page, server, t
     with Session(server["engine"]) as session:
         task = session.exec(select(Task).where(Task.title == "Send Ada the food diary")).one()
         assert task.status == TaskStatus.DONE and task.assignee_id == team.practice.staff
+
+
+def test_first_login_with_a_one_time_password_chooses_a_new_one(
+    browser_page, server, tmp_path
+) -> None:
+    """A new user's one-time password leads to the password page and nowhere else; the
+    form needs the current password and names the rule a weak new one breaks."""
+    from tools.users import create_user
+
+    page, base, team = browser_page, server["base"], server["team"]
+    one_time, chosen = "one time password 7Kq2", "plum orchard in late august"
+    with Session(server["engine"]) as session:
+        create_user(
+            session=session,
+            username="newdoc",
+            practitioner_id=team.practice.physician,
+            password=one_time,
+            must_change_password=True,
+        )
+        session.commit()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "newdoc")
+    page.fill("input[name=password]", one_time)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/password")
+    page.goto(f"{base}/tasks")  # nothing else until the password is changed
+    page.wait_for_url(f"{base}/password")
+    assert page.locator("header nav").count() == 0
+    _shot(page, tmp_path, "password")
+    page.fill("input[name=current_password]", one_time)
+    page.fill("input[name=new_password]", "aaaaaaaaaaaaaaaa")
+    page.fill("input[name=repeat]", "aaaaaaaaaaaaaaaa")
+    page.click("main button[type=submit]")
+    error = page.wait_for_selector(".error")
+    assert "repeated or sequential" in error.inner_text()
+    _shot(page, tmp_path, "password-refused")
+    page.fill("input[name=current_password]", one_time)
+    page.fill("input[name=new_password]", chosen)
+    page.fill("input[name=repeat]", chosen)
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Password changed.")
+    assert page.url.startswith(f"{base}/")
+    _shot(page, tmp_path, "password-changed")
+    page.click("nav >> text=Tasks")
+    page.wait_for_url(f"{base}/tasks")
+    page.click("header button:has-text('Log out')")
+    page.wait_for_url(f"{base}/login")
+    page.fill("input[name=username]", "newdoc")
+    page.fill("input[name=password]", chosen)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")

@@ -8,9 +8,14 @@ for an unknown user still hashes once, so timing does not tell either.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import re
 import secrets
+import string
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,7 +42,14 @@ _HASHER = PasswordHasher()  # argon2id with the library's current recommended pa
 # Verified against when the username is unknown, so both paths cost one argon2 hash.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 TOKEN_PREFIX = "stv_"
-MIN_PASSWORD = 10
+# NIST SP 800-63B rev. 4 (3.1.1.2): at least 15 characters for a password that is the only
+# factor (8 only when it is part of multi-factor authentication; Steve has no second factor),
+# and at least 64 allowed. Lengths count Unicode code points after NFKC normalisation.
+MIN_PASSWORD = 15
+MAX_PASSWORD = 256
+# Fewer characters than this that are not a repeat or the next step of a run
+# ('aaaa', '1234', 'qwerty', 'abab') is a repetitive or sequential password.
+MIN_FREE_CHARACTERS = 8
 
 
 class LoginFailed(SteveError):
@@ -52,14 +64,135 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def generate_password() -> str:
-    """A one-time password for a new account (~120 bits)."""
-    return secrets.token_urlsafe(15)
+def generate_password(*, context: Iterable[str] = ()) -> str:
+    """A one-time password for a new account (~120 bits) that passes `check_password`."""
+    words = list(context)
+    while True:
+        password = secrets.token_urlsafe(15)
+        try:
+            check_password(password, context=words)
+        except InvalidInput:  # a context word by chance (rare): draw again
+            continue
+        return password
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
+# ------------------------------------------------------------ password policy
+
+
+def normalise_password(password: str) -> str:
+    """NFKC, as NIST SP 800-63B asks, so the same text typed two ways is one password."""
+    return unicodedata.normalize("NFKC", password)
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most frequent passwords of a 10-million-password leak corpus, as shipped
+    (lower-cased) in the zxcvbn package's frequency lists: checked offline."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+_RUNS = (
+    "01234567890",
+    string.ascii_lowercase,
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+    "1q2w3e4r5t6y7u8i9o0p",
+)
+_NEXT = frozenset((run[i], run[i + 1]) for run in _RUNS for i in range(len(run) - 1))
+
+
+def _step(a: str, b: str) -> int | None:
+    """0 for a repeat, +1/-1 for the next/previous character of a run, else None."""
+    if a == b:
+        return 0
+    if (a, b) in _NEXT or ord(b) - ord(a) == 1:
+        return 1
+    if (b, a) in _NEXT or ord(a) - ord(b) == 1:
+        return -1
+    return None
+
+
+def _free_characters(text: str) -> int:
+    """Characters that neither continue a run ('aaa', '123', 'qwe', 'cba') nor repeat the
+    text some distance back ('abab', 'xyzxyz'): a rough count of what a guesser must guess."""
+    free = 0
+    for i, ch in enumerate(text):
+        if i >= 2:
+            before = _step(text[i - 2], text[i - 1])
+            if before is not None and before == _step(text[i - 1], ch):
+                continue  # continues a run
+        if any(ch == text[i - p] and text[i - 1] == text[i - 1 - p] for p in range(2, i)):
+            continue  # repeats the pair seen p characters back
+        free += 1
+    return free
+
+
+def _is_repeated_unit(text: str) -> bool:
+    n = len(text)
+    return any(n % p == 0 and text == text[:p] * (n // p) for p in range(1, n // 2 + 1))
+
+
+def _words(text: str) -> list[str]:
+    """The parts of a name worth refusing in a password (3 characters or more)."""
+    folded = normalise_password(text).casefold()
+    return [w for w in re.split(r"[^\w]+|_", folded) if len(w) >= 3]
+
+
+def password_context(
+    *, username: str, person_name: str | None = None, practice_name: str | None = None
+) -> list[str]:
+    """The context words `check_password` refuses, in the order of its messages' kinds:
+    the username, the person's name parts, then Steve and the practice name."""
+    out = [f"user:{normalise_password(username).strip().casefold()}"]
+    out += [f"name:{w}" for w in _words(person_name or "")]
+    out += [f"service:{w}" for w in ["steve", *_words(practice_name or "")]]
+    return out
+
+
+_CONTEXT_MESSAGES = {
+    "user": "a password cannot contain your username",
+    "name": "a password cannot contain your name",
+    "service": "a password cannot contain the name of the practice or of Steve",
+}
+
+
+def check_password(password: str, *, context: Iterable[str] = ()) -> str:
+    """The NFKC-normalised password when it meets the policy (NIST SP 800-63B), else
+    InvalidInput naming the rule it breaks (never the password). Used by the CLI, the API
+    and the web app alike. `context`: from `password_context` (plain words count as
+    names of the service)."""
+    text = normalise_password(password)
+    if len(text) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"a password needs at least {MIN_PASSWORD} characters (a few words make a good one)"
+        )
+    if len(text) > MAX_PASSWORD:
+        raise InvalidInput(f"a password can have at most {MAX_PASSWORD} characters")
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise InvalidInput("a password cannot contain control characters (tabs, line breaks)")
+    folded = text.casefold()
+    squeezed = re.sub(r"[\W_]+", "", folded)
+    for entry in [*context, "service:steve"]:
+        kind, _, word = entry.rpartition(":")
+        if word and len(word) >= 3 and (word in folded or word in squeezed):
+            raise InvalidInput(_CONTEXT_MESSAGES.get(kind, _CONTEXT_MESSAGES["service"]))
+    core = folded.strip(string.digits + string.punctuation + string.whitespace)
+    common = _common_passwords()
+    if any(c in common for c in (folded, folded.replace(" ", ""), core, squeezed)):
+        raise InvalidInput(
+            "that password is on a list of common or breached passwords (digits or symbols "
+            "added to one do not help); choose another"
+        )
+    if _is_repeated_unit(folded) or _free_characters(folded) < MIN_FREE_CHARACTERS:
+        raise InvalidInput(
+            "a password cannot be mostly repeated or sequential characters (like 'aaaa', "
+            "'1234', 'abcd' or 'qwerty')"
+        )
+    return text
 
 
 def _check_role(role: Role, person: Practitioner) -> None:
@@ -80,6 +213,7 @@ def create_user(
     password: str,
     role: Role | None = None,
     must_change_password: bool = False,
+    practice_name: str | None = None,
     actor: str = "system",
 ) -> User:
     name = username.strip().lower()
@@ -93,12 +227,12 @@ def create_user(
         _check_role(chosen, person)
     except AccessDenied as exc:
         raise InvalidInput(str(exc)) from None
-    _check_password(password)
+    context = password_context(username=name, person_name=person.name, practice_name=practice_name)
     user = User(
         username=name,
         practitioner_id=practitioner_id,
         role=chosen.value,
-        password_hash=_HASHER.hash(password),
+        password_hash=_HASHER.hash(check_password(password, context=context)),
         must_change_password=must_change_password,
     )
     session.add(user)
@@ -162,16 +296,95 @@ def set_active(*, session: Session, user_id: int, active: bool, actor: str = "sy
     return user
 
 
-def set_password(*, session: Session, user_id: int, password: str, actor: str = "system") -> User:
-    _check_password(password)
+def _end_sessions(*, session: Session, user_id: int) -> int:
+    rows = session.exec(select(WebSession).where(WebSession.user_id == user_id)).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
+def context_of(*, session: Session, user: User, practice_name: str | None = None) -> list[str]:
+    """`check_password`'s context words for an existing user."""
+    person = session.get(Practitioner, user.practitioner_id)
+    return password_context(
+        username=user.username,
+        person_name=person.name if person is not None else None,
+        practice_name=practice_name,
+    )
+
+
+def set_password(
+    *,
+    session: Session,
+    user_id: int,
+    password: str,
+    practice_name: str | None = None,
+    must_change: bool = False,
+    actor: str = "system",
+) -> int:
+    """Set a new password (checked by `check_password`) and end every web session of the
+    user (a caller that keeps working starts a new one); returns how many ended. API tokens
+    stay: they are separate credentials that only `steve users token` issues.
+    `must_change`: an administrator's one-time password, to be replaced at next login."""
     user = get_user(session=session, user_id=user_id)
-    user.password_hash = _HASHER.hash(password)
-    user.must_change_password = False
+    text = check_password(
+        password, context=context_of(session=session, user=user, practice_name=practice_name)
+    )
+    user.password_hash = _HASHER.hash(text)
+    user.must_change_password = must_change
     user.failed_logins, user.locked_until = 0, None
     session.add(user)
+    ended = _end_sessions(session=session, user_id=user_id)
     audit.record(session=session, actor=actor, action="password", entity="user", entity_id=user_id)
     session.flush()
-    return user
+    return ended
+
+
+class WrongPassword(InvalidInput):
+    """The current password given to change it was wrong (or the account is locked). The
+    failure counts towards the lock-out: the caller commits before answering."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the current password is not correct (repeated failures lock the account for a while)"
+        )
+
+
+def change_password(
+    *,
+    session: Session,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    max_failures: int,
+    lockout: timedelta,
+    practice_name: str | None = None,
+    now: datetime | None = None,
+    actor: str = "system",
+) -> int:
+    """A user's own change: the new password must meet the policy and differ from the
+    current one, which must be given (wrong ones count towards the lock-out like failed
+    logins). Ends every web session of the user; returns how many."""
+    user = get_user(session=session, user_id=user_id)
+    assert user.id is not None
+    text = check_password(
+        new_password, context=context_of(session=session, user=user, practice_name=practice_name)
+    )
+    if not _attempt(
+        session=session,
+        user=user,
+        password=current_password,
+        max_failures=max_failures,
+        lockout=lockout,
+        now=now or utcnow(),
+        kind="password",
+    ):
+        raise WrongPassword()
+    if _verify(user.password_hash, text):
+        raise InvalidInput("the new password must differ from the current one")
+    return set_password(
+        session=session, user_id=user.id, password=text, practice_name=practice_name, actor=actor
+    )
 
 
 def actor_of(*, session: Session, user: User) -> Actor:
@@ -194,6 +407,47 @@ def _verify(hash_: str, password: str) -> bool:
         return False
 
 
+def _verify_password(hash_: str, password: str) -> bool:
+    """Passwords are hashed NFKC-normalised; one set before that was hashed as typed."""
+    text = normalise_password(password)
+    return _verify(hash_, text) or (text != password and _verify(hash_, password))
+
+
+def _attempt(
+    *,
+    session: Session,
+    user: User,
+    password: str,
+    max_failures: int,
+    lockout: timedelta,
+    now: datetime,
+    kind: str,
+) -> bool:
+    """Whether `password` is the user's and the account is open; a wrong one counts, and
+    after `max_failures` in a row the account locks for `lockout`. Audited as
+    `{kind}_failed` / `{kind}_refused`."""
+    locked = user.locked_until is not None and as_utc(user.locked_until) > now
+    ok = _verify_password(user.password_hash, password)  # always hash: same time locked or not
+    label = f"user:{user.id}"
+    if locked or not user.active:
+        audit.record(
+            session=session, actor=label, action=f"{kind}_refused", entity="user", entity_id=user.id
+        )
+        session.flush()
+        return False
+    if not ok:
+        user.failed_logins += 1
+        if user.failed_logins >= max_failures:
+            user.locked_until, user.failed_logins = now + lockout, 0
+        session.add(user)
+        audit.record(
+            session=session, actor=label, action=f"{kind}_failed", entity="user", entity_id=user.id
+        )
+        session.flush()
+        return False
+    return True
+
+
 def authenticate(
     *,
     session: Session,
@@ -210,33 +464,24 @@ def authenticate(
     if user is None:
         _verify(_DUMMY_HASH, password)
         raise LoginFailed()
-    locked = user.locked_until is not None and as_utc(user.locked_until) > now
-    ok = _verify(user.password_hash, password)  # always hash: same time locked or not
-    if locked or not user.active:
-        audit.record(
-            session=session,
-            actor=f"user:{user.id}",
-            action="login_refused",
-            entity="user",
-            entity_id=user.id,
-        )
+    if not _attempt(
+        session=session,
+        user=user,
+        password=password,
+        max_failures=max_failures,
+        lockout=lockout,
+        now=now,
+        kind="login",
+    ):
         raise LoginFailed()
-    if not ok:
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until, user.failed_logins = now + lockout, 0
-        session.add(user)
-        audit.record(
-            session=session,
-            actor=f"user:{user.id}",
-            action="login_failed",
-            entity="user",
-            entity_id=user.id,
-        )
-        session.flush()
-        raise LoginFailed()
-    if _HASHER.check_needs_rehash(user.password_hash):
-        user.password_hash = _HASHER.hash(password)
+    text = normalise_password(password)
+    stale = text != password and not _verify(user.password_hash, text)
+    if stale or _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = _HASHER.hash(text)  # new parameters, or hashed before NFKC
+    try:
+        check_password(password, context=context_of(session=session, user=user))
+    except InvalidInput:  # chosen under an older, weaker policy: change it now
+        user.must_change_password = True
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     session.add(user)
     audit.record(

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import docs, errors
 from app.api.chat_service import ChatService
-from app.api.deps import CurrentCtx
+from app.api.deps import PendingCtx
 from app.api.security import RateLimiter, SecurityMiddleware
 from app.settings import Settings
 from tools.db import make_engine
@@ -51,6 +51,7 @@ def create_app(
 ) -> Any:
     """The FastAPI application (tests pass a scripted model factory and a checkpointer)."""
     from app.api.routes import (
+        account,
         audit,
         briefings,
         chat,
@@ -104,8 +105,9 @@ def create_app(
     )
 
     @app.get("/api/me", tags=["auth"], responses=errors.responses())
-    def me(ctx: CurrentCtx) -> dict[str, Any]:
-        """Who you are, your role and what data it covers (and the CSRF token for the web app)."""
+    def me(ctx: PendingCtx) -> dict[str, Any]:
+        """Who you are, your role and what data it covers (and the CSRF token for the web app);
+        answered also while you must change your password (`must_change_password`)."""
         return {
             "user_id": ctx.user.id,
             "username": ctx.user.username,
@@ -113,10 +115,13 @@ def create_app(
             "role": ctx.actor.role.value,
             "categories": sorted(c.value for c in ctx.actor.categories),
             "csrf_token": ctx.web.csrf_secret if ctx.web else None,
+            "must_change_password": ctx.user.must_change_password,
         }
 
-    for module in (briefings, tasks, referrals, schedule, literature, audit, chat, health):
+    routers = (account, briefings, tasks, referrals, schedule, literature, audit, chat, health)
+    for module in routers:
         app.include_router(module.router)
+
     openapi = app.openapi
     app.openapi = lambda: errors.event_streams_only(openapi())  # type: ignore[method-assign]
     mount_web(app)

@@ -7,6 +7,12 @@ is checked against the practitioner record on every request (tools.access decide
 One transaction per request: committed when the endpoint returns, and also when it was
 refused by the access policy, so the denial's audit row is kept; rolled back otherwise.
 Every audit row the request adds is stamped with where it came from (api:IP or web:IP).
+
+A user who must change their password (a one-time password from `steve users add` or
+`users reset-password`) gets nothing else until they have: every request authenticated
+with their session cookie or one of their bearer tokens is refused (403
+`password_change_required`) except the password change itself, `GET /api/me` and log-out,
+which use the `pending_ok` contexts below. Static assets need no authentication.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
@@ -145,6 +151,17 @@ def _authenticate(
     return user, web
 
 
+def set_session_cookie(response: Response, request: Request, secret: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=settings_of(request).cookie_secure,
+        path="/",
+    )
+
+
 def check_csrf(request: Request, web: WebSession, form_token: str | None = None) -> None:
     if request.method in SAFE_METHODS:
         return
@@ -159,8 +176,24 @@ def open_session(request: Request, origin_kind: str = "api") -> Session:
     return session
 
 
-def request_ctx(request: Request, kind: str, form_token: str | None = None) -> Iterator[Ctx]:
-    """The body of the API's and the web app's context dependencies (kind: api or web)."""
+PASSWORD_CHANGE_REQUIRED = "password_change_required"
+
+
+def password_change_required() -> ApiError:
+    return ApiError(
+        403,
+        PASSWORD_CHANGE_REQUIRED,
+        "you must change your password before anything else: POST /api/me/password with "
+        "current_password and new_password, or open /password in the web app",
+    )
+
+
+def request_ctx(
+    request: Request, kind: str, form_token: str | None = None, *, pending_ok: bool = False
+) -> Iterator[Ctx]:
+    """The body of the API's and the web app's context dependencies (kind: api or web).
+    `pending_ok`: also for a user who must change their password (only the endpoints
+    that let them do that, or see who they are, or log out)."""
     s = settings_of(request)
     session = open_session(request, kind)
     try:
@@ -169,6 +202,8 @@ def request_ctx(request: Request, kind: str, form_token: str | None = None) -> I
             check_csrf(request, web, form_token)
         actor = actor_of(session=session, user=user)
         session.commit()  # token last-used / session last-seen, even if the work fails
+        if user.must_change_password and not pending_ok:
+            raise password_change_required()
     except BaseException:
         session.rollback()
         session.close()
@@ -191,8 +226,14 @@ def _ctx(request: Request) -> Iterator[Ctx]:
     yield from request_ctx(request, "api")
 
 
+def _pending_ctx(request: Request) -> Iterator[Ctx]:
+    yield from request_ctx(request, "api", pending_ok=True)
+
+
 # `scope="function"`: commit before the response is sent, so a 2xx means it is stored.
 CurrentCtx = Annotated[Ctx, Depends(_ctx, scope="function")]
+# Also for a user who must change their password: `GET /api/me` and the change itself.
+PendingCtx = Annotated[Ctx, Depends(_pending_ctx, scope="function")]
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,8 @@ def _respond(
         return error_response(status, code, message, headers)
     if status == 401:
         return RedirectResponse("/login", status_code=303)
+    if code == "password_change_required" and request.method in ("GET", "HEAD"):
+        return RedirectResponse("/password", status_code=303)
     render = getattr(request.app.state, "html_error", None)
     if render is None:
         return error_response(status, code, message, headers)

@@ -6,13 +6,22 @@ from datetime import timedelta
 
 import typer
 
-from app.cli.common import JSON_OPTION, console, emit_json, handle_errors, table, transaction
+from app.cli.common import (
+    JSON_OPTION,
+    console,
+    emit_json,
+    handle_errors,
+    settings,
+    table,
+    transaction,
+)
 from tools.access import Role
 from tools.db import utcnow
 from tools.errors import InvalidInput
 from tools.models import User
 from tools.registry import find_practitioner
 from tools.users import (
+    context_of,
     create_admin_practitioner,
     create_token,
     create_user,
@@ -20,8 +29,10 @@ from tools.users import (
     generate_password,
     list_tokens,
     list_users,
+    password_context,
     revoke_token,
     set_active,
+    set_password,
 )
 
 app = typer.Typer(help="User accounts and API tokens.", no_args_is_help=True)
@@ -60,10 +71,15 @@ def add(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add a user with a one-time password (printed once; the web app asks for a new one)."""
-    password = generate_password()
+    practice = settings().practice_name
     with transaction() as session:
         person = find_practitioner(session=session, query=practitioner)
         assert person.id is not None
+        password = generate_password(
+            context=password_context(
+                username=username, person_name=person.name, practice_name=practice
+            )
+        )
         user = create_user(
             session=session,
             username=username,
@@ -71,6 +87,7 @@ def add(
             password=password,
             role=_role(role),
             must_change_password=True,
+            practice_name=practice,
             actor="cli",
         )
         row = _row(user)
@@ -116,6 +133,37 @@ def enable(user: str = typer.Argument(..., help="Username or id.")) -> None:
         set_active(session=session, user_id=found.id, active=True, actor="cli")
         name = found.username
     console.print(f"User {name} enabled.")
+
+
+@app.command("reset-password")
+@handle_errors
+def reset_password(
+    user: str = typer.Argument(..., help="Username or id."), as_json: bool = JSON_OPTION
+) -> None:
+    """Give a user a new one-time password (printed once): their web sessions end, and
+    until they choose their own password at /password (or POST /api/me/password) nothing
+    else works for them, their bearer tokens included."""
+    practice = settings().practice_name
+    with transaction() as session:
+        found = find_user(session=session, username_or_id=user)
+        assert found.id is not None
+        password = generate_password(
+            context=context_of(session=session, user=found, practice_name=practice)
+        )
+        set_password(
+            session=session,
+            user_id=found.id,
+            password=password,
+            practice_name=practice,
+            must_change=True,
+            actor="cli",
+        )
+        name = found.username
+    if as_json:
+        emit_json({"username": name, "one_time_password": password})
+        return
+    console.print(f"User {name}: sessions ended. One-time password: {password}", highlight=False)
+    console.print("It is shown only now; they must choose a new password at their next login.")
 
 
 @token_app.command("create")
@@ -183,13 +231,18 @@ def token_list(as_json: bool = JSON_OPTION) -> None:
 def first_admin(username: str) -> None:
     """`steve init`: the first admin, when the practice has no user yet, with a random
     one-time password printed once (no default password exists)."""
-    from app.cli.common import settings
-
+    s = settings()
     with transaction() as session:
         if list_users(session=session):
             return
-        password = generate_password()
         pid = create_admin_practitioner(session=session)
+        password = generate_password(
+            context=password_context(
+                username=username,
+                person_name="Practice administrator",
+                practice_name=s.practice_name,
+            )
+        )
         create_user(
             session=session,
             username=username,
@@ -197,9 +250,9 @@ def first_admin(username: str) -> None:
             password=password,
             role=Role.ADMIN,
             must_change_password=True,
+            practice_name=s.practice_name,
             actor="cli",
         )
-    s = settings()
     console.print(
         f"First admin created. Log in at http://{s.api_host}:{s.api_port}/login (after "
         f"`steve serve`) as {username.strip().lower()} with the one-time password: {password}",

@@ -3,6 +3,10 @@
 The login form is protected against CSRF by a double-submit cookie (there is no session
 yet); attempts are rate-limited per client address, and accounts lock after repeated
 failures (tools.users). Every refusal reads the same.
+
+Changing the password asks for the current one and ends every web session of the user;
+the browser that changed it gets a new session. Until a user with a one-time password
+has chosen their own, the password page and log-out are all they can use (app.api.deps).
 """
 
 from __future__ import annotations
@@ -11,16 +15,25 @@ import hmac
 import secrets
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import SESSION_COOKIE, client_ip, open_session, settings_of
+from app.api.deps import (
+    SESSION_COOKIE,
+    Ctx,
+    client_ip,
+    open_session,
+    set_session_cookie,
+    settings_of,
+)
+from app.api.routes.account import renew_password
 from app.web import page
-from app.web.deps import WebCtx
+from app.web.deps import PendingWebCtx
 from tools.errors import InvalidInput
-from tools.users import LoginFailed, authenticate, end_session, set_password, start_session
+from tools.users import MIN_PASSWORD, LoginFailed, authenticate, end_session, start_session
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "steve_login_csrf"
@@ -86,52 +99,57 @@ async def login(
         return _login_page(request, "Invalid username or password.", 401)
     secret, must_change = result
     response = RedirectResponse("/password" if must_change else "/", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        httponly=True,
-        samesite="lax",
-        secure=settings_of(request).cookie_secure,
-        path="/",
-    )
+    set_session_cookie(response, request, secret)
     response.delete_cookie(LOGIN_CSRF)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, ctx: WebCtx) -> Response:
+def logout(request: Request, ctx: PendingWebCtx) -> Response:
     end_session(session=ctx.session, secret=request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
+def _password_page(request: Request, ctx: Ctx, error: str | None, status: int) -> HTMLResponse:
+    return page(
+        request,
+        "password.html",
+        status=status,
+        ctx=ctx,
+        user=ctx.user,
+        role=ctx.actor.role.value,
+        csrf=ctx.web.csrf_secret if ctx.web else "",
+        error=error,
+        min_length=MIN_PASSWORD,
+    )
+
+
 @router.get("/password", response_class=HTMLResponse)
-def password_form(request: Request, ctx: WebCtx) -> HTMLResponse:
-    return page(request, "password.html", ctx=ctx, user=ctx.user, error=None)
+def password_form(request: Request, ctx: PendingWebCtx) -> HTMLResponse:
+    return _password_page(request, ctx, None, 200)
 
 
 @router.post("/password")
 def change_password(
     request: Request,
-    ctx: WebCtx,
+    ctx: PendingWebCtx,
+    current_password: Annotated[str, Form(max_length=1000)],
     new_password: Annotated[str, Form(max_length=1000)],
     repeat: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     if new_password != repeat:
-        return page(
-            request,
-            "password.html",
-            status=422,
-            ctx=ctx,
-            user=ctx.user,
-            error="The two passwords differ.",
-        )
+        return _password_page(request, ctx, "The two new passwords differ.", 422)
+    wait = request.app.state.login_limiter.hit(f"ip:{client_ip(request)}")
+    if wait is not None:
+        return _password_page(request, ctx, "Too many attempts; wait a minute and try again.", 429)
     try:
-        assert ctx.user.id is not None
-        set_password(
-            session=ctx.session, user_id=ctx.user.id, password=new_password, actor=ctx.label
-        )
-    except InvalidInput as exc:
-        return page(request, "password.html", status=422, ctx=ctx, user=ctx.user, error=str(exc))
-    return RedirectResponse("/", status_code=303)
+        _ended, secret = renew_password(ctx, request, current=current_password, new=new_password)
+    except InvalidInput as exc:  # names the rule broken, never the password
+        message = str(exc)
+        return _password_page(request, ctx, message[:1].upper() + message[1:] + ".", 422)
+    response = RedirectResponse("/?flash=" + quote("Password changed."), status_code=303)
+    if secret is not None:
+        set_session_cookie(response, request, secret)
+    return response

@@ -29,4 +29,12 @@ def _web_ctx(
     yield from request_ctx(request, "web", form_token)
 
 
+def _pending_web_ctx(
+    request: Request, form_token: Annotated[str | None, Depends(_form_token)]
+) -> Iterator[Ctx]:
+    yield from request_ctx(request, "web", form_token, pending_ok=True)
+
+
 WebCtx = Annotated[Ctx, Depends(_web_ctx, scope="function")]
+# Also for a user who must change their password: the password page and log-out.
+PendingWebCtx = Annotated[Ctx, Depends(_pending_web_ctx, scope="function")]

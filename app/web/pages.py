@@ -29,8 +29,7 @@ ALL = Page(limit=200, offset=0)
 
 
 def _render(request: Request, ctx: Ctx, name: str, **context: Any) -> Response:
-    if ctx.user.must_change_password:
-        return RedirectResponse("/password", status_code=303)
+    # A user who must change their password never gets here: app.api.deps refuses them.
     return page(
         request,
         name,
@@ -47,7 +46,12 @@ def _back(url: str, message: str | None = None) -> RedirectResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def today(request: Request, ctx: WebCtx, on: DayQuery = None) -> Response:
+def today(
+    request: Request,
+    ctx: WebCtx,
+    on: DayQuery = None,
+    flash: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
     """Today's schedule: a physician's own day, everyone's for the others (in scope)."""
     mine = ctx.actor.practitioner_id if ctx.actor.role == Role.PHYSICIAN else None
     day = schedule.day(ctx, ALL, on, mine) if ctx.actor.can(*policy.SCHEDULE) else None
@@ -59,6 +63,7 @@ def today(request: Request, ctx: WebCtx, on: DayQuery = None) -> Response:
         day=day,
         date=when.isoformat(),
         can_brief=ctx.actor.can(*policy.BRIEFING),
+        flash=flash,
     )
 
 
