@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
@@ -111,7 +111,34 @@ FilledText = Annotated[str, NoControlChars(multiline=True, filled=True)]
 Text = Annotated[str, NoControlChars(multiline=True)]
 
 
-class _BoundedDay:
+class _PlainValidated:
+    """An annotation whose own `_parse` is the whole validation, with a fixed JSON schema."""
+
+    json_schema: ClassVar[dict[str, str]] = {}
+
+    @staticmethod
+    def _parse(value: Any) -> Any:
+        raise NotImplementedError
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(self._parse)
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        return dict(self.json_schema)
+
+
+def _within_range(day: date, code: str) -> None:
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise PydanticCustomError(
+            code, f"must be between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}"
+        )
+
+
+class _BoundedDay(_PlainValidated):
     """Annotation for `date`: ISO text `YYYY-MM-DD` (or a date object) from MIN_DAY to
     MAX_DAY; refuses what pydantic would otherwise guess (`0` as a Unix timestamp)."""
 
@@ -126,22 +153,14 @@ class _BoundedDay:
                 raise PydanticCustomError("date_invalid", "not a calendar date") from None
         else:
             raise PydanticCustomError("date_format", "expected a date as YYYY-MM-DD")
-        if not MIN_DAY <= day <= MAX_DAY:
-            raise PydanticCustomError(
-                "date_range",
-                f"must be between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}",
-            )
+        _within_range(day, "date_range")
         return day
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(self._parse)
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> dict[str, Any]:
-        return {"type": "string", "format": "date", "pattern": _DAY_PATTERN}
+    json_schema: ClassVar[dict[str, str]] = {
+        "type": "string",
+        "format": "date",
+        "pattern": _DAY_PATTERN,
+    }
 
 
 Day = Annotated[date, _BoundedDay()]
@@ -153,7 +172,7 @@ _INSTANT_PATTERN = (
 )
 
 
-class _BoundedInstant:
+class _BoundedInstant(_PlainValidated):
     """Annotation for `datetime`: ISO text with a zone (`2026-11-23T08:00:00Z`), in the
     same year range as Day; a naive time or a bare number is refused."""
 
@@ -172,22 +191,14 @@ class _BoundedInstant:
             )
         if when.tzinfo is None:
             raise PydanticCustomError("datetime_naive", "needs a time zone (Z or +HH:MM)")
-        if not MIN_DAY <= when.date() <= MAX_DAY:
-            raise PydanticCustomError(
-                "datetime_range",
-                f"must be between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}",
-            )
+        _within_range(when.date(), "datetime_range")
         return when
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(self._parse)
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> dict[str, Any]:
-        return {"type": "string", "format": "date-time", "pattern": _INSTANT_PATTERN}
+    json_schema: ClassVar[dict[str, str]] = {
+        "type": "string",
+        "format": "date-time",
+        "pattern": _INSTANT_PATTERN,
+    }
 
 
 Instant = Annotated[datetime, _BoundedInstant()]

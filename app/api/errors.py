@@ -80,9 +80,10 @@ _WHY = {
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error statuses an operation really answers with
-    (401 and 503 apply to every operation and are always included; an operation with a
-    body, which may be too large (413), may also be unparseable (400))."""
-    codes = {401, 503, *statuses} | ({400} if 413 in statuses else set())
+    (401, 403 and 503 apply to every operation and are always included: 403 at least as
+    `password_change_required` for a user who must change their password; an operation with
+    a body, which may be too large (413), may also be unparseable (400))."""
+    codes = {401, 403, 503, *statuses} | ({400} if 413 in statuses else set())
     return {s: {"model": ErrorBody, "description": _WHY[s]} for s in sorted(codes)}
 
 

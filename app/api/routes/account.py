@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import Ctx, PendingCtx, client_ip, set_session_cookie
-from app.api.errors import ApiError
+from app.api.errors import ApiError, responses
 from tools.users import WrongPassword, change_password, start_session
 
 router = APIRouter(prefix="/api/me", tags=["auth"])
@@ -27,7 +27,7 @@ class PasswordChange(BaseModel):
     new_password: str = Field(min_length=1, max_length=1000)
 
 
-@router.post("/password")
+@router.post("/password", responses=responses(403, 413, 422, 429))
 def change_my_password(
     body: PasswordChange, ctx: PendingCtx, request: Request, response: Response
 ) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from sqlmodel import col, func, or_, select
 
 from app.api import adapters, policy
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 class NewTask(BaseModel):
     title: FilledLine = Field(min_length=1, max_length=200)
     details: Text | None = Field(default=None, max_length=4000)
-    clinical: bool | None = Field(
+    clinical: StrictBool | None = Field(
         default=None,
         description="title and details are clinical text (default: about a patient and "
         "written by a clinician); only clinicians in the patient's scope read them",
