@@ -341,3 +341,35 @@ def test_web_pages_apply_the_same_bounds(setup: Any) -> None:
         r = c.get(url)
         assert r.status_code == 422, (url, r.status_code)
         assert "internal error" not in r.text
+
+
+def test_web_task_form_refuses_a_malformed_day_or_patient(setup: Any, engine: Engine) -> None:
+    """A typed-in due day or patient that is not one is a 422 naming the field: never a 500,
+    and never silently dropped (a task would otherwise lose its patient)."""
+    from tests.api_helpers import web_login
+
+    team, _, c = setup
+    p = team.practice
+    assert web_login(c, "physician").status_code == 303
+    csrf = c.get("/api/me").json()["csrf_token"]
+    for field, value in (("due_on", "31/12/2026"), ("due_on", "9999-12-31"), ("patient_id", "x1")):
+        form = {"csrf_token": csrf, "title": "Typed", "assignee_id": str(p.physician), field: value}
+        r = c.post("/tasks", data=form, follow_redirects=False)
+        assert r.status_code == 422, (field, value, r.status_code)
+        assert field in r.text and value not in r.text
+    with Session(engine) as session:
+        assert session.exec(select(Task).where(Task.title == "Typed")).all() == []
+
+
+def test_cli_ids_past_the_id_columns_are_input_errors(db_url: str) -> None:
+    """Typer reads any whole number; the database refuses what its columns cannot hold.
+    That is bad input (exit 1, one line), not a crash or a database failure."""
+    from tests.cli_helpers import run
+
+    env = {"STEVE_DATABASE_URL": db_url}
+    assert run("init", "--no-admin", env=env).exit_code == 0
+    for args in (("tasks", "done", HUGE), ("referrals", "advance", HUGE, "sent")):
+        result = run(*args, env=env)
+        assert result.exit_code == 1, (args, result.exit_code, result.stderr)
+        assert "out of range" in result.stderr or "not found" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr

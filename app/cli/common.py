@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from app.settings import Settings, get_settings
@@ -68,6 +68,10 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "input"
             fail(f"invalid {where}: {first['msg']}")
+        except (OverflowError, DataError):
+            # A number or value the database cannot hold (an id past 2**31-1, a NUL): the
+            # input's fault; the value itself is not repeated.
+            fail("a value is out of range or cannot be stored (ids run from 1 to 2147483647)")
         except DBAPIError as exc:
             # The driver's text can quote SQL parameters (patient data): name the kind only.
             failure = describe(exc, store=_practice_store())

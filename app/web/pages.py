@@ -3,7 +3,6 @@ own endpoint functions, so the access policy, audit and validation are the same.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -20,7 +19,7 @@ from app.web import page
 from app.web.deps import WebCtx
 from tools.access import Role
 from tools.clock import today_in
-from tools.errors import SteveError
+from tools.errors import InvalidInput, SteveError
 from tools.limits import Day
 from tools.models import Practitioner, PractitionerStatus
 
@@ -132,6 +131,16 @@ def task_page(
     )
 
 
+def _form_id(text: str, field: str) -> int | None:
+    """An optional record id typed into a form: empty is none, anything else must be one."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidInput(f"{field} must be a record number")
+    return int(text)
+
+
 @router.post("/tasks")
 def task_create(
     ctx: WebCtx,
@@ -141,12 +150,15 @@ def task_create(
     patient_id: Annotated[str, Form(max_length=12)] = "",
     due_on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    body = tasks.NewTask(
-        title=title,
-        assignee_id=assignee_id,
-        details=details or None,
-        patient_id=int(patient_id) if patient_id.strip().isdigit() else None,
-        due_on=date.fromisoformat(due_on) if due_on else None,
+    # Validated as the API validates its JSON: a malformed day or patient is a 422 naming it.
+    body = tasks.NewTask.model_validate(
+        {
+            "title": title,
+            "assignee_id": assignee_id,
+            "details": details or None,
+            "patient_id": _form_id(patient_id, "patient_id"),
+            "due_on": due_on.strip() or None,
+        }
     )
     tasks.create(ctx, body)
     return _back("/tasks", "Task delegated.")
