@@ -264,7 +264,9 @@ def _must_change(engine: Any, team: Team, role: str) -> None:
 
 
 ALLOWED = {("GET", "/api/me"), ("POST", "/api/me/password")}
-OPEN = ("/login", "/logout", "/password", "/openapi.json", "/docs", "/redoc")
+# Open to anyone by design: log-in/out, the password page, the API description and docs,
+# and /health (scheduler state for monitors: no login, no patient data).
+OPEN = ("/login", "/logout", "/password", "/openapi.json", "/docs", "/redoc", "/health")
 
 
 def _flatten(routes: list[Any]) -> list[Any]:
