@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -269,8 +270,9 @@ def get_for_update(session: Session, model: type[T], ident: int) -> T | None:
     return session.get(model, ident, with_for_update=True, populate_existing=True)
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest migration this code knows."""
+    """The newest migration this code knows (read once: the files do not change under us)."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
