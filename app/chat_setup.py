@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from agent.chat import ChatDeps
-from agent.checkpoint import SQLITE_FILE
+from agent.chat.checkpoint import SQLITE_FILE
 from agent.toolbox import PracticeLimits, toolbox_for
 from agent.toolbox.execute import Runtime
 from app.settings import Settings

@@ -34,7 +34,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agent.checkpoint import compact_sqlite, erase_threads, is_postgres
+from agent.chat.checkpoint import compact_sqlite, erase_threads, is_postgres
 from app.chat_setup import checkpoint_path
 from app.settings import Settings
 from tools.erasure import (

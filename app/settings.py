@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-from agent.models import ModelConfig
+from agent.llm import ModelConfig
+from db.engine import normalise_database_url
 from schedules.config import (
     SECURITY,
     check_cron,
@@ -20,7 +21,6 @@ from schedules.config import (
     parse_send_time,
     parse_weekday,
 )
-from tools.db import normalise_database_url
 from tools.errors import ConfigError
 from tools.referrals import DEFAULT_OVERDUE_DAYS
 

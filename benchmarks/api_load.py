@@ -31,9 +31,9 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel import Session, col, select
 
-from tools.db import make_engine, migrate
-from tools.demo import generate_demo
-from tools.models import Discipline, Patient, Practitioner
+from db.engine import make_engine, migrate
+from db.models import Discipline, Patient, Practitioner
+from demo import generate_demo
 from tools.users import create_token, create_user
 
 SERVER = """

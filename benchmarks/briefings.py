@@ -46,12 +46,12 @@ from agent.briefing.compose import deterministic_body
 from agent.briefing.graph import Briefing, run_briefing
 from agent.briefing.state import BriefFact, BriefingContext
 from agent.tokens import counter_name
+from db.engine import make_engine, migrate
+from db.models import Appointment, AppointmentStatus, Discipline, Practitioner
+from demo import generate_demo
+from demo.literature import ingest_demo_literature
 from tools.clock import at_local, local_day_bounds
-from tools.db import make_engine, migrate
-from tools.demo import generate_demo
-from tools.demo.literature import ingest_demo_literature
 from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN
-from tools.models import Appointment, AppointmentStatus, Discipline, Practitioner
 
 TARGET_SECONDS = 2.0
 TARGET_TOKENS = 3000

@@ -27,8 +27,8 @@ from literature_vocab import (  # beside this module
     Subject,
 )
 
+from db.models import EvidenceGrade
 from tools.literature.text import title_key
-from tools.models import EvidenceGrade
 
 G = EvidenceGrade
 NOW = datetime(2025, 11, 24, 6, 0, tzinfo=UTC)

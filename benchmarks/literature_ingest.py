@@ -55,14 +55,14 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, func, select
 
 import tools.literature.ingest as ingest_module
-from tools.db import make_engine, migrate
-from tools.demo.vocab_clinical import CONDITIONS
+from db.engine import make_engine, migrate
+from db.models import Article, ArticleMatch, ClinicalProtocol, WatchTopic
+from demo.vocab_clinical import CONDITIONS
 from tools.literature.ingest import IngestReport, ingest
-from tools.literature.offline import read_directory
-from tools.literature.records import FetchResult
+from tools.literature.sources.harvest import FetchResult
+from tools.literature.sources.offline import read_directory
 from tools.literature.text import title_key
 from tools.literature.topics import sync_protocol_topics
-from tools.models import Article, ArticleMatch, ClinicalProtocol, WatchTopic
 
 TARGET_SECONDS = 15.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tools.models import EvidenceGrade
+from db.models import EvidenceGrade
 
 G = EvidenceGrade
 

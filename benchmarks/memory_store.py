@@ -57,15 +57,15 @@ from literature_corpus import make_papers
 from rich.console import Console
 from rich.progress import Progress
 
+from db.models import Article, CareMessage, ClinicalNote
+from demo.vocab_clinical import CONDITIONS, GENERAL_MEDICATIONS, MODALITIES
+from demo.vocab_labs import SUPPLEMENTS
+from demo.vocab_text import MESSAGES, NOTE_PHRASES
 from memory import embeddings
 from memory.chunking import chunk_document
 from memory.documents import LITERATURE, NOTES, from_article, from_message, from_note
 from memory.embeddings import LOCAL_MODEL_DIM, LOCAL_MODEL_NAME, LocalMiniLM
 from memory.store import MemoryStore
-from tools.demo.vocab_clinical import CONDITIONS, GENERAL_MEDICATIONS, MODALITIES
-from tools.demo.vocab_labs import SUPPLEMENTS
-from tools.demo.vocab_text import MESSAGES, NOTE_PHRASES
-from tools.models import Article, CareMessage, ClinicalNote
 
 WARM_UP = 30  # query pairs run first and not timed: caches, HNSW pages, allocator
 NOTE_SHARE = 0.85  # notes vs care-team messages, about the demo practice's mix

@@ -30,14 +30,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from schedules import outbox
-from schedules.config import ServiceConfig, SmtpConfig
-from schedules.delivery import deliver_due
-from schedules.jobs import JobContext, do_morning
-from tools.clock import at_local
-from tools.db import make_engine, migrate, session_scope, utcnow
-from tools.demo import generate_demo
-from tools.models import (
+from db.engine import make_engine, migrate, session_scope, utcnow
+from db.models import (
     Affiliation,
     Appointment,
     Discipline,
@@ -46,6 +40,12 @@ from tools.models import (
     Practitioner,
     PractitionerStatus,
 )
+from demo import generate_demo
+from schedules.config import ServiceConfig, SmtpConfig
+from schedules.email import outbox
+from schedules.email.delivery import deliver_due
+from schedules.jobs import JobContext, do_morning
+from tools.clock import at_local
 
 ZONE = ZoneInfo("Europe/London")
 TODAY = date(2026, 11, 23)

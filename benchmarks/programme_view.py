@@ -37,10 +37,10 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
+from db.engine import make_engine, migrate
+from db.models import Affiliation, Discipline, Patient, Practitioner
+from demo import generate_demo
 from tools.clock import at_local
-from tools.db import make_engine, migrate
-from tools.demo import generate_demo
-from tools.models import Affiliation, Discipline, Patient, Practitioner
 from tools.programme import PROGRAMME_VIEW_QUERIES, programme_view
 
 WARM_UP = 20  # views run first and not measured: statement caches, connection pool

@@ -27,9 +27,9 @@ import time
 from collections.abc import Mapping
 from datetime import date
 
-from tools.literature.http import HttpResponse
-from tools.literature.pubmed import EFETCH_URL, MAX_BATCH, PubMedClient
-from tools.literature.ratelimit import NCBI_WINDOW, RateLimiter
+from tools.literature.sources.http import HttpResponse
+from tools.literature.sources.pubmed import EFETCH_URL, MAX_BATCH, PubMedClient
+from tools.literature.sources.ratelimit import NCBI_WINDOW, RateLimiter
 
 # Weekly new-article counts for 20 practice topics (Entrez-date window of 7 days).
 TOPIC_HITS = [5, 8, 12, 17, 23, 31, 38, 46, 55, 67, 80, 96, 118, 145, 170, 205, 240, 290, 345, 400]

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from db.models import Article, CareMessage, ClinicalNote
 from tools.errors import InvalidInput
-from tools.models import Article, CareMessage, ClinicalNote
 
 MetadataValue = str | int | float | bool
 Metadata = dict[str, MetadataValue]

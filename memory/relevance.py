@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memory.embeddings import Embedder
-from tools.literature.relevance import ArticleText, LexicalScorer, Relevance, TopicProfile
+from tools.literature.topic_relevance import ArticleText, LexicalScorer, Relevance, TopicProfile
 
 # Cosine similarity of MiniLM sentence embeddings: below FLOOR is unrelated text, at CEILING
 # or above the same subject. Mapped linearly onto 0..1 between them.

@@ -10,6 +10,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from db.engine import in_batches
+from db.models import (
+    Article,
+    ArticleMatch,
+    CareMessage,
+    ClinicalNote,
+    GeneratedDocument,
+    Preference,
+    WatchTopic,
+)
 from memory.documents import (
     MemoryDocument,
     from_article,
@@ -19,16 +29,6 @@ from memory.documents import (
     from_preference,
 )
 from memory.store import prepare
-from tools.db import in_batches
-from tools.models import (
-    Article,
-    ArticleMatch,
-    CareMessage,
-    ClinicalNote,
-    GeneratedDocument,
-    Preference,
-    WatchTopic,
-)
 
 
 def _article_topics(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:

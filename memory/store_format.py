@@ -25,8 +25,8 @@ from collections.abc import Collection
 from importlib.metadata import version
 from pathlib import Path
 
+from db.private_files import private_dir
 from tools.errors import ConfigError
-from tools.private_files import private_dir
 
 MARKER = "steve-memory.json"
 FORMAT = 1

@@ -1,4 +1,4 @@
-"""Keep memory in step with the practice database by draining the change log (tools.changes).
+"""Keep memory in step with the practice database by draining the change log (db.changelog).
 
 Each batch: read the oldest change rows, keep the last word per record, apply them to
 Chroma (upserts re-read the record, deletes remove its vectors, erasures remove a patient's),
@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, func, select
 
+from db.changelog import DELETE, ERASE, UPSERT
+from db.models import MemoryChange
 from memory.sources import SOURCES, build_documents
 from memory.store import MemoryStore
-from tools.changes import DELETE, ERASE, UPSERT
-from tools.models import MemoryChange
 
 log = logging.getLogger(__name__)
 BATCH = 256

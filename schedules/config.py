@@ -102,7 +102,7 @@ class ServiceConfig:
     outbox_poll_seconds: float = 15.0
     leader_poll_seconds: float = 5.0
     memory_sync_seconds: int = 60
-    # The language model (agent.models.ModelConfig) for digests; None: deterministic.
+    # The language model (agent.llm.ModelConfig) for digests; None: deterministic.
     model_config: Any = None
     # Everything research tracking needs for the scheduled literature refresh.
     literature: dict[str, Any] = field(default_factory=dict)

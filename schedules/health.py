@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from tools.db import utcnow
+from db.engine import utcnow
 
 
 @dataclass(frozen=True)

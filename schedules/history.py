@@ -17,9 +17,9 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
-from tools.db import utcnow
+from db.engine import utcnow
+from db.models import JobRun, Practitioner, PractitionerStatus, RunOutcome
 from tools.errors import SteveError
-from tools.models import JobRun, Practitioner, PractitionerStatus, RunOutcome
 
 log = logging.getLogger("steve.jobs")
 

@@ -22,16 +22,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from db.engine import session_scope, utcnow
+from db.models import RunOutcome
 from schedules.config import ServiceConfig, from_settings
-from schedules.delivery import DeliveryReport, Transport, deliver_due
-from schedules.faults import fault
+from schedules.email.delivery import DeliveryReport, Transport, deliver_due
+from schedules.email.smtp_faults import fault
 from schedules.history import RunResult, instance_name, record_run
 from schedules.morning import BriefingsForDay, morning_email, physicians, staff_for_task_summaries
 from schedules.sweep import run_sweep
 from schedules.weekly import weekly_digest
-from tools.db import session_scope, utcnow
 from tools.errors import InvalidInput
-from tools.models import RunOutcome
 
 FAMILIES = (
     "morning-briefing",

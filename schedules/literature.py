@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from db.engine import session_scope, utcnow
+from db.models import RunOutcome
 from schedules.config import ServiceConfig
 from schedules.history import RunResult
 from tools.clock import today_in
-from tools.db import session_scope, utcnow
-from tools.models import RunOutcome
 
 DAYS_BACK = 7  # PubMed's window: overlaps earlier runs; deduplication makes repeats free
 
@@ -27,9 +27,9 @@ DAYS_BACK = 7  # PubMed's window: overlaps earlier runs; deduplication makes rep
 def refresh_literature(
     *, engine: Engine, config: ServiceConfig, now: datetime | None = None, http: Any = None
 ) -> RunResult:
-    from tools.literature.http import UrllibClient
     from tools.literature.ingest import ingest
-    from tools.literature.records import FetchResult
+    from tools.literature.sources.harvest import FetchResult
+    from tools.literature.sources.http import UrllibClient
     from tools.literature.topics import active_topics, sync_protocol_topics
 
     lit = config.literature
@@ -44,14 +44,14 @@ def refresh_literature(
         sync_protocol_topics(session=session)
         fetched = FetchResult()
         if offline is not None:
-            from tools.literature.offline import iter_directory
+            from tools.literature.sources.offline import iter_directory
 
             for _name, part in iter_directory(Path(offline)):
                 fetched.extend(part)
         else:
             http = http or UrllibClient()
             if lit.get("ncbi_email"):
-                from tools.literature.pubmed import PubMedClient
+                from tools.literature.sources.pubmed import PubMedClient
 
                 client = PubMedClient(
                     http=http,
@@ -68,7 +68,7 @@ def refresh_literature(
                     )
                 )
             if lit.get("feed_urls"):
-                from tools.literature.feeds import fetch_feeds
+                from tools.literature.sources.feeds import fetch_feeds
 
                 fetched.extend(
                     fetch_feeds(session=session, http=http, urls=lit["feed_urls"], timeout=timeout)

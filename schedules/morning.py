@@ -24,16 +24,8 @@ from markupsafe import Markup
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from schedules import outbox
-from schedules.config import ServiceConfig
-from schedules.faults import fault
-from schedules.history import RunResult, safe_error, unreachable
-from schedules.mail import render_email
-from tools import audit
-from tools.clock import at_local, local_day_bounds
-from tools.db import session_scope, utcnow
-from tools.lookups import day_appointments
-from tools.models import (
+from db.engine import session_scope, utcnow
+from db.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Affiliation,
     Appointment,
@@ -45,6 +37,14 @@ from tools.models import (
     Task,
     TaskCreate,
 )
+from schedules.config import ServiceConfig
+from schedules.email import outbox
+from schedules.email.mime import render_email
+from schedules.email.smtp_faults import fault
+from schedules.history import RunResult, safe_error, unreachable
+from tools import audit
+from tools.clock import at_local, local_day_bounds
+from tools.scheduling.agenda import day_appointments
 from tools.tasks import create_task, tasks_for
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def briefing_source(config: ServiceConfig) -> BriefingsForDay | None:
         from agent.briefing.keep import keep_briefing
         from agent.briefing.render import html_fragment
         from agent.briefing.state import BriefingContext
-        from agent.models import make_chat_model
+        from agent.llm import make_chat_model
     except ImportError as exc:
         log.warning("briefing graph unavailable (%s): agenda only", type(exc).__name__)
         return None
@@ -371,7 +371,7 @@ def morning_email(
 def staff_for_task_summaries(*, session: Session) -> list[int]:
     """Active in-house staff who are not physicians and hold open tasks (physicians get
     theirs in the morning briefing)."""
-    from tools.models.enums import OPEN_TASK_STATUSES
+    from db.models.enums import OPEN_TASK_STATUSES
 
     rows = session.exec(
         select(Practitioner.id)

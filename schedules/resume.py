@@ -23,10 +23,10 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from db.models import JobRun, RunOutcome
 from schedules.history import RunResult
 from schedules.jobs import JobContext, _run, current, do_digest, do_morning, do_task_summaries
 from schedules.weekly import digest_week
-from tools.models import JobRun, RunOutcome
 
 log = logging.getLogger("steve.jobs")
 RESUMABLE = ("morning-briefing", "task-summaries", "weekly-digest")  # the emails

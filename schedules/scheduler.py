@@ -34,7 +34,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from schedules.config import ServiceConfig
-from schedules.faults import failing
+from schedules.email.smtp_faults import failing
 from schedules.history import safe_error
 from schedules.jobs import JobSpec
 

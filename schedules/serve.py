@@ -23,6 +23,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from db.engine import utcnow
 from schedules import health
 from schedules import scheduler as sched
 from schedules.config import ServiceConfig
@@ -31,7 +32,6 @@ from schedules.jobs import JobContext, job_specs, set_context
 from schedules.leader import Leadership, leadership_for
 from schedules.morning import BriefingsForDay
 from schedules.resume import schedule_resumptions
-from tools.db import utcnow
 
 log = logging.getLogger("steve.serve")
 STEP_DOWN_POLLS = 3  # after giving up the lead, wait this many polls before trying again

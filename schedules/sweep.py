@@ -19,11 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from schedules.config import ServiceConfig
-from tools.care import unacknowledged_messages
-from tools.clock import today_in
-from tools.db import utcnow
-from tools.models import (
+from db.engine import utcnow
+from db.models import (
     Affiliation,
     Appointment,
     AppointmentStatus,
@@ -36,7 +33,10 @@ from tools.models import (
     Task,
     TaskCreate,
 )
-from tools.models.enums import OPEN_TASK_STATUSES
+from db.models.enums import OPEN_TASK_STATUSES
+from schedules.config import ServiceConfig
+from tools.care import unacknowledged_messages
+from tools.clock import today_in
 from tools.referrals import overdue_referrals
 from tools.supplies import overdue_labs, reorders_due
 from tools.tasks import complete_task, create_task

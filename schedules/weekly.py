@@ -12,13 +12,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from agent.composer import composer_for
-from schedules import outbox
+from agent.documents.composer import composer_for
+from db.engine import session_scope, utcnow
+from db.models import Practitioner
 from schedules.config import ServiceConfig
+from schedules.email import outbox
 from schedules.history import RunResult, unreachable
-from tools.db import session_scope, utcnow
 from tools.literature.digest import build_digest, keep_digest
-from tools.models import Practitioner
 
 ACTOR = "steve-service"
 

@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from app.api import create_app
 from app.settings import Settings
+from db.models import AuditEvent
 from tests.chat_helpers import Practice, build_practice
 from tools.access import Role
-from tools.models import AuditEvent
 from tools.users import create_token, create_user
 
 PASSWORD = "correct horse battery"
@@ -113,8 +113,7 @@ class Records:
 def add_records(engine: Engine, team: Team) -> Records:
     from datetime import date
 
-    from tools.documents import save_document
-    from tools.models import (
+    from db.models import (
         ClinicalProtocol,
         ProtocolReview,
         ReferralCreate,
@@ -122,6 +121,7 @@ def add_records(engine: Engine, team: Team) -> Records:
         ReviewReason,
         TaskCreate,
     )
+    from tools.generated_documents import save_document
     from tools.referrals import create_referral
     from tools.tasks import create_task
 
@@ -153,7 +153,7 @@ def add_records(engine: Engine, team: Team) -> Records:
         session.flush()
         review = ProtocolReview(protocol_id=protocol.id, reason=ReviewReason.INTERVAL)
         session.add(review)
-        from tools.models import Article
+        from db.models import Article
 
         session.add(
             Article(

@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
 from agent.briefing.state import BriefingContext
+from db.engine import make_engine
+from demo import generate_demo
+from demo.literature import ingest_demo_literature
 from tools.clock import at_local
-from tools.db import make_engine
-from tools.demo import generate_demo
-from tools.demo.literature import ingest_demo_literature
 
 DEMO_SEED = 7
 DEMO_PATIENTS = 300

@@ -14,10 +14,7 @@ from sqlmodel import Session, select
 from agent.chat import ChatDeps, ChatSession, build_chat_graph
 from agent.toolbox import toolbox_for
 from agent.toolbox.execute import Runtime
-from tests import factories
-from tools.access import actor_for
-from tools.clock import parse_local_datetime
-from tools.models import (
+from db.models import (
     Affiliation,
     Appointment,
     CareProgramme,
@@ -25,6 +22,9 @@ from tools.models import (
     ProgrammeElement,
     ToolCallAudit,
 )
+from tests import factories
+from tools.access import actor_for
+from tools.clock import parse_local_datetime
 from tools.scheduling import book
 
 TZ = ZoneInfo("Europe/London")

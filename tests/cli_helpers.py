@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli.main import cli
 from app.settings import get_settings
-from tools.db import make_engine
+from db.engine import make_engine
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Any:

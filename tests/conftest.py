@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
-from tools.db import make_engine, migrate
+from db.engine import make_engine, migrate
 
 PG_ADMIN_URL = os.environ.get(
     "STEVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -7,7 +7,7 @@ from datetime import date, time
 
 from sqlmodel import Session
 
-from tools.models import (
+from db.models import (
     Affiliation,
     Discipline,
     Patient,

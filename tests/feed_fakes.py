@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tools.literature.http import HttpResponse
+from tools.literature.sources.http import HttpResponse
 
 Script = dict[str, list[HttpResponse | Exception]]
 

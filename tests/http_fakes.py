@@ -1,4 +1,4 @@
-"""Test doubles for `tools.literature.http`: a fake clock and a scripted HTTP client.
+"""Test doubles for `tools.literature.sources.http`: a fake clock and a scripted HTTP client.
 
 Nothing here opens a socket. `FakeHttpClient` answers from scripts keyed by URL and a subset
 of the query parameters, and records every request with the fake clock's time.
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.literature.http import HttpResponse, TransportError
+from tools.literature.sources.http import HttpResponse, TransportError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pubmed"
 

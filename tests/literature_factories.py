@@ -12,8 +12,7 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session
 
-from tools.literature.text import title_key
-from tools.models import (
+from db.models import (
     Article,
     ArticleMatch,
     ClinicalProtocol,
@@ -22,6 +21,7 @@ from tools.models import (
     TopicKind,
     WatchTopic,
 )
+from tools.literature.text import title_key
 
 _pmids = itertools.count(39_000_001)
 _names = itertools.count(1)

@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from tests import factories
-from tools.clock import at_local
-from tools.errors import SteveError
-from tools.models import (
+from db.models import (
     Appointment,
     AuditEvent,
     Discipline,
     Practitioner,
 )
+from tests import factories
+from tools.clock import at_local
+from tools.errors import SteveError
 from tools.scheduling import BlockPart, book, free_slots
 
 TZ = ZoneInfo("Europe/London")

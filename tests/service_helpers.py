@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 from aiosmtpd.controller import Controller
 from sqlmodel import Session
 
+from db.models import Appointment, Practitioner
 from schedules.config import ServiceConfig, SmtpConfig
 from tests import factories
 from tools.clock import at_local
-from tools.models import Appointment, Practitioner
 
 ZONE = ZoneInfo("Europe/London")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from db.models import Affiliation, AuditEvent, Discipline, PractitionerStatus
 from tests import factories
 from tests.chat_helpers import build_practice
 from tools.access import (
@@ -19,7 +20,6 @@ from tools.access import (
     require,
     role_for,
 )
-from tools.models import Affiliation, AuditEvent, Discipline, PractitionerStatus
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from db.models import Task, TaskCreate
 from tests.api_helpers import add_records, build_team, client
 from tools.clock import local_day_bounds, parse_date, parse_local_datetime
 from tools.errors import InvalidInput
-from tools.models import Task, TaskCreate
 from tools.scheduling import free_slots
 from tools.tasks import assign_task, create_task
 

@@ -292,7 +292,7 @@ def test_role_against_agent_tool(engine, db_url, role, tool) -> None:
 def test_missing_forged_expired_and_revoked_tokens_get_401(engine, db_url) -> None:
     from datetime import timedelta
 
-    from tools.db import utcnow
+    from db.engine import utcnow
     from tools.users import create_token, revoke_token
 
     team = build_team(engine, roles=("physician",))

@@ -23,10 +23,10 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, col, select
 
+from db.engine import make_engine
+from db.models import Affiliation, Discipline, Practitioner, PractitionerStatus
 from tests.chroma_server import _free_port
 from tests.test_serve_faults import ROOT, wait_until
-from tools.db import make_engine
-from tools.models import Affiliation, Discipline, Practitioner, PractitionerStatus
 from tools.users import create_token, create_user
 
 EXAMPLES_PER_OPERATION = 20
@@ -164,7 +164,7 @@ def _chat_store(db_url: str, data_dir: Path) -> None:
     """Set up the chat saver's tables before serving. Set up inside a request, on PostgreSQL
     its CREATE INDEX CONCURRENTLY waits for that request's own open transaction and the
     request never answers (issue 11, item 5, which moves the set-up to start-up)."""
-    from agent.checkpoint import SQLITE_FILE, open_checkpointer
+    from agent.chat.checkpoint import SQLITE_FILE, open_checkpointer
 
     with open_checkpointer(db_url=db_url, sqlite_path=data_dir / SQLITE_FILE):
         pass

@@ -7,8 +7,8 @@ import re
 
 from sqlmodel import Session, select
 
+from db.models import WebSession
 from tests.api_helpers import PASSWORD, audit_rows, build_team, client, web_login
-from tools.models import WebSession
 
 
 def test_web_login_sets_an_httponly_session_and_csrf_guards_writes(engine, db_url) -> None:
@@ -82,7 +82,7 @@ def test_chat_is_rate_limited_per_user(engine, db_url) -> None:
 def test_idle_web_sessions_expire(engine, db_url) -> None:
     from datetime import timedelta
 
-    from tools.db import utcnow
+    from db.engine import utcnow
 
     build_team(engine, roles=("physician",))
     c = client(engine, db_url, session_idle_minutes=5)

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session, func, select
 
-from tools.literature.records import AbstractSection, ArticleRecord
-from tools.literature.store import store_records
-from tools.models import Article, EvidenceGrade
+from db.models import Article, EvidenceGrade
+from tools.literature.articles import store_records
+from tools.literature.sources.harvest import AbstractSection, ArticleRecord
 
 T0 = datetime(2026, 11, 16, 8, tzinfo=UTC)
 T1 = datetime(2026, 11, 23, 8, tzinfo=UTC)

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from agent.briefing.appointments import briefing_time, physician_appointment
+from db.models import Discipline
 from tests import factories as f
 from tools.clock import today_in
-from tools.models import Discipline
 from tools.scheduling.booking import book
 
 LONDON = ZoneInfo("Europe/London")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from db.models import GeneratedDocument
 from tests.cli_helpers import practice_engine, run, run_json
-from tools.models import GeneratedDocument
 
 DAY = "2025-03-03"
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from tools.briefing_facts import find_conflicts, note_says, product_terms
-from tools.models import (
+from db.models import (
     CareMessage,
     ClinicalNote,
     Discipline,
@@ -13,6 +12,7 @@ from tools.models import (
     SupplementItem,
     SupplementStatus,
 )
+from tools.guidance import find_conflicts, note_says, product_terms
 
 MAG = "Magnesium glycinate 120 mg (Pure Encapsulations)"
 PHYSICIAN, NUTRITION, ACUPUNCTURE = 1, 2, 3

@@ -19,12 +19,7 @@ from agent.briefing.gather import gather_facts
 from agent.briefing.graph import Briefing, appointments_on, brief_day, briefing_graph, run_briefing
 from agent.briefing.state import SECTION_TITLES, SECTIONS
 from agent.briefing.verify import GUARD_HEADING, check
-from tests.briefing_helpers import Demo, demo_practice  # noqa: F401  (fixture "demo")
-from tests.fake_models import ScriptedChatModel
-from tools.demo.vocab_text import INJECTED_REPORT
-from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN
-from tools.literature.verify import find_refs, split_sentences
-from tools.models import (
+from db.models import (
     Appointment,
     CareMessage,
     ClinicalNote,
@@ -35,6 +30,11 @@ from tools.models import (
     SupplementItem,
     SupplementStatus,
 )
+from demo.vocab_text import INJECTED_REPORT
+from tests.briefing_helpers import Demo, demo_practice  # noqa: F401  (fixture "demo")
+from tests.fake_models import ScriptedChatModel
+from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN
+from tools.literature.verify import find_refs, split_sentences
 
 GOLDEN = Path(__file__).parent / "golden" / "briefing_seed7_2025-03-03_appointment869.md"
 GOLDEN_APPOINTMENT = 869  # physician 1, 15:45: interaction, notes, evidence, open items

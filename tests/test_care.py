@@ -7,16 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, func, select
 
-from tests import factories
-from tools.care import (
-    acknowledge_message,
-    care_team,
-    record_medication_change,
-    record_supplement_change,
-    unacknowledged_messages,
-)
-from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.models import (
+from db.models import (
     CareMessage,
     CareProgramme,
     Discipline,
@@ -26,6 +17,15 @@ from tools.models import (
     ProgrammeElement,
     SupplementStatus,
 )
+from tests import factories
+from tools.care import (
+    acknowledge_message,
+    care_team,
+    record_medication_change,
+    record_supplement_change,
+    unacknowledged_messages,
+)
+from tools.errors import InvalidInput, InvalidTransition, NotFound
 
 
 def _team(session: Session):

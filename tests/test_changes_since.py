@@ -7,9 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import event
 from sqlmodel import Session
 
-from tests import factories
-from tools.changes_since import CHANGES_QUERIES, changes_since
-from tools.models import (
+from db.models import (
     Appointment,
     AppointmentStatus,
     CareMessage,
@@ -26,6 +24,8 @@ from tools.models import (
     SupplementItem,
     SupplementStatus,
 )
+from tests import factories
+from tools.clinical_changes import CHANGES_QUERIES, changes_since
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -9,11 +9,11 @@ from sqlmodel import Session, select
 
 from agent.chat.graph import STEPS_PER_ROUND, ChatDeps, build_chat_graph
 from agent.untrusted import DATA_OPEN
+from db.models import Appointment, CareMessage, Task, TokenUsage
 from tests.chat_helpers import appointment_status, build_practice, chat, tool_audit
 from tests.fake_models import ToolCallingChatModel, call, calls
 from tools.access import AccessDenied
 from tools.errors import InvalidInput
-from tools.models import Appointment, CareMessage, Task, TokenUsage
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from agent.checkpoint import SCHEMA, checkpoint_schema_ready
+from agent.chat.checkpoint import SCHEMA, checkpoint_schema_ready
 from app.api import create_app
+from db.engine import make_engine, migrate
 from tests.api_helpers import build_team, settings_for
 from tests.cli_helpers import run
 from tests.conftest import PG_ADMIN_URL, _postgres_available
 from tests.fake_models import ToolCallingChatModel
-from tools.db import make_engine, migrate
 
 pytestmark = pytest.mark.postgres
 

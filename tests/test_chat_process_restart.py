@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from db.models import Appointment, ToolCallAudit, ToolExecution
 from tests.chat_helpers import build_practice
 from tests.cli_helpers import practice_engine, run
 from tests.clock_shift import child_pythonpath
 from tests.openai_fake import running_fake_openai, text, tool_call
-from tools.models import Appointment, ToolCallAudit, ToolExecution
 
 ROOT = Path(__file__).resolve().parents[1]
 

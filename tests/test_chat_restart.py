@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 import agent.chat.graph as chat_graph
-from agent.checkpoint import SCHEMA, is_postgres, open_checkpointer
+from agent.chat.checkpoint import SCHEMA, is_postgres, open_checkpointer
+from db.models import CareMessage, ToolExecution
 from tests.chat_helpers import build_practice, chat, tool_audit
 from tests.fake_models import ToolCallingChatModel, call
-from tools.models import CareMessage, ToolExecution
 
 
 class PowerCut(Exception):
@@ -52,7 +52,7 @@ def test_checkpointer_follows_the_backend(db_url: str, tmp_path: Path) -> None:
     if is_postgres(db_url):
         from sqlalchemy import inspect
 
-        from tools.db import make_engine
+        from db.engine import make_engine
 
         eng = make_engine(db_url)
         try:

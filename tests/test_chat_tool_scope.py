@@ -22,10 +22,7 @@ from agent.toolbox import SPECS, toolbox_for
 from agent.toolbox.arguments import KINDS, MAX_ID, id_arguments
 from agent.toolbox.context import ToolSpec
 from agent.toolbox.execute import execute
-from tests.chat_helpers import TZ, Practice, build_practice, runtime
-from tools.access import Actor, actor_for
-from tools.clock import parse_local_datetime
-from tools.models import (
+from db.models import (
     ClinicalProtocol,
     ProtocolReview,
     ReferralCreate,
@@ -35,6 +32,9 @@ from tools.models import (
     ToolCallAudit,
     ToolExecution,
 )
+from tests.chat_helpers import TZ, Practice, build_practice, runtime
+from tools.access import Actor, actor_for
+from tools.clock import parse_local_datetime
 from tools.referrals import create_referral
 from tools.scheduling import book
 from tools.tasks import create_task
@@ -316,7 +316,7 @@ def test_a_refused_write_is_never_described_for_approval(
 ) -> None:
     """plan(): the person is asked only about valid calls they may make, and an out-of-scope
     patient's name never reaches the approval text."""
-    from agent.approvals import plan
+    from agent.chat.approvals import plan
 
     w = _world(engine)
     box = toolbox_for(_actor(engine, w.p.acupuncturist))
@@ -347,9 +347,9 @@ def test_a_refused_write_is_never_described_for_approval(
 def test_an_edit_to_a_patient_out_of_scope_is_refused_before_it_is_described(
     engine: Engine,
 ) -> None:
+    from db.models import Appointment, AuditEvent
     from tests.chat_helpers import chat
     from tests.fake_models import ToolCallingChatModel, call
-    from tools.models import Appointment, AuditEvent
 
     w = _world(engine)
     p = w.p

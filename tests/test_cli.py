@@ -7,9 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, func, select
 
-from tests import factories
-from tests.cli_helpers import practice_engine, run, run_json
-from tools.models import (
+from db.models import (
     Affiliation,
     AuditEvent,
     Discipline,
@@ -18,6 +16,8 @@ from tools.models import (
     ReferralDirection,
     Task,
 )
+from tests import factories
+from tests.cli_helpers import practice_engine, run, run_json
 from tools.referrals import create_referral
 
 

@@ -12,10 +12,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from tests.api_helpers import Records, add_records, build_team
-from tests.chat_helpers import Practice
-from tests.cli_helpers import run, run_json
-from tools.models import (
+from db.models import (
     AuditEvent,
     ClinicalProtocol,
     Preference,
@@ -25,6 +22,9 @@ from tools.models import (
     Task,
     WatchTopic,
 )
+from tests.api_helpers import Records, add_records, build_team
+from tests.chat_helpers import Practice
+from tests.cli_helpers import run, run_json
 
 
 @pytest.fixture

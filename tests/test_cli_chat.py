@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import Session, select
 
 import app.cli.chat as chat_cli
+from db.engine import migrate
+from db.models import Appointment, AppointmentStatus, CareMessage
 from tests.chat_helpers import build_practice
 from tests.cli_helpers import practice_engine, run
 from tests.fake_models import ToolCallingChatModel, call
-from tools.db import migrate
-from tools.models import Appointment, AppointmentStatus, CareMessage
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import time_machine
 from sqlmodel import Session, func, select
 
+from db.models import Patient, PracticeMeta
 from tests import factories
 from tests.cli_helpers import practice_engine, run, run_json
-from tools.models import Patient, PracticeMeta
 
 DAY = "2026-11-23"  # a Monday
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from db.models import GeneratedDocument, MemoryChange
 from tests.cli_helpers import practice_engine, run, run_json
-from tools.models import GeneratedDocument, MemoryChange
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -13,9 +13,9 @@ from typer.testing import CliRunner, Result
 
 from app.cli.main import cli
 from app.settings import get_settings
+from db.engine import make_engine, session_scope
+from db.models import Appointment, AppointmentStatus, AuditEvent, Discipline
 from tests import factories
-from tools.db import make_engine, session_scope
-from tools.models import Appointment, AppointmentStatus, AuditEvent, Discipline
 
 runner = CliRunner()
 TZ = ZoneInfo("Europe/London")  # the default practice zone

@@ -5,11 +5,11 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import Session
 
-from agent.composer import ModelComposer
+from agent.documents.composer import ModelComposer
+from db.models import EvidenceGrade
 from tests import literature_factories as lit
 from tests.fake_models import ScriptedChatModel
 from tools.literature.summaries import summarise
-from tools.models import EvidenceGrade
 
 
 def test_summary_with_a_model_keeps_grounded_sentences_only(session: Session) -> None:

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import Session
 
-from agent.contradiction import ModelContradictionJudge
+from agent.evidence.judge import ModelContradictionJudge
+from db.models import Article, ClinicalProtocol, EvidenceGrade
 from tests import factories
 from tests import literature_factories as lit
 from tests.fake_models import ScriptedChatModel
 from tools.literature.contradiction import Judgement, check_contradictions
 from tools.literature.digest import build_digest
-from tools.models import Article, ClinicalProtocol, EvidenceGrade
 
 
 class ScriptedJudge:

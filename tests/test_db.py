@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
+from db.engine import head_revision, make_engine, migrate, normalise_database_url, schema_revision
+from db.models import Appointment
 from tests import factories
-from tools.db import head_revision, make_engine, migrate, normalise_database_url, schema_revision
 from tools.errors import ConfigError
-from tools.models import Appointment
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_database_refuses_impossible_rows(session: Session) -> None:
     """Constraints hold even for code that skips the operations' checks."""
     from sqlalchemy.exc import IntegrityError
 
-    from tools.models import Referral, WorkingHours
+    from db.models import Referral, WorkingHours
 
     doc = factories.practitioner(session)
     pat = factories.patient(session)
@@ -115,7 +115,7 @@ def test_database_refuses_impossible_rows(session: Session) -> None:
 
 
 def test_reset_schema_round_trips_the_migrations(tmp_path) -> None:
-    from tools.db import has_table, reset_schema
+    from db.engine import has_table, reset_schema
 
     engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
     migrate(engine)
@@ -129,7 +129,7 @@ def test_reset_schema_round_trips_the_migrations(tmp_path) -> None:
 
 
 def test_in_batches_keeps_every_value_in_order_under_the_limit() -> None:
-    from tools.db import IN_LIMIT, in_batches
+    from db.engine import IN_LIMIT, in_batches
 
     values = list(range(2 * IN_LIMIT + 1))
     batches = list(in_batches(values))

@@ -9,9 +9,11 @@ from dataclasses import replace
 import pytest
 from sqlmodel import Session, select
 
-from schedules import outbox
+from db.engine import session_scope
+from db.models import OutboxMessage, OutboxState
 from schedules.config import SmtpConfig
-from schedules.delivery import deliver_due
+from schedules.email import outbox
+from schedules.email.delivery import deliver_due
 from tests.service_helpers import (
     SilentServer,
     SmtpServer,
@@ -20,8 +22,6 @@ from tests.service_helpers import (
     running_smtp,
     service_config,
 )
-from tools.db import session_scope
-from tools.models import OutboxMessage, OutboxState
 
 FROM = "Steve <steve@practice.test>"
 
@@ -157,7 +157,7 @@ def test_starttls_required_but_not_offered_is_a_clear_error(engine, smtp, tmp_pa
 
 
 def test_the_start_up_check_connects_and_hangs_up(smtp) -> None:
-    from schedules.delivery import DeliveryError, SmtpTransport
+    from schedules.email.delivery import DeliveryError, SmtpTransport
 
     transport = SmtpTransport(smtp.config(), mail_from="steve@practice.test")
     transport.check()  # answers: no error, and no connection left open

@@ -16,11 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from tools.clock import at_local
-from tools.db import make_engine
-from tools.demo import DemoSummary, generate_demo
-from tools.errors import InvalidInput
-from tools.models import (
+from db.engine import make_engine
+from db.models import (
     Affiliation,
     Appointment,
     AppointmentStatus,
@@ -52,6 +49,9 @@ from tools.models import (
     TaskStatus,
     WorkingHours,
 )
+from demo import DemoSummary, generate_demo
+from tools.clock import at_local
+from tools.errors import InvalidInput
 from tools.programme import programme_view
 from tools.referrals import TRANSITIONS, network_gaps, overdue_referrals
 from tools.registry import create_patient, name_key

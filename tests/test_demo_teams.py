@@ -7,13 +7,13 @@ from datetime import date, datetime, time
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from tools.clock import at_local
-from tools.demo.context import Context
-from tools.demo.generate import build
-from tools.demo.staff import generate_staff, team_count
-from tools.models import (
+from db.models import (
     AppointmentStatus,
 )
+from demo.context import Context
+from demo.generate import build
+from demo.staff import generate_staff, team_count
+from tools.clock import at_local
 from tools.registry import name_key
 
 TZ = ZoneInfo("Europe/London")

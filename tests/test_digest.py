@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
+from db.models import Article, ClinicalProtocol, EvidenceGrade, Practitioner
 from tests import factories
 from tests import literature_factories as lf
 from tests.test_summaries import ScriptedComposer
 from tools.errors import NotFound
 from tools.literature.digest import INTERESTS, Digest, build_digest, week_bounds
 from tools.literature.verify import find_refs, verify
-from tools.models import Article, ClinicalProtocol, EvidenceGrade, Practitioner
 
 LONDON = ZoneInfo("Europe/London")
 WEEK_OF = date(2025, 3, 5)  # Wednesday: the week is Mon 3 - Sun 9 March 2025

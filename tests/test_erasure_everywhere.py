@@ -19,17 +19,17 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 import app.cli.chat as chat_cli
-from agent.checkpoint import SCHEMA
+from agent.chat.checkpoint import SCHEMA
+from db.models import ClinicalNote, Discipline, OutboxMessage, OutboxState, Patient, Task
 from memory.store import MemoryStore
-from schedules import outbox
-from schedules.delivery import EmlTransport
-from schedules.mail import build_message
+from schedules.email import outbox
+from schedules.email.delivery import EmlTransport
+from schedules.email.mime import build_message
 from tests import factories
 from tests.cli_helpers import run
 from tests.fake_models import ToolCallingChatModel
 from tests.memory_fakes import WordHash, note
-from tools.documents import save_document
-from tools.models import ClinicalNote, Discipline, OutboxMessage, OutboxState, Patient, Task
+from tools.generated_documents import save_document
 
 FROM = "Steve <steve@practice.test>"
 

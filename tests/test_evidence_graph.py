@@ -6,13 +6,13 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import Session, col, select
 
-from agent.evidence import EvidenceContext, evidence_graph, evidence_summary, review_document
+from agent.evidence.graph import EvidenceContext, evidence_graph, evidence_summary, review_document
+from db.models import Article, EvidenceGrade
 from tests.briefing_helpers import Demo, demo_practice  # noqa: F401  (fixture "demo")
 from tests.fake_models import ScriptedChatModel
 from tools.literature.reviews import open_reviews
 from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN, sample_size_of
 from tools.literature.verify import find_refs, split_sentences
-from tools.models import Article, EvidenceGrade
 
 
 def body_sentences(markdown: str) -> list[str]:

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from db.models.literature import FeedState
 from tests.feed_fakes import Script, ScriptedHttp, ok
-from tools.literature.feeds import (
+from tools.literature.sources.feeds import (
     extract_doi,
     extract_pmid,
     fetch_feeds,
@@ -22,9 +23,8 @@ from tools.literature.feeds import (
     parse_feed,
     records_from_feed,
 )
-from tools.literature.http import HttpResponse, TransportError
-from tools.literature.records import ArticleRecord, FetchResult
-from tools.models.literature import FeedState
+from tools.literature.sources.harvest import ArticleRecord, FetchResult
+from tools.literature.sources.http import HttpResponse, TransportError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 NOW = datetime(2024, 6, 4, 6, 0, tzinfo=UTC)

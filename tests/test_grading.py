@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from db.models import EvidenceGrade as G
 from tools.literature.grading import grade
-from tools.models import EvidenceGrade as G
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Hardening of the practice database's life cycle (issue 11, items 7 and 16).
 
 - A migration is atomic: a real `steve init` SIGKILLed between two DDL statements of one
-  migration (fault point `migration_ddl_<n>`, tools/db.py) leaves the database at the last
+  migration (fault point `migration_ddl_<n>`, db/engine.py) leaves the database at the last
   whole revision, and the next `steve init` completes it; on SQLite and PostgreSQL.
 - A schema that does not match its revision is reported as such, with the way out, and
   `steve init --repair` (SQLite) rebuilds it when nothing would be lost.
@@ -22,10 +22,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from db.engine import head_revision, make_engine, migrate, schema_revision
+from db.schema_check import inspect_schema
 from tests.cli_helpers import run
 from tests.conftest import PG_ADMIN_URL
-from tools.db import head_revision, make_engine, migrate, schema_revision
-from tools.schema_check import inspect_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")

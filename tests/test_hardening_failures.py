@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from app.api import create_app
+from db.engine import make_engine, sqlite_path
 from tests.api_helpers import build_team, client, settings_for
 from tests.cli_helpers import run
-from tools.db import make_engine, sqlite_path
 
 
 @pytest.fixture

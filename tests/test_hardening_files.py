@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.checkpoint import open_checkpointer
+from agent.chat.checkpoint import open_checkpointer
 from memory.store import MemoryStore
-from schedules.delivery import EmlTransport
+from schedules.email.delivery import EmlTransport
 from tests.api_helpers import client
 from tests.cli_helpers import run
 from tests.memory_fakes import WordHash

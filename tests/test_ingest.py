@@ -6,10 +6,15 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, func, select
 
+from db.models import Article, ArticleMatch, ClinicalProtocol
 from tools.literature.ingest import ingest
-from tools.literature.records import AbstractSection, ArticleRecord, FetchResult, SourceProblem
+from tools.literature.sources.harvest import (
+    AbstractSection,
+    ArticleRecord,
+    FetchResult,
+    SourceProblem,
+)
 from tools.literature.topics import sync_protocol_topics
-from tools.models import Article, ArticleMatch, ClinicalProtocol
 
 NOW = datetime(2026, 11, 23, 6, tzinfo=UTC)
 

@@ -31,13 +31,7 @@ from sqlmodel import Session, select
 import agent.toolbox.execute as execute_module
 from agent.toolbox import WRITE_TOOLS
 from agent.untrusted import DATA_OPEN
-from tests.chat_helpers import NOW, appointment_status, build_practice, chat, tool_audit
-from tests.factories import practitioner
-from tests.fake_models import ToolCallingChatModel, call, instructions_seen, obedient_reply
-from tests.literature_factories import article
-from tools.literature.offline import read_file
-from tools.literature.store import store_records
-from tools.models import (
+from db.models import (
     Affiliation,
     CareMessage,
     ClinicalNote,
@@ -46,6 +40,12 @@ from tools.models import (
     Referral,
     Task,
 )
+from tests.chat_helpers import NOW, appointment_status, build_practice, chat, tool_audit
+from tests.factories import practitioner
+from tests.fake_models import ToolCallingChatModel, call, instructions_seen, obedient_reply
+from tests.literature_factories import article
+from tools.literature.articles import store_records
+from tools.literature.sources.offline import read_file
 
 HERE = Path(__file__).parent / "fixtures" / "injections"
 

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from schedules import outbox
+from db.engine import make_engine, session_scope
+from db.models import JobRun, OutboxMessage, OutboxState
+from schedules.email import outbox
 from schedules.leader import FileLeader, PostgresLeader
 from tests.service_helpers import SmtpServer, running_smtp
 from tests.test_serve_faults import service_env, start_serve, stop, wait_until
-from tools.db import make_engine, session_scope
-from tools.models import JobRun, OutboxMessage, OutboxState
 
 
 @pytest.fixture

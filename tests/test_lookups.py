@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
+from db.models import Discipline
 from tests import factories as f
 from tests.literature_factories import article
 from tools.errors import InvalidInput, NotFound
-from tools.lookups import articles_by_ref, day_appointments, search_articles
-from tools.models import Discipline
+from tools.literature.articles import articles_by_ref, search_articles
+from tools.scheduling.agenda import day_appointments
 from tools.scheduling.booking import book
 
 LONDON = ZoneInfo("Europe/London")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from db.changelog import DELETE, ERASE, UPSERT
+from db.models import ArticleMatch, CareMessage, Discipline, MemoryChange
 from tests import factories as f
 from tests.literature_factories import article, match, topic
-from tools.changes import DELETE, ERASE, UPSERT
-from tools.documents import save_document
-from tools.models import ArticleMatch, CareMessage, Discipline, MemoryChange
+from tools.generated_documents import save_document
 from tools.notes import add_note, correct_note, delete_note
 from tools.preferences import add_preference, remove_preference
 from tools.registry import erase_patient
@@ -52,7 +52,7 @@ def test_changes_that_do_not_touch_the_text_are_not_logged(session: Session) -> 
     session.add(msg)
     session.flush()
     clear(session)
-    from tools.db import utcnow
+    from db.engine import utcnow
 
     msg.acknowledged_at = utcnow()  # reading a message changes nothing memory holds
     session.add(msg)

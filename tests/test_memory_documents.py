@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from db.models import Article, CareMessage, ClinicalNote, Discipline, EvidenceGrade, NoteOrigin
 from memory.documents import (
     clean_text,
     from_article,
@@ -15,7 +16,6 @@ from memory.documents import (
     from_preference,
 )
 from tools.errors import InvalidInput
-from tools.models import Article, CareMessage, ClinicalNote, Discipline, EvidenceGrade, NoteOrigin
 
 WHEN = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 

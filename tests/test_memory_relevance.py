@@ -6,7 +6,7 @@ import pytest
 
 from memory.embeddings import LocalMiniLM
 from memory.relevance import BlendedScorer, EmbeddingScorer
-from tools.literature.relevance import ArticleText, LexicalScorer, TopicProfile
+from tools.literature.topic_relevance import ArticleText, LexicalScorer, TopicProfile
 
 THYROID = TopicProfile(
     topic_id=1, condition_terms=("hypothyroidism",), keywords=("levothyroxine", "selenium")

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from db.models import ClinicalNote, MemoryChange
 from memory.reindex import reindex
 from memory.store import DOCUMENTS, LITERATURE, NOTES, PREFERENCES, MemoryStore
 from memory.sync import drain, pending
 from tests import factories as f
 from tests.literature_factories import article
 from tests.memory_helpers import MemoisedMiniLM
-from tools.documents import save_document
-from tools.models import ClinicalNote, MemoryChange
+from tools.generated_documents import save_document
 from tools.notes import add_note, correct_note, delete_note
 from tools.preferences import add_preference, remove_preference
 from tools.registry import erase_patient

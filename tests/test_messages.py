@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from tests import factories as f
-from tools.errors import InvalidInput, NotFound
-from tools.messages import send_care_message
-from tools.models import (
+from db.models import (
     Affiliation,
     AuditEvent,
     CareMessage,
     Discipline,
     PractitionerStatus,
 )
+from tests import factories as f
+from tools.errors import InvalidInput, NotFound
+from tools.messages import send_care_message
 
 
 def test_a_message_about_a_patient_is_stored_and_audited(session: Session) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.models import ModelConfig, make_chat_model
+from agent.llm import ModelConfig, make_chat_model
 from app.settings import load_settings
 
 

@@ -19,14 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, col, select
 
-from schedules import scheduler as sched
-from schedules.jobs import job_specs
-from tests import factories
-from tests.service_helpers import SmtpServer, running_smtp, service_config
-from tests.test_serve_faults import service_env, start_serve, stop, wait_until
-from tools.clock import at_local
-from tools.db import make_engine
-from tools.models import (
+from db.engine import make_engine
+from db.models import (
     Appointment,
     Discipline,
     JobRun,
@@ -35,6 +29,12 @@ from tools.models import (
     RunOutcome,
     Task,
 )
+from schedules import scheduler as sched
+from schedules.jobs import job_specs
+from tests import factories
+from tests.service_helpers import SmtpServer, running_smtp, service_config
+from tests.test_serve_faults import service_env, start_serve, stop, wait_until
+from tools.clock import at_local
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from db.models import Article
 from tools.errors import InvalidInput
-from tools.literature.offline import iter_directory, read_directory, root_element
-from tools.literature.pubmed_xml import parse_pubmed_xml
-from tools.literature.store import store_records
-from tools.models import Article
+from tools.literature.articles import store_records
+from tools.literature.sources.offline import iter_directory, read_directory, root_element
+from tools.literature.sources.pubmed_xml import parse_pubmed_xml
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FEEDS = FIXTURES / "feeds"

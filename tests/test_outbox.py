@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from schedules import outbox
-from schedules.delivery import EmlTransport, deliver_due, eml_name
-from schedules.mail import build_message
+from db.engine import session_scope, utcnow
+from db.models import OutboxMessage, OutboxState
+from schedules.email import outbox
+from schedules.email.delivery import EmlTransport, deliver_due, eml_name
+from schedules.email.mime import build_message
 from tests.service_helpers import service_config
-from tools.db import session_scope, utcnow
 from tools.errors import InvalidInput
-from tools.models import OutboxMessage, OutboxState
 
 FROM = "Steve <steve@practice.test>"
 

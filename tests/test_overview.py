@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from db.models import Appointment, AppointmentStatus, Task
 from tests import factories
-from tools.models import Appointment, AppointmentStatus, Task
 from tools.overview import practice_overview
 
 TZ = ZoneInfo("America/New_York")

@@ -1,4 +1,4 @@
-"""The password flow after NIST SP 800-63B: one policy (tools.users.check_password) for the
+"""The password flow after NIST SP 800-63B: one policy (tools.passwords.check_password) for the
 CLI, the API and the web app; changing a password needs the current one and ends the
 user's other web sessions; a user who must change their password gets nothing else."""
 
@@ -14,20 +14,17 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from db.models import Discipline, Task, User, WebSession
 from tests import factories
 from tests.api_helpers import PASSWORD, Team, build_team, client, web_login
 from tools.errors import InvalidInput
-from tools.models import Discipline, Task, User, WebSession
+from tools.passwords import MAX_PASSWORD, MIN_PASSWORD, check_password, password_context
 from tools.users import (
-    MAX_PASSWORD,
-    MIN_PASSWORD,
     WrongPassword,
     authenticate,
     change_password,
-    check_password,
     create_token,
     create_user,
-    password_context,
     start_session,
     verify_token,
 )

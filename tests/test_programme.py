@@ -8,9 +8,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from tests import factories
-from tools.errors import NotFound
-from tools.models import (
+from db.models import (
     Appointment,
     AuditEvent,
     CareMessage,
@@ -26,6 +24,8 @@ from tools.models import (
     SupplementItem,
     Task,
 )
+from tests import factories
+from tools.errors import NotFound
 from tools.programme import PROGRAMME_VIEW_QUERIES, programme_view
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -21,9 +21,15 @@ from tests.http_fakes import (
     ok,
     status,
 )
-from tools.literature.http import Headers, HttpResponse, TransportError, UrllibClient, build_url
-from tools.literature.pubmed import EFETCH_URL, ESEARCH_URL, PubMedClient, SearchResult
-from tools.literature.ratelimit import RateLimiter
+from tools.literature.sources.http import (
+    Headers,
+    HttpResponse,
+    TransportError,
+    UrllibClient,
+    build_url,
+)
+from tools.literature.sources.pubmed import EFETCH_URL, ESEARCH_URL, PubMedClient, SearchResult
+from tools.literature.sources.ratelimit import RateLimiter
 
 API_KEY = "k3y-SECRET-0123456789abcdef"
 

@@ -11,14 +11,14 @@ import pytest
 from Bio.Entrez.Parser import DataHandler
 
 from tests.http_fakes import fixture
-from tools.literature.pubmed import read_entrez_xml
-from tools.literature.pubmed_xml import (
+from tools.literature.sources.harvest import AbstractSection, ArticleRecord
+from tools.literature.sources.pubmed import read_entrez_xml
+from tools.literature.sources.pubmed_xml import (
     looks_like_html,
     medline_date,
     normalise_doi,
     parse_pubmed_xml,
 )
-from tools.literature.records import AbstractSection, ArticleRecord
 
 DOCTYPE = (
     '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from tests.http_fakes import FakeClock
-from tools.literature import ratelimit
-from tools.literature.ratelimit import RateLimiter, for_ncbi
+from tools.literature.sources import ratelimit
+from tools.literature.sources.ratelimit import RateLimiter, for_ncbi
 
 
 def assert_windows(starts: list[float], limit: int, window: float = 1.0) -> None:

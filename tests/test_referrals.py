@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from tests import factories
-from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.models import (
+from db.models import (
     Affiliation,
     Discipline,
     PractitionerStatus,
@@ -20,6 +18,8 @@ from tools.models import (
     ReferralStatus,
     Urgency,
 )
+from tests import factories
+from tools.errors import InvalidInput, InvalidTransition, NotFound
 from tools.referrals import (
     NETWORK_DISCIPLINES,
     TRANSITIONS,

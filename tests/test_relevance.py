@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.literature.relevance import ArticleText, LexicalScorer, TopicProfile
 from tools.literature.text import fold, stem, title_key
+from tools.literature.topic_relevance import ArticleText, LexicalScorer, TopicProfile
 
 IBS = TopicProfile(
     topic_id=1,

@@ -7,6 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session, select
 
+from db.models import (
+    AuditEvent,
+    EvidenceGrade,
+    ProtocolReview,
+    ReviewReason,
+    ReviewStatus,
+)
 from tests import factories
 from tests import literature_factories as lf
 from tools.errors import InvalidInput, InvalidTransition, NotFound
@@ -16,13 +23,6 @@ from tools.literature.reviews import (
     open_reviews,
     review_prompts,
     snooze_review,
-)
-from tools.models import (
-    AuditEvent,
-    EvidenceGrade,
-    ProtocolReview,
-    ReviewReason,
-    ReviewStatus,
 )
 
 TODAY = date(2025, 3, 10)

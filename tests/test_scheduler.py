@@ -13,13 +13,7 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, select
 
-from schedules import scheduler as sched
-from schedules.history import record_run
-from schedules.jobs import JobContext, JobSpec, do_digest, do_morning, do_task_summaries, job_specs
-from tests import factories
-from tests.service_helpers import physician_day, service_config, utc
-from tools.errors import ConfigError
-from tools.models import (
+from db.models import (
     Discipline,
     JobRun,
     OutboxMessage,
@@ -28,6 +22,12 @@ from tools.models import (
     Task,
     TaskCreate,
 )
+from schedules import scheduler as sched
+from schedules.history import record_run
+from schedules.jobs import JobContext, JobSpec, do_digest, do_morning, do_task_summaries, job_specs
+from tests import factories
+from tests.service_helpers import physician_day, service_config, utc
+from tools.errors import ConfigError
 from tools.tasks import create_task
 
 DAY = date(2026, 11, 23)  # a Monday

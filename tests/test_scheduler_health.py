@@ -119,7 +119,7 @@ def test_health_without_a_scheduler_in_the_process(tmp_path) -> None:
 
     from app.api import create_app
     from app.settings import Settings
-    from tools.db import make_engine, migrate
+    from db.engine import make_engine, migrate
 
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 's.db'}")
     engine = make_engine(settings.db_url)

@@ -11,6 +11,15 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from db.models import (
+    Affiliation,
+    Appointment,
+    AppointmentStatus,
+    AuditEvent,
+    BillingTrack,
+    Discipline,
+    PractitionerStatus,
+)
 from tests import factories
 from tests.scheduling_helpers import (
     MONDAY,
@@ -24,15 +33,6 @@ from tests.scheduling_helpers import (
     slots_of,
 )
 from tools.errors import Conflict, InvalidInput, InvalidTransition, NotFound
-from tools.models import (
-    Affiliation,
-    Appointment,
-    AppointmentStatus,
-    AuditEvent,
-    BillingTrack,
-    Discipline,
-    PractitionerStatus,
-)
 from tools.scheduling import (
     BlockOption,
     block_slots,

@@ -16,15 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
-from tests import factories
-from tools.clock import at_local
-from tools.errors import Conflict, InvalidInput, InvalidTransition
-from tools.models import (
+from db.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Appointment,
     AppointmentStatus,
     PractitionerStatus,
 )
+from tests import factories
+from tools.clock import at_local
+from tools.errors import Conflict, InvalidInput, InvalidTransition
 from tools.scheduling import BlockPart, block_slots, book, book_block, cancel
 
 TZ = ZoneInfo("Europe/London")

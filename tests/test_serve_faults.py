@@ -1,7 +1,7 @@
 """Exactly once, proven by killing a real `steve serve` (SIGKILL) at each step of a delivery
 and restarting it, against a real SMTP server on loopback; messages counted per key.
 
-The fault hook (STEVE_FAULT_POINT, schedules/faults.py) is test-only: the process kills
+The fault hook (STEVE_FAULT_POINT, schedules/email/smtp_faults.py) is test-only: the process kills
 itself at the named step, so every step is hit exactly, not by timing luck.
 """
 
@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from schedules import outbox
+from db.engine import make_engine, session_scope
+from db.models import OutboxMessage, OutboxState
+from schedules.email import outbox
 from tests.clock_shift import child_pythonpath
 from tests.service_helpers import SmtpServer, physician_day, running_smtp
 from tools.clock import today_in
-from tools.db import make_engine, session_scope
-from tools.models import OutboxMessage, OutboxState
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("briefing:1:2026-11-23", "briefing:2:2026-11-23", "digest:1:2026-W47")

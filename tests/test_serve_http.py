@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 
+from db.engine import make_engine, migrate
 from tests.chroma_server import _free_port
 from tests.clock_shift import child_pythonpath
 from tests.service_helpers import running_smtp
 from tests.test_serve_faults import service_env, wait_until
-from tools.db import make_engine, migrate
 
 
 def test_serve_answers_http_and_stops_cleanly(db_url: str, tmp_path: Path) -> None:

@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 
 from app.cli import serve as serve_cli
 from app.settings import Settings
+from db.engine import make_engine, migrate
+from db.models import JobRun
 from tests.service_helpers import running_smtp
 from tests.test_serve_faults import ROOT, service_env
-from tools.db import make_engine, migrate
-from tools.models import JobRun
 
 
 def _occupied() -> socket.socket:

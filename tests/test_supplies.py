@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlmodel import Session
 
+from db.models import LabOrder, LabStatus, SupplementItem, SupplementStatus
 from tests import factories
-from tools.models import LabOrder, LabStatus, SupplementItem, SupplementStatus
 from tools.supplies import overdue_labs, reorders_due, unreviewed_results
 
 TODAY = date(2026, 11, 23)

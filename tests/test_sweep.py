@@ -8,11 +8,8 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from schedules.sweep import run_sweep
-from tests import factories
-from tests.service_helpers import service_config
-from tools.db import session_scope, utcnow
-from tools.models import (
+from db.engine import session_scope, utcnow
+from db.models import (
     Affiliation,
     Appointment,
     CareMessage,
@@ -26,6 +23,9 @@ from tools.models import (
     Task,
     TaskStatus,
 )
+from schedules.sweep import run_sweep
+from tests import factories
+from tests.service_helpers import service_config
 
 
 def _practice(session: Session) -> dict[str, int]:

@@ -19,11 +19,11 @@ from sqlmodel import Session
 
 from agent.toolbox import toolbox_for
 from agent.toolbox.execute import execute
+from db.models import Task
 from tests.api_helpers import build_team, client, web_login
 from tests.chat_helpers import runtime
 from tests.cli_helpers import run
 from tools.access import actor_for
-from tools.models import Task
 
 TITLE = "Call re HbA1c 9.1 mmol/mol - start metformin"
 DETAILS = "PHQ-9 18; discuss sertraline"

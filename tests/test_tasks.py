@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlmodel import Session, func, select
 
+from db.models import Discipline, PractitionerStatus, Task, TaskCreate, TaskStatus
 from tests import factories
 from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.models import Discipline, PractitionerStatus, Task, TaskCreate, TaskStatus
 from tools.tasks import (
     assign_task,
     complete_task,

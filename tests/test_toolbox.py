@@ -14,10 +14,7 @@ from sqlmodel import Session, select
 from agent.toolbox import SPECS, WRITE_TOOLS, toolbox_for
 from agent.toolbox.execute import args_digest, execute
 from agent.untrusted import DATA_CLOSE, DATA_OPEN, outside_data
-from tests.chat_helpers import NOW, build_practice, runtime, tool_audit
-from tests.factories import practitioner
-from tools.access import Actor, Role, actor_for
-from tools.models import (
+from db.models import (
     CareMessage,
     ClinicalNote,
     Discipline,
@@ -26,6 +23,9 @@ from tools.models import (
     NoteOrigin,
     ToolExecution,
 )
+from tests.chat_helpers import NOW, build_practice, runtime, tool_audit
+from tests.factories import practitioner
+from tools.access import Actor, Role, actor_for
 
 ISSUE_WRITES = {
     "book_appointment",

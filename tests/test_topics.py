@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
+from db.models import ClinicalProtocol, Discipline, TopicKind, WatchTopic
 from tests import factories
 from tools.errors import InvalidInput, NotFound
 from tools.literature.topics import add_interest, build_query, profile, sync_protocol_topics
-from tools.models import ClinicalProtocol, Discipline, TopicKind, WatchTopic
 
 
 def test_query_shape() -> None:

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from db.engine import utcnow
+from db.models import Affiliation, ApiToken, Discipline, User, WebSession
 from tests import factories
 from tools.access import Role
-from tools.db import utcnow
 from tools.errors import InvalidInput
-from tools.models import Affiliation, ApiToken, Discipline, User, WebSession
 from tools.users import (
     LoginFailed,
     actor_of,
@@ -155,8 +155,8 @@ def test_sessions_expire_after_inactivity(session) -> None:
 
 
 def test_an_inactive_practitioner_loses_access_at_once(session) -> None:
+    from db.models import Practitioner, PractitionerStatus
     from tools.access import AccessDenied
-    from tools.models import Practitioner, PractitionerStatus
 
     user = _user(session, Discipline.ACUPUNCTURE)
     person = session.get(Practitioner, user.practitioner_id)
@@ -181,7 +181,7 @@ def test_init_creates_the_first_admin_with_a_one_time_password(tmp_path) -> None
     again = run("init")
     assert "First admin" not in again.output  # only when the practice has no user
     from app.settings import get_settings
-    from tools.db import make_engine
+    from db.engine import make_engine
 
     engine = make_engine(get_settings().db_url)
     with Session(engine) as session:
@@ -207,7 +207,7 @@ def test_users_cli_add_list_token_and_disable(tmp_path) -> None:
 
     assert run("init", "--no-admin").exit_code == 0
     from app.settings import get_settings
-    from tools.db import make_engine
+    from db.engine import make_engine
 
     engine = make_engine(get_settings().db_url)
     with Session(engine) as session:

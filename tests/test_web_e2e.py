@@ -23,11 +23,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 from sqlmodel import Session, select
 
 from app.api import create_app
+from db.engine import make_engine
+from db.models import Appointment, Task, TaskStatus
 from tests.api_helpers import PASSWORD, build_team, settings_for
 from tests.fake_models import ToolCallingChatModel, call
 from tools.clock import at_local, today_in
-from tools.db import make_engine
-from tools.models import Appointment, Task, TaskStatus
 
 CHROMIUM = os.environ.get("STEVE_TEST_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -13,9 +13,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from tools import audit
-from tools.errors import SteveError
-from tools.models import (
+from db.models import (
     Affiliation,
     CareProgramme,
     Discipline,
@@ -25,6 +23,8 @@ from tools.models import (
     ProgrammeElement,
     ProgrammeStatus,
 )
+from tools import audit
+from tools.errors import SteveError
 from tools.registry import get_practitioner
 
 

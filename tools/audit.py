@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from tools.models import AuditEvent
+from db.models import AuditEvent
 
 
 def record(

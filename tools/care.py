@@ -11,10 +11,8 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
-from tools import audit
-from tools.db import get_for_update, utcnow
-from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.models import (
+from db.engine import get_for_update, utcnow
+from db.models import (
     CareMessage,
     CareProgramme,
     ElementStatus,
@@ -26,6 +24,8 @@ from tools.models import (
     SupplementItem,
     SupplementStatus,
 )
+from tools import audit
+from tools.errors import InvalidInput, InvalidTransition, NotFound
 from tools.registry import get_patient, get_practitioner
 
 T = TypeVar("T")

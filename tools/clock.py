@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tools.db import utcnow
+from db.engine import utcnow
 from tools.errors import InvalidInput
 from tools.limits import check_day
 

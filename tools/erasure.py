@@ -11,7 +11,7 @@ remains is text that names them without pointing at them; this module finds and 
 - every other text column (task titles, other patients' notes, chat thread titles, stored
   tool results...): the patient's name, email, phone and address are replaced by a mark.
 - chat threads that used the patient's records (tool_call_audit) or name them: their rows
-  go (the checkpoints themselves are the caller's: agent.checkpoint.erase_threads).
+  go (the checkpoints themselves are the caller's: agent.chat.checkpoint.erase_threads).
 
 The patient's identifying strings are read before the patient is deleted (`patient_marks`).
 """
@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
+from db.models import ChatThread, OutboxMessage, OutboxState, Patient, ToolCallAudit
 from tools.errors import NotFound
-from tools.models import ChatThread, OutboxMessage, OutboxState, Patient, ToolCallAudit
 
 WITHDRAWN_NOTICE = "This email mentioned a patient whose records were erased on request."
 # Identity tables (another patient or a staff member may share the erased patient's name;

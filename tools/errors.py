@@ -1,4 +1,5 @@
-"""Errors raised by practice operations.
+"""Errors raised by practice operations (the base class and the config and availability
+errors are `db.errors`, re-exported here).
 
 Every message is one line and names what was wrong. `str(error)` carries no patient data
 beyond record ids, so it is safe to log; `display()` may echo what the person typed.
@@ -8,18 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from db.errors import ConfigError, SteveError, Unavailable
 
-class SteveError(Exception):
-    """Base class: a clear, one-line problem with the caller's input or the data.
-
-    `str(error)` is safe to log: record ids only. `display()` is for the person who asked,
-    and may echo what they typed or list candidates by name.
-    """
-
-    exit_code = 1
-
-    def display(self) -> str:
-        return str(self)
+__all__ = [
+    "Ambiguous",
+    "ConfigError",
+    "Conflict",
+    "InvalidInput",
+    "InvalidTransition",
+    "NoMatch",
+    "NotFound",
+    "SteveError",
+    "Unavailable",
+]
 
 
 class NotFound(SteveError):
@@ -70,15 +72,3 @@ class Conflict(SteveError):
 
 class InvalidTransition(SteveError):
     """A lifecycle change that the lifecycle does not allow."""
-
-
-class ConfigError(SteveError):
-    """A setting is malformed (database URL, time zone, limits)."""
-
-    exit_code = 2
-
-
-class Unavailable(SteveError):
-    """A service Steve depends on (the Chroma server or directory) failed while in use."""
-
-    exit_code = 3

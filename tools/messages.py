@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from db.engine import utcnow
+from db.models import Affiliation, CareMessage, MessageKind, PractitionerStatus
 from tools import audit
-from tools.db import utcnow
 from tools.errors import InvalidInput
-from tools.models import Affiliation, CareMessage, MessageKind, PractitionerStatus
 from tools.registry import get_patient, get_practitioner
 
 MAX_SUBJECT, MAX_BODY = 200, 4000

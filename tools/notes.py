@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from db.engine import get_for_update, utcnow
+from db.models import ClinicalNote, Discipline, NoteOrigin
 from tools import audit
-from tools.db import get_for_update, utcnow
 from tools.errors import InvalidInput, NotFound
-from tools.models import ClinicalNote, Discipline, NoteOrigin
 from tools.registry import get_patient, get_practitioner
 
 

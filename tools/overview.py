@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
-from tools.clock import as_of
-from tools.lookups import day_appointments
-from tools.models import (
+from db.models import (
     Appointment,
     Practitioner,
     SupplementItem,
     Task,
 )
+from tools.clock import as_of
 from tools.referrals import OverdueReferral, overdue_referrals
+from tools.scheduling.agenda import day_appointments
 from tools.supplies import OverdueLab, overdue_labs, reorders_due
 from tools.tasks import open_tasks
 

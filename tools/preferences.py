@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from tools.db import utcnow
+from db.engine import utcnow
+from db.models import Preference
 from tools.errors import InvalidInput, NotFound
-from tools.models import Preference
 from tools.registry import get_practitioner
 
 MAX_PER_PERSON = 50

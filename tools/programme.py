@@ -13,9 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from tools import audit
-from tools.db import utcnow
-from tools.models import (
+from db.engine import utcnow
+from db.models import (
     Appointment,
     AppointmentStatus,
     CareMessage,
@@ -38,7 +37,8 @@ from tools.models import (
     SupplementStatus,
     Task,
 )
-from tools.models.enums import OPEN_TASK_STATUSES
+from db.models.enums import OPEN_TASK_STATUSES
+from tools import audit
 from tools.registry import OPEN_REFERRAL_STATUSES, PENDING_LAB_STATUSES, get_patient
 
 # ------------------------------------------------------------------ programme view

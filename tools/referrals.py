@@ -13,10 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from tools import audit
-from tools.db import as_utc, get_for_update, utcnow
-from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.models import (
+from db.engine import as_utc, get_for_update, utcnow
+from db.models import (
     Affiliation,
     Discipline,
     Practitioner,
@@ -28,6 +26,8 @@ from tools.models import (
     ReferralStatus,
     Urgency,
 )
+from tools import audit
+from tools.errors import InvalidInput, InvalidTransition, NotFound
 from tools.registry import OPEN_REFERRAL_STATUSES, get_patient, get_practitioner
 
 S = ReferralStatus

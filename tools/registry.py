@@ -10,10 +10,8 @@ from datetime import date, time
 
 from sqlmodel import Session, col, or_, select
 
-from tools import audit
-from tools.db import get_for_update
-from tools.errors import Ambiguous, InvalidInput, NoMatch, NotFound
-from tools.models import (
+from db.engine import get_for_update
+from db.models import (
     LabStatus,
     Patient,
     PatientCreate,
@@ -22,6 +20,8 @@ from tools.models import (
     ReferralStatus,
     WorkingHours,
 )
+from tools import audit
+from tools.errors import Ambiguous, InvalidInput, NoMatch, NotFound
 
 OPEN_REFERRAL_STATUSES = tuple(
     s for s in ReferralStatus if s not in (ReferralStatus.CLOSED, ReferralStatus.DECLINED)

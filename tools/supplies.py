@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from tools.models import LabOrder, LabStatus, SupplementItem, SupplementStatus
+from db.models import LabOrder, LabStatus, SupplementItem, SupplementStatus
 from tools.registry import PENDING_LAB_STATUSES
 
 

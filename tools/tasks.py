@@ -20,12 +20,8 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from tools import audit
-from tools.access import AccessDenied, Actor, Category, categories_for, role_for
-from tools.db import get_for_update, utcnow
-from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.limits import check_day, check_id, check_text
-from tools.models import (
+from db.engine import get_for_update, utcnow
+from db.models import (
     Affiliation,
     Discipline,
     PractitionerStatus,
@@ -33,7 +29,11 @@ from tools.models import (
     TaskCreate,
     TaskStatus,
 )
-from tools.models.enums import OPEN_TASK_STATUSES
+from db.models.enums import OPEN_TASK_STATUSES
+from tools import audit
+from tools.access import AccessDenied, Actor, Category, categories_for, role_for
+from tools.errors import InvalidInput, InvalidTransition, NotFound
+from tools.limits import check_day, check_id, check_text
 from tools.registry import get_patient, get_practitioner
 
 

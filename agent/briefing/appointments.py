@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from agent.briefing.graph import BRIEFED_STATUSES
+from db.models import Appointment, Discipline, Practitioner
 from tools.clock import at_local, local_day_bounds, today_in
-from tools.models import Appointment, Discipline, Practitioner
 
 
 def briefing_time(day: date, tz: ZoneInfo) -> datetime:

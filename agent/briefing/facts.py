@@ -13,9 +13,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from agent.briefing.state import BriefFact
-from tools.briefing_facts import Conflict
-from tools.interactions import InteractionFlag
-from tools.models import (
+from db.models import (
     Appointment,
     CareMessage,
     ClinicalNote,
@@ -33,6 +31,8 @@ from tools.models import (
     SupplementStatus,
     Task,
 )
+from tools.guidance import Conflict
+from tools.interactions import InteractionFlag
 
 Names = Callable[[int | None], str]
 

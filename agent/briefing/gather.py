@@ -1,7 +1,7 @@
 """Gather: everything a briefing may say about one patient for one physician, as facts.
 
 The consolidated programme view, what changed since the last visit with this physician
-(tools.changes_since), conflicting guidance and interaction flags, new evidence for the
+(tools.clinical_changes), conflicting guidance and interaction flags, new evidence for the
 patient's protocols, and the physician's standing preferences (from memory, when given).
 A fixed number of indexed queries, whatever the size of the practice.
 """
@@ -17,14 +17,8 @@ from sqlmodel import Session, col, func, select
 
 from agent.briefing.facts import FactWriter
 from agent.briefing.state import BriefFact, BriefingContext, PreferenceHit
-from tools.briefing_facts import find_conflicts
-from tools.changes_since import changes_since
-from tools.db import as_utc
-from tools.interactions import find_interactions, load_interactions
-from tools.literature.reviews import STRONG_GRADES, weighted
-from tools.literature.summaries import article_link, key_sentences, publication_line
-from tools.literature.verify import neutralise_citations
-from tools.models import (
+from db.engine import as_utc
+from db.models import (
     Appointment,
     Article,
     ArticleMatch,
@@ -37,6 +31,12 @@ from tools.models import (
     TopicKind,
     WatchTopic,
 )
+from tools.clinical_changes import changes_since
+from tools.guidance import find_conflicts
+from tools.interactions import find_interactions, load_interactions
+from tools.literature.reviews import STRONG_GRADES, weighted
+from tools.literature.summaries import article_link, key_sentences, publication_line
+from tools.literature.verify import neutralise_citations
 from tools.programme import programme_view
 from tools.referrals import referral_overdue
 from tools.registry import get_practitioner

@@ -27,8 +27,8 @@ from agent.briefing.gather import gather_facts
 from agent.briefing.render import render_briefing
 from agent.briefing.state import BriefFact, BriefingContext, BriefingState
 from agent.briefing.verify import check_with_guard
+from db.models import Appointment, AppointmentStatus
 from tools.clock import local_day_bounds
-from tools.models import Appointment, AppointmentStatus
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from datetime import date
 from sqlmodel import Session
 
 from agent.briefing.graph import Briefing
-from tools.documents import save_document
-from tools.models import GeneratedDocument
+from db.models import GeneratedDocument
+from tools.generated_documents import save_document
 
 
 def briefing_key(briefing: Briefing, day: date) -> str:

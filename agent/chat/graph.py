@@ -9,7 +9,7 @@
 - tools: runs the calls (agent.toolbox.execute): access checked, writes exactly once, audited.
 
 `build_chat_graph` returns the uncompiled builder; the caller compiles it with a
-checkpointer (tests: InMemorySaver; the CLI: agent.checkpoint).
+checkpointer (tests: InMemorySaver; the CLI: agent.chat.checkpoint).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from sqlmodel import Session
 
-from agent import budget
-from agent.approvals import ask, plan, with_edits
-from agent.state import ChatState
+from agent.chat import budget
+from agent.chat.approvals import ask, plan, with_edits
+from agent.chat.state import ChatState
 from agent.toolbox import Toolbox
 from agent.toolbox.execute import Runtime, execute
 from prompts.loader import load_prompt

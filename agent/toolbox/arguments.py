@@ -22,9 +22,7 @@ from pydantic import BaseModel, Field, Strict
 from sqlmodel import Session
 
 from agent.toolbox.context import ToolSpec
-from tools.access import Actor, patients_in_scope, require
-from tools.errors import NotFound
-from tools.models import (
+from db.models import (
     Appointment,
     CareMessage,
     ClinicalNote,
@@ -37,6 +35,8 @@ from tools.models import (
     SupplementItem,
     Task,
 )
+from tools.access import Actor, patients_in_scope, require
+from tools.errors import NotFound
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (int4 on PostgreSQL): no record has a larger id
 

@@ -39,11 +39,11 @@ from agent.toolbox.arguments import (
 )
 from agent.toolbox.context import MemorySearch, PracticeLimits, ToolContext, ToolSpec
 from agent.untrusted import tool_result
+from db.engine import utcnow
+from db.faults import fault
+from db.models import ToolCallAudit, ToolExecution
 from tools.access import AccessDenied
-from tools.db import utcnow
 from tools.errors import SteveError
-from tools.faults import fault
-from tools.models import ToolCallAudit, ToolExecution
 
 log = logging.getLogger(__name__)
 

@@ -13,17 +13,19 @@ from pydantic import Field
 from agent.toolbox import records
 from agent.toolbox.arguments import PatientId, PractitionerId
 from agent.toolbox.context import ToolContext
-from tools import lookups
+from db.models import Affiliation, Discipline, Practitioner
 from tools.access import Category as C
 from tools.clock import parse_date
 from tools.errors import InvalidInput
+from tools.literature import articles as article_reads
+from tools.literature.reviews import pending_reviews
 from tools.literature.summaries import summarise
-from tools.models import Affiliation, Discipline, Practitioner
 from tools.overview import practice_overview
 from tools.programme import programme_view
 from tools.referrals import overdue_referrals
 from tools.registry import find_patients as registry_find
 from tools.scheduling import free_slots as search_free_slots
+from tools.scheduling.agenda import day_appointments
 from tools.tasks import tasks_for
 
 Ctx = Annotated[ToolContext, InjectedToolArg]
@@ -127,7 +129,7 @@ def day_schedule(
     ctx: Ctx,
 ) -> list[dict[str, Any]]:
     """Appointments on a day (practice-local times), for one practitioner or everyone."""
-    rows = lookups.day_appointments(
+    rows = day_appointments(
         session=ctx.session, day=parse_date(date), tz=ctx.tz, practitioner_id=practitioner_id
     )
     return [records.appointment(a, ctx.tz) for a in rows if ctx.in_scope(a.patient_id)]
@@ -235,7 +237,9 @@ def search_literature(
             {"ref": h.ref, "score": round(h.score or 0.0, 3), "text": h.text[:1200]}
             for h in ctx.memory.search_literature(query, k=8)
         ]
-    return [records.article(a) for a in lookups.search_articles(session=ctx.session, text=query)]
+    return [
+        records.article(a) for a in article_reads.search_articles(session=ctx.session, text=query)
+    ]
 
 
 @tool
@@ -248,7 +252,7 @@ def evidence_summary(
 ) -> dict[str, Any]:
     """An extractive evidence summary of some stored articles: design, grade, sample size
     and conclusions, every sentence citing its article; retractions first."""
-    articles = lookups.articles_by_ref(session=ctx.session, refs=refs[:10])
+    articles = article_reads.articles_by_ref(session=ctx.session, refs=refs[:10])
     if not articles:
         raise InvalidInput("none of those references is a stored article")
     summary = summarise(articles=articles)
@@ -267,7 +271,7 @@ def protocol_reviews_due(*, ctx: Ctx) -> list[dict[str, Any]]:
             "opened": r.created_at.date().isoformat(),
             "articles": len(r.article_ids),
         }
-        for r, p in lookups.pending_reviews(session=ctx.session)
+        for r, p in pending_reviews(session=ctx.session)
     ]
 
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from db.models import Appointment, Article, Referral, Task
 from tools.access import Actor
 from tools.access import Category as C
-from tools.models import Appointment, Article, Referral, Task
 from tools.programme import ProgrammeView
 from tools.tasks import task_view
 

@@ -24,11 +24,7 @@ from agent.toolbox.arguments import (
 )
 from agent.toolbox.context import ToolContext
 from agent.toolbox.records import local
-from tools.clock import parse_date, parse_local_datetime
-from tools.errors import NotFound
-from tools.literature.reviews import acknowledge_review
-from tools.messages import send_care_message as send_message_op
-from tools.models import (
+from db.models import (
     Affiliation,
     Appointment,
     ClinicalProtocol,
@@ -39,6 +35,10 @@ from tools.models import (
     TaskCreate,
     Urgency,
 )
+from tools.clock import parse_date, parse_local_datetime
+from tools.errors import NotFound
+from tools.literature.reviews import acknowledge_review
+from tools.messages import send_care_message as send_message_op
 from tools.referrals import advance_referral as advance_op
 from tools.referrals import create_referral as create_referral_op
 from tools.referrals import parse_status

@@ -27,7 +27,7 @@ from app.api.chat_service import ChatService
 from app.api.deps import PendingCtx
 from app.api.security import RateLimiter, SecurityMiddleware
 from app.settings import Settings
-from tools.db import make_engine
+from db.engine import make_engine
 from tools.errors import ConfigError
 
 log = logging.getLogger("steve.api")
@@ -35,7 +35,7 @@ log = logging.getLogger("steve.api")
 
 def _default_model_factory(settings: Settings) -> Callable[[], Any]:
     def factory() -> Any:
-        from agent.models import make_chat_model
+        from agent.llm import make_chat_model
 
         return make_chat_model(settings.model_config_for_agent())
 

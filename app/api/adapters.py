@@ -12,8 +12,8 @@ from sqlmodel import Session
 from agent.toolbox import records
 from app.briefings import briefing_context
 from app.settings import Settings
+from db.models import Appointment, Discipline, Patient
 from tools.errors import InvalidInput
-from tools.models import Appointment, Discipline, Patient
 from tools.registry import get_patient, get_practitioner
 
 appointment_record = records.appointment

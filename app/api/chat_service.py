@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from sqlalchemy import Engine
 
 from agent.chat import ChatDeps, ChatSession, build_chat_graph
-from agent.checkpoint import open_checkpointer, setup_checkpointer
+from agent.chat.checkpoint import open_checkpointer, setup_checkpointer
 from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
 from agent.untrusted import message_text
 from app.chat_setup import chat_deps, checkpoint_path

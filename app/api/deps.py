@@ -29,9 +29,9 @@ from sqlmodel import Session
 
 from app.api.errors import ApiError
 from app.settings import Settings
+from db.models import AuditEvent, User, WebSession
 from tools import audit
 from tools.access import AccessDenied, Actor, Category, require
-from tools.models import AuditEvent, User, WebSession
 from tools.users import actor_of, check_session, verify_token
 
 SESSION_COOKIE = "steve_session"

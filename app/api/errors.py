@@ -18,8 +18,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from db.failures import chat_store_name, describe, store_name
 from tools.access import AccessDenied
-from tools.db_failures import chat_store_name, describe, store_name
 from tools.errors import (
     Ambiguous,
     Conflict,

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 
 from sqlmodel import Session
 
+from db.models import Discipline
 from tools import audit
 from tools.access import AccessDenied, Actor, Category, require, role_for
-from tools.models import Discipline
 from tools.registry import find_practitioner
 
 ORIGIN = "cli"

@@ -21,9 +21,9 @@ from app.cli.common import (
     today,
     transaction,
 )
+from db.models import Discipline
 from tools.access import Category as C
 from tools.errors import InvalidInput
-from tools.models import Discipline
 from tools.registry import find_practitioner, resolve_patient
 
 FORMATS = ("markdown", "html")
@@ -34,7 +34,7 @@ BRIEFING = {C.PROGRAMME, C.CLINICAL_SUMMARY, C.NOTES, C.LAB_VALUES, C.SUPPLEMENT
 
 
 def _context(session: Session) -> Any:
-    from agent.models import make_chat_model
+    from agent.llm import make_chat_model
 
     s = settings()
     model = make_chat_model(s.model_config_for_agent())

@@ -19,14 +19,14 @@ import typer
 from langchain_core.language_models import BaseChatModel
 
 from agent.chat import ChatSession, Turn, build_chat_graph
-from agent.checkpoint import open_checkpointer
-from agent.models import make_chat_model
+from agent.chat.checkpoint import open_checkpointer
+from agent.llm import make_chat_model
 from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
 from app.chat_setup import chat_deps, checkpoint_path
 from app.cli.acting import act_as
 from app.cli.common import console, engine, err_console, handle_errors, settings
+from db.engine import session_scope
 from tools.access import AccessDenied
-from tools.db import session_scope
 from tools.errors import InvalidInput
 
 

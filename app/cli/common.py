@@ -28,13 +28,13 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError, SQLAlchemyEr
 from sqlmodel import Session
 
 from app.settings import Settings, get_settings
+from db.engine import NotInitialised, make_engine, schema_revision, utcnow
+from db.failures import chat_store_name, describe, store_name
+from db.models import AuditEvent
+from db.schema_check import check_current
 from tools.access import AccessDenied
 from tools.clock import as_of, parse_date, today_in
-from tools.db import NotInitialised, make_engine, schema_revision, utcnow
-from tools.db_failures import chat_store_name, describe, store_name
 from tools.errors import SteveError
-from tools.models import AuditEvent
-from tools.schema_check import check_current
 
 console = Console()
 err_console = Console(stderr=True)
@@ -182,15 +182,15 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
 
 def composer() -> Any:
     """The model-backed composer when a model is configured, else None (deterministic)."""
-    from agent.composer import composer_for
+    from agent.documents.composer import composer_for
 
     return composer_for(settings().model_config_for_agent())
 
 
 def contradiction_judge() -> Any:
     """The model-backed contradiction judge when a model is configured, else None."""
-    from agent.contradiction import ModelContradictionJudge
-    from agent.models import make_chat_model
+    from agent.evidence.judge import ModelContradictionJudge
+    from agent.llm import make_chat_model
 
     model = make_chat_model(settings().model_config_for_agent())
     return ModelContradictionJudge(model) if model is not None else None

@@ -20,10 +20,10 @@ from app.cli.common import (
 )
 from app.cli.common import today as today_for
 from app.cli.overview import load_overview, overview_data, print_overview
-from tools.db import make_engine, migrate, reset_schema, session_scope
+from db.engine import make_engine, migrate, reset_schema, session_scope
+from db.models import Patient, PracticeMeta
+from db.private_files import private_dir
 from tools.errors import ConfigError, InvalidInput
-from tools.models import Patient, PracticeMeta
-from tools.private_files import private_dir
 
 
 @handle_errors
@@ -63,7 +63,7 @@ def demo(
                     f"{existing['seed']}, made for {existing['today']}); --reset rebuilds it."
                 )
         if marker is None:
-            from tools.demo import generate_demo  # heavy vocabularies: load only when needed
+            from demo import generate_demo  # heavy vocabularies: load only when needed
 
             with progress_bar(transient=as_json) as bar:
                 summary = generate_demo(
@@ -74,7 +74,7 @@ def demo(
                     tz=s.zone,
                     progress=stage_reporter(bar),
                 )
-            from tools.demo.literature import ingest_demo_literature
+            from demo.literature import ingest_demo_literature
 
             with session_scope(engine) as session:
                 reading = ingest_demo_literature(session=session)

@@ -20,15 +20,15 @@ from app.cli.common import (
     table,
     transaction,
 )
+from db.engine import utcnow
+from db.models import OutboxState, RunOutcome
+from db.models.service import apscheduler_jobs
 from schedules.config import from_settings
+from schedules.email.outbox import list_messages, requeue
 from schedules.history import instance_name, last_runs, recent_runs
 from schedules.jobs import FAMILIES, JobContext, job_specs, run_by_name
-from schedules.outbox import list_messages, requeue
 from tools.clock import parse_date
-from tools.db import utcnow
 from tools.errors import InvalidInput
-from tools.models import OutboxState, RunOutcome
-from tools.models.service import apscheduler_jobs
 from tools.registry import find_practitioner
 
 app = typer.Typer(help="Scheduled jobs: list, run by hand, history, outbox.", no_args_is_help=True)

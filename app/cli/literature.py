@@ -27,14 +27,14 @@ from app.cli.common import (
     today,
     transaction,
 )
+from db.models import Article
 from tools.access import Category
 from tools.clock import parse_date
-from tools.documents import save_document
 from tools.errors import ConfigError, InvalidInput, NotFound
+from tools.generated_documents import save_document
 from tools.literature.ingest import IngestReport, ingest
-from tools.literature.records import FetchResult
+from tools.literature.sources.harvest import FetchResult
 from tools.literature.topics import active_topics, sync_protocol_topics
-from tools.models import Article
 
 app = typer.Typer(
     help="Research tracking: fetch, digest and summarise the literature.", no_args_is_help=True
@@ -46,7 +46,7 @@ LITERATURE = {Category.LITERATURE}
 
 
 def _read_offline(directory: Path, bar: Progress) -> FetchResult:
-    from tools.literature.offline import iter_directory
+    from tools.literature.sources.offline import iter_directory
 
     files = sorted(p for p in directory.rglob("*") if p.is_file()) if directory.is_dir() else []
     task = bar.add_task("reading saved files", total=len(files) or None)
@@ -58,9 +58,9 @@ def _read_offline(directory: Path, bar: Progress) -> FetchResult:
 
 
 def _fetch_online(session: Session, since: date, until: date, bar: Progress) -> FetchResult:
-    from tools.literature.feeds import fetch_feeds
-    from tools.literature.http import UrllibClient
-    from tools.literature.pubmed import PubMedClient
+    from tools.literature.sources.feeds import fetch_feeds
+    from tools.literature.sources.http import UrllibClient
+    from tools.literature.sources.pubmed import PubMedClient
 
     s = settings()
     if not s.ncbi_email:
@@ -214,8 +214,8 @@ def summary(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """An evidence summary of one or more stored articles, every sentence citing its PMID."""
-    from agent.evidence import EvidenceContext, evidence_summary
-    from agent.models import make_chat_model
+    from agent.evidence.graph import EvidenceContext, evidence_summary
+    from agent.llm import make_chat_model
 
     if fmt not in ("markdown", "html"):
         raise InvalidInput(f"unknown format {fmt!r}; use markdown or html")
@@ -309,9 +309,9 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The protocol-review prompt: why it is due and the new evidence, every line cited."""
-    from agent.evidence import EvidenceContext, review_document
-    from agent.models import make_chat_model
-    from tools.models import ProtocolReview
+    from agent.evidence.graph import EvidenceContext, review_document
+    from agent.llm import make_chat_model
+    from db.models import ProtocolReview
 
     if fmt not in ("markdown", "html"):
         raise InvalidInput(f"unknown format {fmt!r}; use markdown or html")

@@ -26,9 +26,9 @@ from app.cli import (
     users,
 )
 from app.cli.common import console, err_console, handle_errors, settings
-from tools import schema_check
-from tools.db import make_engine, migrate, schema_revision
-from tools.private_files import private_dir, tighten
+from db import schema_check
+from db.engine import make_engine, migrate, schema_revision
+from db.private_files import private_dir, tighten
 
 
 class OneLineErrors(TyperGroup):
@@ -119,7 +119,7 @@ def init(
     console.print(f"Practice database {state} (schema {after}); data directory {s.data_dir}")
     if tightened:
         console.print(f"Made {tightened} file(s) in the data directory private (0600/0700).")
-    from agent.checkpoint import setup_checkpointer
+    from agent.chat.checkpoint import setup_checkpointer
     from app.chat_setup import checkpoint_path
 
     # The chat threads' tables, here rather than in a first chat request (on PostgreSQL

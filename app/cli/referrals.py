@@ -18,9 +18,9 @@ from app.cli.common import (
     table,
     transaction,
 )
+from db.models import Referral, ReferralCreate, ReferralDirection, Urgency
 from tools.access import Category as C
 from tools.errors import InvalidInput
-from tools.models import Referral, ReferralCreate, ReferralDirection, Urgency
 from tools.referrals import (
     advance_referral,
     create_referral,

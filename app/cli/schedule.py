@@ -21,11 +21,11 @@ from app.cli.common import (
     table,
     transaction,
 )
+from db.engine import utcnow
+from db.models import Appointment, BillingTrack, Practitioner
 from tools import scheduling
 from tools.clock import parse_date, parse_local_datetime
-from tools.db import utcnow
 from tools.errors import InvalidInput, NotFound
-from tools.models import Appointment, BillingTrack, Practitioner
 from tools.registry import find_practitioner, get_practitioner, resolve_patient
 
 app = typer.Typer(

@@ -11,8 +11,8 @@ from types import FrameType
 import typer
 
 from app.cli.common import console, engine, fail, handle_errors, settings
+from db.engine import head_revision, schema_revision
 from schedules.config import ServiceConfig, from_settings
-from tools.db import head_revision, schema_revision
 from tools.errors import ConfigError
 
 log = logging.getLogger("steve.serve")
@@ -28,7 +28,7 @@ def _configure_logging() -> None:
 
 def _check_smtp(config: ServiceConfig) -> None:
     """Say at start-up if the mail server cannot be reached; the outbox keeps what waits."""
-    from schedules.delivery import DeliveryError, SmtpTransport
+    from schedules.email.delivery import DeliveryError, SmtpTransport
 
     if config.smtp is None:
         log.info("no SMTP server configured: emails go to %s as .eml files", config.outbox_dir)

@@ -24,11 +24,11 @@ from app.cli.common import (
     today,
     transaction,
 )
+from db.models import Task, TaskCreate
+from db.models.enums import OPEN_TASK_STATUSES
 from tools.access import Actor, Category, patients_in_scope
 from tools.clock import parse_date
 from tools.errors import InvalidInput
-from tools.models import Task, TaskCreate
-from tools.models.enums import OPEN_TASK_STATUSES
 from tools.registry import find_practitioner, resolve_patient
 from tools.tasks import (
     assign_task,

@@ -15,10 +15,11 @@ from app.cli.common import (
     table,
     transaction,
 )
+from db.engine import utcnow
+from db.models import User
 from tools.access import Role
-from tools.db import utcnow
 from tools.errors import InvalidInput
-from tools.models import User
+from tools.passwords import generate_password
 from tools.registry import find_practitioner
 from tools.users import (
     context_of,
@@ -26,7 +27,6 @@ from tools.users import (
     create_token,
     create_user,
     find_user,
-    generate_password,
     list_tokens,
     list_users,
     password_context,

@@ -33,7 +33,8 @@ from app.api.routes.account import renew_password
 from app.web import page
 from app.web.deps import PendingWebCtx
 from tools.errors import InvalidInput
-from tools.users import MIN_PASSWORD, LoginFailed, authenticate, end_session, start_session
+from tools.passwords import MIN_PASSWORD
+from tools.users import LoginFailed, authenticate, end_session, start_session
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "steve_login_csrf"

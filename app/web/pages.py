@@ -17,11 +17,11 @@ from app.api.params import DayQuery, IdPath
 from app.api.routes import briefings, chat, literature, schedule, tasks
 from app.web import page
 from app.web.deps import WebCtx
+from db.models import Practitioner, PractitionerStatus
 from tools.access import Role
 from tools.clock import today_in
 from tools.errors import InvalidInput, SteveError
 from tools.limits import Day
-from tools.models import Practitioner, PractitionerStatus
 
 router = APIRouter(include_in_schema=False)
 ALL = Page(limit=200, offset=0)
@@ -104,7 +104,7 @@ def chat_thread(request: Request, ctx: WebCtx, thread_id: str) -> Response:
 
 
 def _colleagues(ctx: Ctx) -> list[Practitioner]:
-    from tools.models import Affiliation
+    from db.models import Affiliation
 
     return list(
         ctx.session.exec(

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from db.engine import make_engine, migrate
+from db.models import Article, CareMessage, ClinicalNote
+from demo import generate_demo
+from demo.literature import ingest_demo_literature
 from memory.documents import MemoryDocument, from_article, from_message, from_note
-from tools.db import make_engine, migrate
-from tools.demo import generate_demo
-from tools.demo.literature import ingest_demo_literature
-from tools.models import Article, CareMessage, ClinicalNote
 
 SEED = 7
 PATIENTS = 300
@@ -38,7 +38,7 @@ def parameters() -> dict[str, object]:
         "patients": PATIENTS,
         "today": TODAY.isoformat(),
         "timezone": TIMEZONE,
-        "literature": "tools/demo/literature",
+        "literature": "demo/literature",
     }
 
 

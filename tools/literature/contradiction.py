@@ -12,8 +12,7 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from tools.literature.verify import verify
-from tools.models import (
+from db.models import (
     Article,
     ArticleMatch,
     ClinicalProtocol,
@@ -21,6 +20,7 @@ from tools.models import (
     TopicKind,
     WatchTopic,
 )
+from tools.literature.verify import verify
 
 MIN_SCORE = 0.5
 MIN_GRADE = EvidenceGrade.OBSERVATIONAL

@@ -23,9 +23,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
+from db.engine import as_utc, utcnow
+from db.models import (
+    Article,
+    ArticleMatch,
+    ClinicalProtocol,
+    Practitioner,
+    TopicKind,
+    WatchTopic,
+)
 from prompts.loader import markdown_escape, render
-from tools.db import as_utc, utcnow
-from tools.documents import save_document
+from tools.generated_documents import save_document
 from tools.literature.reviews import ReviewPrompt, open_reviews, review_prompts, weighted
 from tools.literature.summaries import (
     SummaryComposer,
@@ -36,14 +44,6 @@ from tools.literature.summaries import (
     summarise,
 )
 from tools.literature.verify import find_refs, neutralise_citations
-from tools.models import (
-    Article,
-    ArticleMatch,
-    ClinicalProtocol,
-    Practitioner,
-    TopicKind,
-    WatchTopic,
-)
 from tools.registry import get_practitioner
 
 INTERESTS = "Your interests"

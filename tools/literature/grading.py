@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from db.models import EvidenceGrade
 from tools.literature.text import fold
-from tools.models import EvidenceGrade
 
 G = EvidenceGrade
 

@@ -8,13 +8,18 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from tools.db import in_batches, utcnow
+from db.engine import in_batches, utcnow
+from db.models import Article, ArticleMatch
+from tools.literature.articles import store_records
 from tools.literature.contradiction import ContradictionJudge, check_contradictions
-from tools.literature.records import ArticleRecord, FetchResult, SourceProblem
-from tools.literature.relevance import ArticleText, LexicalScorer, RelevanceScorer, TopicProfile
-from tools.literature.store import store_records
+from tools.literature.sources.harvest import ArticleRecord, FetchResult, SourceProblem
+from tools.literature.topic_relevance import (
+    ArticleText,
+    LexicalScorer,
+    RelevanceScorer,
+    TopicProfile,
+)
 from tools.literature.topics import active_topics, profile
-from tools.models import Article, ArticleMatch
 
 # Below this an article is not shown for a topic at all.
 MIN_RELEVANCE = 0.2

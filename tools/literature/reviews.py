@@ -21,13 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from prompts.loader import render
-from tools import audit
-from tools.db import get_for_update, utcnow
-from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.literature.summaries import article_link
-from tools.literature.verify import neutralise_citations
-from tools.models import (
+from db.engine import get_for_update, utcnow
+from db.models import (
     Article,
     ArticleMatch,
     ClinicalProtocol,
@@ -38,6 +33,11 @@ from tools.models import (
     TopicKind,
     WatchTopic,
 )
+from prompts.loader import render
+from tools import audit
+from tools.errors import InvalidInput, InvalidTransition, NotFound
+from tools.literature.summaries import article_link
+from tools.literature.verify import neutralise_citations
 from tools.registry import get_practitioner
 
 STRONG_GRADES = tuple(g for g in EvidenceGrade if g.rank >= EvidenceGrade.RCT.rank)
@@ -457,3 +457,14 @@ def review_prompts(
             )
         )
     return prompts
+
+
+def pending_reviews(*, session: Session) -> list[tuple[ProtocolReview, ClinicalProtocol]]:
+    """Open protocol reviews with their protocols, oldest first (opening them is a job's)."""
+    rows = session.exec(
+        select(ProtocolReview, ClinicalProtocol)
+        .join(ClinicalProtocol, col(ClinicalProtocol.id) == col(ProtocolReview.protocol_id))
+        .where(ProtocolReview.status == ReviewStatus.OPEN)
+        .order_by(col(ProtocolReview.created_at), col(ProtocolReview.id))
+    ).all()
+    return [(r, p) for r, p in rows]

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from db.models import Article
 from prompts.loader import load_prompt, markdown_escape
 from tools.errors import InvalidInput
 from tools.literature.verify import neutralise_citations, split_sentences, verify
-from tools.models import Article
 
 log = logging.getLogger(__name__)
 

@@ -9,16 +9,16 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from tools.errors import InvalidInput, NotFound
-from tools.literature.relevance import TopicProfile
-from tools.literature.text import tokens
-from tools.models import (
+from db.models import (
     ClinicalProtocol,
     Discipline,
     Practitioner,
     TopicKind,
     WatchTopic,
 )
+from tools.errors import InvalidInput, NotFound
+from tools.literature.text import tokens
+from tools.literature.topic_relevance import TopicProfile
 
 
 def _quoted(term: str) -> str:

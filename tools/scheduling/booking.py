@@ -12,17 +12,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from tools import audit
-from tools.clock import today_in
-from tools.db import utcnow
-from tools.errors import Conflict, InvalidInput, InvalidTransition, NotFound, SteveError
-from tools.models import (
+from db.engine import utcnow
+from db.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Appointment,
     AppointmentStatus,
     BillingTrack,
     Patient,
 )
+from tools import audit
+from tools.clock import today_in
+from tools.errors import Conflict, InvalidInput, InvalidTransition, NotFound, SteveError
 from tools.scheduling.search import (
     CANCELLABLE,
     MAX_GAP,

@@ -10,10 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from tools.clock import at_local, local_day_bounds
-from tools.db import utcnow
-from tools.errors import Conflict, InvalidInput, NotFound
-from tools.models import (
+from db.engine import utcnow
+from db.models import (
     ACTIVE_APPOINTMENT_STATUSES,
     Affiliation,
     Appointment,
@@ -23,6 +21,8 @@ from tools.models import (
     PractitionerStatus,
     WorkingHours,
 )
+from tools.clock import at_local, local_day_bounds
+from tools.errors import Conflict, InvalidInput, NotFound
 
 MIN_DURATION, MAX_DURATION = 5, 480
 MAX_GAP, MAX_STEP = 240, 240

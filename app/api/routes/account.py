@@ -1,7 +1,7 @@
 """The signed-in user's own account: changing their password.
 
 The current password is required (wrong ones count towards the lock-out like failed
-logins); the new one must meet tools.users.check_password (NIST SP 800-63B). Every web
+logins); the new one must meet tools.passwords.check_password (NIST SP 800-63B). Every web
 session of the user ends; a caller that used its session cookie gets a new session (and
 CSRF token) in the response; bearer tokens keep working (only `steve users token` issues
 and revokes them). Open to a user who must change their password: it is how they do.

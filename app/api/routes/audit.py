@@ -11,8 +11,8 @@ from app.api import policy
 from app.api.deps import CurrentCtx, PageParams
 from app.api.errors import responses
 from app.api.params import IdQuery
+from db.models import AuditEvent
 from tools.limits import Instant, Line
-from tools.models import AuditEvent
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 

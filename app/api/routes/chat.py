@@ -32,10 +32,10 @@ from app.api.chat_service import ChatService, approval_record, transcript, turn_
 from app.api.deps import Ctx, CurrentCtx, PageParams
 from app.api.errors import ApiError, responses, steve_error_status
 from app.api.params import ThreadPath
-from tools.db import utcnow
+from db.engine import utcnow
+from db.models import ChatThread
 from tools.errors import InvalidInput, NotFound, SteveError
 from tools.limits import FilledText, Line
-from tools.models import ChatThread
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 log = logging.getLogger("steve.api")

@@ -12,12 +12,12 @@ from app.api import policy
 from app.api.deps import CurrentCtx, PageParams
 from app.api.errors import responses
 from app.api.params import IdPath, IdQuery
+from db.models import GeneratedDocument, ProtocolReview, ReviewStatus
 from tools.access import Role
 from tools.clock import today_in
 from tools.errors import NotFound
 from tools.limits import Day
 from tools.literature.reviews import acknowledge_review, review_prompts, snooze_review
-from tools.models import GeneratedDocument, ProtocolReview, ReviewStatus
 
 router = APIRouter(prefix="/api", tags=["literature"])
 

@@ -16,9 +16,9 @@ from app.api import adapters, policy
 from app.api.deps import CurrentCtx, PageParams
 from app.api.errors import responses
 from app.api.params import IdPath, IdQuery
+from db.models import Referral, ReferralStatus
 from tools.access import patients_in_scope
 from tools.limits import Text
-from tools.models import Referral, ReferralStatus
 from tools.referrals import advance_referral, overdue_referrals
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"])

@@ -12,13 +12,13 @@ from app.api import adapters, policy
 from app.api.deps import Ctx, CurrentCtx, PageParams
 from app.api.errors import responses
 from app.api.params import DayQuery, IdPath, IdQuery
+from db.engine import utcnow
+from db.models import Appointment, Patient, Practitioner
 from tools.access import patients_in_scope
 from tools.clock import parse_local_datetime, today_in
-from tools.db import utcnow
 from tools.limits import MAX_ID, Day, FilledLine, Line, RecordId
-from tools.lookups import day_appointments
-from tools.models import Appointment, Patient, Practitioner
 from tools.scheduling import book, cancel, free_slots
+from tools.scheduling.agenda import day_appointments
 
 router = APIRouter(prefix="/api/schedule", tags=["schedule"])
 

@@ -17,11 +17,11 @@ from app.api import adapters, policy
 from app.api.deps import Ctx, CurrentCtx, PageParams
 from app.api.errors import responses
 from app.api.params import IdPath, IdQuery
+from db.models import Task, TaskCreate
+from db.models.enums import OPEN_TASK_STATUSES
 from tools.access import patients_in_scope
 from tools.clock import today_in
 from tools.limits import Day, FilledLine, RecordId, Text
-from tools.models import Task, TaskCreate
-from tools.models.enums import OPEN_TASK_STATUSES
 from tools.tasks import assign_task, complete_task, create_task, get_task
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])

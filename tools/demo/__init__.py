@@ -1,5 +1,0 @@
-"""A deterministic synthetic practice for demos, tests and benchmarks."""
-
-from tools.demo.generate import DemoSummary, generate_demo
-
-__all__ = ["DemoSummary", "generate_demo"]
