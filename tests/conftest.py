@@ -23,7 +23,11 @@ PG_ADMIN_URL = os.environ.get(
     "STEVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 # Fixtures shared by several test modules (clinic, team for scheduling).
-pytest_plugins = ["tests.clock_shift", "tests.scheduling_helpers", "tests.chroma_server"]
+pytest_plugins = [
+    "tests.support.clock_shift",
+    "tests.support.scheduling",
+    "tests.support.chroma_server",
+]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

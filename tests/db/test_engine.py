@@ -1,0 +1,138 @@
+"""The database layer: URL checks, UTC round trips, migrations that match the models."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, select
+
+from db.engine import head_revision, make_engine, migrate, normalise_database_url, schema_revision
+from db.models import Appointment
+from tests.support import factories
+from tools.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("not a url", "malformed"),
+        ("mysql://root@localhost/db", "not supported"),
+        ("sqlite://", "names no file"),
+        ("postgresql://postgres@127.0.0.1:5432", "names no database"),
+    ],
+)
+def test_bad_database_urls_get_one_clear_line(url: str, needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        normalise_database_url(url)
+    message = str(info.value)
+    assert needle in message
+    assert "\n" not in message
+
+
+def test_password_never_appears_in_url_errors() -> None:
+    with pytest.raises(ConfigError) as info:
+        normalise_database_url("oracle://admin:s3cret-pw@db/x")
+    assert "s3cret-pw" not in str(info.value)
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    assert normalise_database_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
+    assert normalise_database_url("postgres://u@h/db").startswith("postgresql+psycopg://")
+
+
+def test_migrations_create_exactly_the_models(engine) -> None:
+    assert schema_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_migrate_is_idempotent(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    migrate(engine)
+    migrate(engine)
+    assert schema_revision(engine) == head_revision()
+
+
+def test_datetimes_round_trip_as_aware_utc(session: Session) -> None:
+    doc = factories.practitioner(session)
+    pat = factories.patient(session)
+    local = datetime(2026, 7, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))
+    session.add(
+        Appointment(
+            practitioner_id=doc.id,
+            patient_id=pat.id,
+            service_type="x",
+            starts_at=local,
+            ends_at=local + timedelta(minutes=30),
+        )
+    )
+    session.commit()
+    session.expunge_all()
+    appt = session.exec(select(Appointment)).one()
+    assert appt.starts_at == datetime(2026, 7, 1, 7, 30, tzinfo=UTC)
+    assert appt.starts_at.tzinfo is UTC
+    assert pat.date_of_birth == date(1980, 5, 17)
+
+
+def test_database_refuses_impossible_rows(session: Session) -> None:
+    """Constraints hold even for code that skips the operations' checks."""
+    from sqlalchemy.exc import IntegrityError
+
+    from db.models import Referral, WorkingHours
+
+    doc = factories.practitioner(session)
+    pat = factories.patient(session)
+    session.commit()
+    start = datetime(2026, 7, 1, 9, tzinfo=UTC)
+    bad_rows = [
+        Appointment(
+            practitioner_id=doc.id,
+            patient_id=pat.id,
+            service_type="x",
+            starts_at=start,
+            ends_at=start - timedelta(minutes=5),
+        ),
+        WorkingHours(practitioner_id=doc.id, weekday=7, start=time(9), end=time(17)),
+        WorkingHours(practitioner_id=doc.id, weekday=1, start=time(17), end=time(9)),
+        Referral(
+            direction="outbound",
+            patient_id=pat.id,
+            from_practitioner_id=doc.id,
+            to_practitioner_id=doc.id,
+            reason="x",
+            outcome_rating=9,
+        ),
+    ]
+    for row in bad_rows:
+        session.add(row)
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+
+
+def test_reset_schema_round_trips_the_migrations(tmp_path) -> None:
+    from db.engine import has_table, reset_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate(engine)
+    with Session(engine) as s:
+        factories.practitioner(s)
+        s.commit()
+    reset_schema(engine)
+    assert has_table(engine, "practitioner") and schema_revision(engine) == head_revision()
+    with Session(engine) as s:
+        assert s.exec(select(Appointment)).all() == []
+
+
+def test_in_batches_keeps_every_value_in_order_under_the_limit() -> None:
+    from db.engine import IN_LIMIT, in_batches
+
+    values = list(range(2 * IN_LIMIT + 1))
+    batches = list(in_batches(values))
+    assert [len(b) for b in batches] == [IN_LIMIT, IN_LIMIT, 1]
+    assert [v for b in batches for v in b] == values
+    assert list(in_batches([])) == []
