@@ -1,4 +1,5 @@
-"""LangGraph graphs (chat, briefing, evidence), the model factory, the toolbox and grounding.
-
-Not built yet: see the agent issue. The practice operations it will wrap live in `tools/`.
+"""The model-driven side of Steve: the LangGraph graphs (chat/, briefing/, evidence/), the one
+model factory (llm.py), the document pipeline (documents/), the toolbox the chat agent calls
+(toolbox/), token counting and the marking of untrusted text. The practice operations the
+agent wraps are plain functions in `tools/`; the agent never reaches the database otherwise.
 """

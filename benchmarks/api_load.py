@@ -22,18 +22,19 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+from practice import demo_practice  # beside this module
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from db.engine import make_engine, migrate
 from db.models import Discipline, Patient, Practitioner
-from demo import generate_demo
 from tools.users import create_token, create_user
 
 SERVER = """
@@ -101,51 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tz = ZoneInfo("Europe/London")
     today = datetime.now(tz).date()
-    with tempfile.TemporaryDirectory(prefix="steve-api-bench-") as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        engine = make_engine(url)
-        migrate(engine)
-        t0 = time.perf_counter()
-        generate_demo(engine=engine, patients=args.patients, seed=args.seed, today=today, tz=tz)
-        print(f"demo: {args.patients:,} patients in {time.perf_counter() - t0:.1f} s", flush=True)
-        with Session(engine) as session:
-            doctor = session.exec(
-                select(Practitioner)
-                .where(Practitioner.discipline == Discipline.PHYSICIAN)
-                .order_by(col(Practitioner.id))
-            ).first()
-            assert doctor is not None and doctor.id is not None
-            user = create_user(
-                session=session,
-                username="bench",
-                practitioner_id=doctor.id,
-                password="load test on a quiet tuesday",
-            )
-            assert user.id is not None
-            token = create_token(session=session, user_id=user.id, name="bench").secret
-            patients = list(
-                session.exec(
-                    select(Patient.id).where(col(Patient.primary_physician_id).is_not(None))
-                ).all()
-            )
-            session.commit()
+    with demo_practice(args, today=today, tz=tz, prefix="steve-api-bench-") as practice:
+        engine = practice.engine
+        print(f"demo: {args.patients:,} patients in {practice.seconds:.1f} s", flush=True)
+        token, patients = bench_user(engine)
         engine.dispose()
-        port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-        server = subprocess.Popen(
-            [sys.executable, "-c", SERVER, url, tmp, str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/docs", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+        with api_server(practice.url, practice.directory) as base:
             rng = random.Random(args.seed)
             briefing = [f"/api/briefings/patient/{rng.choice(patients)}" for _ in range(5000)]
             tasks = [
@@ -170,10 +132,58 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r['p95']:.1f} | {r['max']:.1f} |",
                     flush=True,
                 )
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
     return 0
+
+
+def bench_user(engine: Engine) -> tuple[str, list[int | None]]:
+    """A user for the first physician, their API token, and the patients with a physician."""
+    with Session(engine) as session:
+        doctor = session.exec(
+            select(Practitioner)
+            .where(Practitioner.discipline == Discipline.PHYSICIAN)
+            .order_by(col(Practitioner.id))
+        ).first()
+        assert doctor is not None and doctor.id is not None
+        user = create_user(
+            session=session,
+            username="bench",
+            practitioner_id=doctor.id,
+            password="load test on a quiet tuesday",
+        )
+        assert user.id is not None
+        token = create_token(session=session, user_id=user.id, name="bench").secret
+        patients = list(
+            session.exec(
+                select(Patient.id).where(col(Patient.primary_physician_id).is_not(None))
+            ).all()
+        )
+        session.commit()
+    return token, patients
+
+
+@contextmanager
+def api_server(url: str, data_dir: str) -> Iterator[str]:
+    """The HTTP API in a child process on a free port, once it answers; its base URL."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, url, data_dir, str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/docs", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 if __name__ == "__main__":

@@ -28,11 +28,9 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, datetime
 from datetime import time as clock_time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,15 +38,14 @@ import sqlalchemy as sa
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from practice import demo_practice  # beside this module
 from sqlmodel import Session, col, func, select
 
 from agent.briefing.compose import deterministic_body
 from agent.briefing.graph import Briefing, run_briefing
 from agent.briefing.state import BriefFact, BriefingContext
 from agent.tokens import counter_name
-from db.engine import make_engine, migrate
 from db.models import Appointment, AppointmentStatus, Discipline, Practitioner
-from demo import generate_demo
 from demo.literature import ingest_demo_literature
 from tools.clock import at_local, local_day_bounds
 from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN
@@ -179,19 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tz = ZoneInfo(args.timezone)
     today = datetime.now(tz).date()
-    with tempfile.TemporaryDirectory(prefix="steve-bench-") as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        engine = make_engine(url)
-        migrate(engine)
+    with demo_practice(args, today=today, tz=tz) as practice:
+        engine, generation = practice.engine, practice.seconds
         started = time.perf_counter()
-        generate_demo(engine=engine, patients=args.patients, seed=args.seed, today=today, tz=tz)
         now = at_local(today, clock_time(7, 0), tz)
         with Session(engine) as session:
             reading = ingest_demo_literature(session=session, now=now)
             session.commit()
         print(
             f"Demo: {args.patients:,} patients, seed {args.seed}, today {today}, built in "
-            f"{time.perf_counter() - started:.1f} s; {reading.new} articles, "
+            f"{generation + time.perf_counter() - started:.1f} s; {reading.new} articles, "
             f"{reading.matches} topic matches",
             file=sys.stderr,
         )

@@ -5,7 +5,7 @@ EFetch XML, journal RSS 2.0, PubMed RSS and journal Atom files."""
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -136,12 +136,41 @@ def _title(rng: random.Random, design: str, iv: Intervention, c: str, p: str, s:
     return rng.choice(options[design])
 
 
+Sections = list[tuple[str | None, str]]  # (label or None, text) of an abstract
+
+
+@dataclass(frozen=True)
+class _Study:
+    """What an abstract is about, drawn before its design's sections are written."""
+
+    x: Intervention
+    c: str  # the condition as a phrase
+    p: str  # the population
+    s: Subject
+    n: int  # participants (people in a meta-analysis)
+    what: str  # the outcome
+    scale: str  # how it was measured
+    weeks: int
+    year: int
+    background: list[str]
+    secondary: str
+    effect: float
+
+
 def _abstract(
     rng: random.Random, design: str, x: Intervention, c: str, p: str, s: Subject, n: int
-) -> list[tuple[str | None, str]]:
+) -> Sections:
     what, scale = s.outcome
     weeks = rng.choice((6, 8, 12, 16, 24))
     year = rng.choice((2023, 2024, 2025))
+    background = _background(rng, design, x, c)
+    secondary, effect = rng.choice(SECONDARY), round(rng.uniform(-9.5, -0.8), 1)
+    study = _Study(x, c, p, s, n, what, scale, weeks, year, background, secondary, effect)
+    return _BY_DESIGN.get(design, _case_report)(rng, study)
+
+
+def _background(rng: random.Random, design: str, x: Intervention, c: str) -> list[str]:
+    """Background sentences in a shuffled order; cohorts and some reviews get one more."""
     background = [
         f"{_cap(c)} is common in {rng.choice(SETTINGS)} and places a substantial burden on "
         "patients, families and health services.",
@@ -163,108 +192,134 @@ def _abstract(
             "but trials are heterogeneous."
         )
     rng.shuffle(background)
-    secondary = rng.choice(SECONDARY)
-    effect = round(rng.uniform(-9.5, -0.8), 1)
-    if design == "rct":
-        blind = rng.choice(("double-blind", "assessor-blinded", "open-label"))
-        centres = rng.choice(("multicentre", "single-centre", "pragmatic"))
-        sections: list[tuple[str | None, str]] = [
-            ("BACKGROUND", " ".join(background[:2])),
-            ("OBJECTIVE", f"To assess whether {x.name} improves {what} in {p} with {c}."),
-            ("METHODS", f"In this {centres}, {blind} randomised trial, {p} with {c} (n = {n}) "
-             f"were assigned 1:1 to {x.name} ({x.regimen}) or {x.control}. Randomisation was "
-             "stratified by site and baseline severity. The primary outcome was the change in "
-             f"{what}, measured with {scale}, at {weeks} weeks. {secondary} Analyses followed "
-             "the intention-to-treat principle."),
-            ("RESULTS", f"Of {n + rng.randint(20, 160)} people screened, {n} were randomised "
-             f"and {n - rng.randint(3, max(4, n // 8))} completed follow-up. At {weeks} weeks "
-             f"the adjusted mean difference in {what} was {_ci(rng, effect)} in favour of "
-             f"{x.name} ({_p(rng)}). Responders (≥30% improvement) were "
-             f"{rng.randint(40, 65)}% versus {rng.randint(18, 39)}%. Adverse events were mild "
-             "and transient, most often bruising, bloating or headache, and no serious "
-             "adverse events were attributed to treatment."),
-            ("CONCLUSIONS", f"{_cap(x.name)} gave a clinically modest improvement in {what} "
-             f"over {weeks} weeks. Longer trials with active comparators are needed before "
-             "routine use can be recommended."),
-        ]  # fmt: skip
-    elif design == "meta":
-        k = rng.randint(6, 38)
-        sections = [
-            ("BACKGROUND", " ".join(background[:2])),
-            ("METHODS", f"We searched MEDLINE, Embase, CENTRAL, CINAHL and AMED from inception "
-             f"to {rng.choice(('March', 'June', 'October'))} {year} for randomised controlled "
-             f"trials comparing {x.name} with {x.control}, usual care or no treatment in {p} "
-             f"with {c}. Two reviewers independently screened records, extracted data and "
-             "assessed risk of bias with RoB 2. Random-effects models pooled standardised mean "
-             "differences (SMD) with 95% confidence intervals, and certainty of evidence was "
-             "rated with GRADE."),
-            ("RESULTS", f"{k} trials with {n} participants were included; {rng.randint(1, k)} "
-             f"were at low risk of bias. {_cap(x.name)} reduced {what} compared with control "
-             f"(SMD {_ci(rng, effect / 10)}; I² = {rng.randint(12, 88)}%), with "
-             f"{rng.choice(('low', 'moderate', 'very low'))}-certainty evidence. Effects were "
-             "smaller in sham-controlled trials and were not sustained beyond 6 months. "
-             "Adverse events did not differ between groups."),
-            ("CONCLUSIONS", f"{_cap(x.name)} may slightly improve {what} in {c}, but the "
-             "evidence is limited by small, heterogeneous trials at risk of bias. Adequately "
-             "powered, sham-controlled trials are needed."),
-        ]  # fmt: skip
-    elif design == "cohort":
-        years = rng.choice((2, 3, 5, 8, 10))
-        sections = [
-            ("BACKGROUND", " ".join(background[:2])),
-            ("OBJECTIVE", f"To examine whether use of {x.name} is associated with {what} in "
-             f"{p} with {c}."),
-            ("METHODS", f"We followed {p} with {c} (n = {n}) recruited in "
-             f"{rng.choice(SETTINGS)} for a median of {years} years. Use of {x.name} was "
-             "recorded at baseline and at each follow-up visit. The outcome was "
-             f"{what}, measured with {scale}. {secondary} Multivariable models adjusted for "
-             "age, sex, body mass index, smoking, comorbidity and socioeconomic status."),
-            ("RESULTS", f"{rng.randint(12, 48)}% of participants reported regular use of "
-             f"{x.name}. Users had better {what} at follow-up (adjusted difference "
-             f"{_ci(rng, effect)}; {_p(rng)}), and the association was stronger with longer "
-             "use. Results were similar in sensitivity analyses excluding participants with "
-             "missing data and using propensity-score matching."),
-            ("CONCLUSIONS", f"In this cohort, use of {x.name} was associated with better {what}. "
-             "Residual confounding cannot be excluded, and the findings should be tested in "
-             + rng.choice(("randomised trials.", "other populations."))),
-        ]  # fmt: skip
-    elif design == "review":
-        text = " ".join(background[:3]) + (
-            f" This review summarises the clinical evidence, proposed mechanisms and safety of "
-            f"{x.name} in {c}, drawing on trials, observational studies and guidelines "
-            f"published up to {year}. Most trials were small, of short duration and used "
-            f"heterogeneous outcome measures, most often {scale}. Reported benefits were "
-            f"largest for {what} and smallest for quality of life. Practical considerations "
-            "for dosing, interactions with conventional medicines, quality control of "
-            "products and patient selection are discussed, together with the gaps that "
-            "future research should address. Clinicians should discuss expectations openly, "
-            "monitor response with validated measures and stop treatment that does not help "
-            "within an agreed period."
-        )
-        sections = [(None, text)]
-    else:  # case report
-        age = rng.randint(24, 78)
-        women = all("women" in w for w in s.populations) or any(
-            k in c for k in ("menopaus", "ovary", "dysmenorrh")
-        )
-        sex = "woman" if women else rng.choice(("woman", "man"))
-        text = (
-            f"{_cap(x.name)} is widely used by people with {c}, and adverse effects are rarely "
-            f"reported. We describe a {age}-year-old {sex} with {c} who presented "
-            f"{rng.randint(2, 12)} weeks after starting {x.name} ({x.regimen}) with fatigue, "
-            "nausea and abnormal laboratory results. Other causes were excluded after a "
-            "thorough history, serology, imaging and review of all medicines and "
-            f"supplements. Treatment with {x.name} was stopped, and the abnormalities "
-            f"resolved over {rng.randint(2, 10)} weeks without specific therapy. A causality "
-            "assessment rated the association as probable. The case illustrates that "
-            "complementary treatments can cause clinically important harm, that patients "
-            "may not volunteer their use, and that clinicians should ask about supplements "
-            "and other therapies at every visit and report suspected reactions to the "
-            "national pharmacovigilance scheme. We also review similar cases reported in the "
-            "literature and discuss possible mechanisms and risk factors."
-        )
-        sections = [(None, text)]
+    return background
+
+
+def _rct(rng: random.Random, st: _Study) -> Sections:
+    """A structured abstract of a randomised trial."""
+    blind = rng.choice(("double-blind", "assessor-blinded", "open-label"))
+    centres = rng.choice(("multicentre", "single-centre", "pragmatic"))
+    sections: Sections = [
+        ("BACKGROUND", " ".join(st.background[:2])),
+        ("OBJECTIVE", f"To assess whether {st.x.name} improves {st.what} in {st.p} with {st.c}."),
+        ("METHODS", f"In this {centres}, {blind} randomised trial, {st.p} with {st.c} (n = {st.n}) "
+         f"were assigned 1:1 to {st.x.name} ({st.x.regimen}) or {st.x.control}. Randomisation was "
+         "stratified by site and baseline severity. The primary outcome was the change in "
+         f"{st.what}, measured with {st.scale}, at {st.weeks} weeks. {st.secondary} Analyses "
+         "followed the intention-to-treat principle."),
+        ("RESULTS", f"Of {st.n + rng.randint(20, 160)} people screened, {st.n} were randomised "
+         f"and {st.n - rng.randint(3, max(4, st.n // 8))} completed follow-up. At {st.weeks} weeks "
+         f"the adjusted mean difference in {st.what} was {_ci(rng, st.effect)} in favour of "
+         f"{st.x.name} ({_p(rng)}). Responders (≥30% improvement) were "
+         f"{rng.randint(40, 65)}% versus {rng.randint(18, 39)}%. Adverse events were mild "
+         "and transient, most often bruising, bloating or headache, and no serious "
+         "adverse events were attributed to treatment."),
+        ("CONCLUSIONS", f"{_cap(st.x.name)} gave a clinically modest improvement in {st.what} "
+         f"over {st.weeks} weeks. Longer trials with active comparators are needed before "
+         "routine use can be recommended."),
+    ]  # fmt: skip
     return sections
+
+
+def _meta(rng: random.Random, st: _Study) -> Sections:
+    """A structured abstract of a meta-analysis."""
+    k = rng.randint(6, 38)
+    sections = [
+        ("BACKGROUND", " ".join(st.background[:2])),
+        ("METHODS", f"We searched MEDLINE, Embase, CENTRAL, CINAHL and AMED from inception "
+         f"to {rng.choice(('March', 'June', 'October'))} {st.year} for randomised controlled "
+         f"trials comparing {st.x.name} with {st.x.control}, usual care or no treatment in {st.p} "
+         f"with {st.c}. Two reviewers independently screened records, extracted data and "
+         "assessed risk of bias with RoB 2. Random-effects models pooled standardised mean "
+         "differences (SMD) with 95% confidence intervals, and certainty of evidence was "
+         "rated with GRADE."),
+        ("RESULTS", f"{k} trials with {st.n} participants were included; {rng.randint(1, k)} "
+         f"were at low risk of bias. {_cap(st.x.name)} reduced {st.what} compared with control "
+         f"(SMD {_ci(rng, st.effect / 10)}; I² = {rng.randint(12, 88)}%), with "
+         f"{rng.choice(('low', 'moderate', 'very low'))}-certainty evidence. Effects were "
+         "smaller in sham-controlled trials and were not sustained beyond 6 months. "
+         "Adverse events did not differ between groups."),
+        ("CONCLUSIONS", f"{_cap(st.x.name)} may slightly improve {st.what} in {st.c}, but the "
+         "evidence is limited by small, heterogeneous trials at risk of bias. Adequately "
+         "powered, sham-controlled trials are needed."),
+    ]  # fmt: skip
+    return sections
+
+
+def _cohort(rng: random.Random, st: _Study) -> Sections:
+    """A structured abstract of a cohort study."""
+    years = rng.choice((2, 3, 5, 8, 10))
+    sections = [
+        ("BACKGROUND", " ".join(st.background[:2])),
+        ("OBJECTIVE", f"To examine whether use of {st.x.name} is associated with {st.what} in "
+         f"{st.p} with {st.c}."),
+        ("METHODS", f"We followed {st.p} with {st.c} (n = {st.n}) recruited in "
+         f"{rng.choice(SETTINGS)} for a median of {years} years. Use of {st.x.name} was "
+         "recorded at baseline and at each follow-up visit. The outcome was "
+         f"{st.what}, measured with {st.scale}. {st.secondary} Multivariable models adjusted for "
+         "age, sex, body mass index, smoking, comorbidity and socioeconomic status."),
+        ("RESULTS", f"{rng.randint(12, 48)}% of participants reported regular use of "
+         f"{st.x.name}. Users had better {st.what} at follow-up (adjusted difference "
+         f"{_ci(rng, st.effect)}; {_p(rng)}), and the association was stronger with longer "
+         "use. Results were similar in sensitivity analyses excluding participants with "
+         "missing data and using propensity-score matching."),
+        ("CONCLUSIONS", f"In this cohort, use of {st.x.name} was associated with better {st.what}. "
+         "Residual confounding cannot be excluded, and the findings should be tested in "
+         + rng.choice(("randomised trials.", "other populations."))),
+    ]  # fmt: skip
+    return sections
+
+
+def _review(rng: random.Random, st: _Study) -> Sections:
+    """An unstructured narrative review."""
+    text = " ".join(st.background[:3]) + (
+        f" This review summarises the clinical evidence, proposed mechanisms and safety of "
+        f"{st.x.name} in {st.c}, drawing on trials, observational studies and guidelines "
+        f"published up to {st.year}. Most trials were small, of short duration and used "
+        f"heterogeneous outcome measures, most often {st.scale}. Reported benefits were "
+        f"largest for {st.what} and smallest for quality of life. Practical considerations "
+        "for dosing, interactions with conventional medicines, quality control of "
+        "products and patient selection are discussed, together with the gaps that "
+        "future research should address. Clinicians should discuss expectations openly, "
+        "monitor response with validated measures and stop treatment that does not help "
+        "within an agreed period."
+    )
+    sections = [(None, text)]
+    return sections
+
+
+def _case_report(rng: random.Random, st: _Study) -> Sections:
+    """An unstructured case report of harm."""
+    age = rng.randint(24, 78)
+    women = all("women" in w for w in st.s.populations) or any(
+        k in st.c for k in ("menopaus", "ovary", "dysmenorrh")
+    )
+    sex = "woman" if women else rng.choice(("woman", "man"))
+    text = (
+        f"{_cap(st.x.name)} is widely used by people with {st.c}, and adverse effects are rarely "
+        f"reported. We describe a {age}-year-old {sex} with {st.c} who presented "
+        f"{rng.randint(2, 12)} weeks after starting {st.x.name} ({st.x.regimen}) with fatigue, "
+        "nausea and abnormal laboratory results. Other causes were excluded after a "
+        "thorough history, serology, imaging and review of all medicines and "
+        f"supplements. Treatment with {st.x.name} was stopped, and the abnormalities "
+        f"resolved over {rng.randint(2, 10)} weeks without specific therapy. A causality "
+        "assessment rated the association as probable. The case illustrates that "
+        "complementary treatments can cause clinically important harm, that patients "
+        "may not volunteer their use, and that clinicians should ask about supplements "
+        "and other therapies at every visit and report suspected reactions to the "
+        "national pharmacovigilance scheme. We also review similar cases reported in the "
+        "literature and discuss possible mechanisms and risk factors."
+    )
+    sections = [(None, text)]
+    return sections
+
+
+_BY_DESIGN: dict[str, Callable[[random.Random, _Study], Sections]] = {
+    "rct": _rct,
+    "meta": _meta,
+    "cohort": _cohort,
+    "review": _review,
+}  # anything else: a case report
 
 
 STUDY_EXTRAS = (
@@ -335,7 +390,6 @@ def make_papers(n: int, seed: int) -> list[Paper]:
     """`n` distinct papers: titles, identifiers and roles assigned deterministically."""
     rng = random.Random(seed)
     n_notices = max(1, n // 200)
-    n_retracted = n_notices * 2
     papers: list[Paper] = []
     keys: set[str] = set()
     pmid = 37_800_000
@@ -352,45 +406,63 @@ def make_papers(n: int, seed: int) -> list[Paper]:
         if key in keys:  # distinct papers get distinct titles (see the README on why)
             continue
         keys.add(key)
-        idx = len(papers)
         pmid += rng.randint(1, 40)
-        journal = rng.choice(JOURNALS)
-        year = rng.choice((2023, 2024, 2024, 2025, 2025))
-        size = {"case": 1, "meta": rng.randint(800, 60000)}.get(design, rng.randint(30, 480))
-        sections = _abstract(rng, design, x, c, p, subject, size)
-        _fit(rng, sections)
-        mesh = ["Humans", *subject.mesh, x.mesh]
-        mesh += rng.sample(["Female", "Male", "Adult", "Middle Aged", "Aged", "Treatment "
-                            "Outcome", "Quality of Life", "Integrative Medicine"], 3)  # fmt: skip
-        keywords = [c, x.name.split(" (")[0], rng.choice(("integrative medicine",
-                    "complementary therapies", "evidence-based practice"))]  # fmt: skip
-        authors = [(rng.choice(LAST), rng.choice(FORE)) for _ in range(rng.randint(2, 9))]
-        papers.append(
-            Paper(
-                idx=idx,
-                pmid=str(pmid),
-                doi=(
-                    f"10.5555/{journal[2]}.{year}.{idx:05d}".upper()
-                    if rng.random() < 0.5
-                    else f"10.5555/{journal[2]}.{year}.{idx:05d}"
-                )
-                if rng.random() < 0.95
-                else None,
-                journal=journal,
-                subject=subject,
-                design=design,
-                title=title,
-                sections=sections,
-                pub_date=date(year, rng.randint(1, 12), rng.randint(1, 28)),
-                authors=authors,
-                mesh=list(dict.fromkeys(mesh)),
-                keywords=keywords if rng.random() < 0.6 else [],
-                pub_types=_design_types(rng, design),
-                references=rng.choice((0, 0, 8, 15, 25, 40)),
-            )
+        papers.append(_study(rng, len(papers), pmid, subject, design, x, c, p, title))
+    _retract(rng, papers, n_notices, pmid)
+    _assign_roles(rng, papers, n)
+    return papers
+
+
+def _study(
+    rng: random.Random,
+    idx: int,
+    pmid: int,
+    subject: Subject,
+    design: str,
+    x: Intervention,
+    c: str,
+    p: str,
+    title: str,
+) -> Paper:
+    """One paper with its abstract, identifiers, authors and indexing."""
+    journal = rng.choice(JOURNALS)
+    year = rng.choice((2023, 2024, 2024, 2025, 2025))
+    size = {"case": 1, "meta": rng.randint(800, 60000)}.get(design, rng.randint(30, 480))
+    sections = _abstract(rng, design, x, c, p, subject, size)
+    _fit(rng, sections)
+    mesh = ["Humans", *subject.mesh, x.mesh]
+    mesh += rng.sample(["Female", "Male", "Adult", "Middle Aged", "Aged", "Treatment "
+                        "Outcome", "Quality of Life", "Integrative Medicine"], 3)  # fmt: skip
+    keywords = [c, x.name.split(" (")[0], rng.choice(("integrative medicine",
+                "complementary therapies", "evidence-based practice"))]  # fmt: skip
+    authors = [(rng.choice(LAST), rng.choice(FORE)) for _ in range(rng.randint(2, 9))]
+    return Paper(
+        idx=idx,
+        pmid=str(pmid),
+        doi=(
+            f"10.5555/{journal[2]}.{year}.{idx:05d}".upper()
+            if rng.random() < 0.5
+            else f"10.5555/{journal[2]}.{year}.{idx:05d}"
         )
-    # Retractions: some with their notice in the corpus too.
-    retracted = rng.sample(papers, n_retracted)
+        if rng.random() < 0.95
+        else None,
+        journal=journal,
+        subject=subject,
+        design=design,
+        title=title,
+        sections=sections,
+        pub_date=date(year, rng.randint(1, 12), rng.randint(1, 28)),
+        authors=authors,
+        mesh=list(dict.fromkeys(mesh)),
+        keywords=keywords if rng.random() < 0.6 else [],
+        pub_types=_design_types(rng, design),
+        references=rng.choice((0, 0, 8, 15, 25, 40)),
+    )
+
+
+def _retract(rng: random.Random, papers: list[Paper], n_notices: int, pmid: int) -> None:
+    """Retract twice `n_notices` papers; the first `n_notices` get their notice as a paper."""
+    retracted = rng.sample(papers, n_notices * 2)
     for paper in retracted:
         paper.retracted = True
         paper.pub_types = [*paper.pub_types, "Retracted Publication"]
@@ -415,7 +487,10 @@ def make_papers(n: int, seed: int) -> list[Paper]:
         )
         original.notice_pmid = notice.pmid
         papers.append(notice)
-    # Roles: feed-only papers, papers a feed repeats, papers in two saved searches.
+
+
+def _assign_roles(rng: random.Random, papers: list[Paper], n: int) -> None:
+    """Feed-only papers, papers a feed repeats, papers in two saved searches."""
     studies = [p for p in papers if p.design != "notice" and not p.retracted]
     pool = rng.sample(studies, len(studies))
     n_feed_only = round(n * 0.03)
@@ -445,4 +520,3 @@ def make_papers(n: int, seed: int) -> list[Paper]:
         paper.repeat = "title"
     for paper in [p for p in rest if p.repeat is None][: round(n * 0.02)]:
         paper.twice = True
-    return papers

@@ -50,11 +50,25 @@ def _author_xml(last: str, fore: str, first: bool) -> list[str]:
 def pubmed_article(p: Paper, rng: random.Random, *, indexed: bool = True) -> str:
     """One <PubmedArticle> as EFetch prints it (indented, char refs for non-ASCII)."""
     status = "MEDLINE" if indexed else "In-Data-Review"
-    d = p.pub_date
     lines = [
         "<PubmedArticle>",
         f'    <MedlineCitation Status="{status}" Owner="NLM">',
         f'        <PMID Version="1">{p.pmid}</PMID>',
+        *_article_xml(p),
+        *_comments_xml(p, rng),
+        *(_mesh_xml(p) if indexed else []),
+        *_keywords_xml(p),
+        "    </MedlineCitation>",
+        *_pubmed_data_xml(p, rng),
+        "</PubmedArticle>",
+    ]
+    return "\n".join(lines)
+
+
+def _article_xml(p: Paper) -> list[str]:
+    """<DateRevised> and <Article>: journal, title, abstract, authors, types, dates."""
+    d = p.pub_date
+    lines = [
         "        <DateRevised>",
         f"            <Year>{d.year}</Year>",
         f"            <Month>{d.month:02d}</Month>",
@@ -115,7 +129,8 @@ def pubmed_article(p: Paper, rng: random.Random, *, indexed: bool = True) -> str
         "</PublicationType>"
         for t in p.pub_types
     ]
-    lines += [
+    return [
+        *lines,
         "            </PublicationTypeList>",
         '            <ArticleDate DateType="Electronic">',
         f"                <Year>{d.year}</Year>",
@@ -128,6 +143,11 @@ def pubmed_article(p: Paper, rng: random.Random, *, indexed: bool = True) -> str
         f"            <MedlineTA>{_x(p.journal[1])}</MedlineTA>",
         "        </MedlineJournalInfo>",
     ]
+
+
+def _comments_xml(p: Paper, rng: random.Random) -> list[str]:
+    """Retraction links both ways, and a few citations."""
+    d = p.pub_date
     comments = []
     if p.retracted:
         ref_pmid = p.notice_pmid or str(40_000_000 + p.idx)
@@ -141,33 +161,48 @@ def pubmed_article(p: Paper, rng: random.Random, *, indexed: bool = True) -> str
         ("Cites", f"Example J. {2010 + i}", str(30_000_000 + p.idx * 7 + i))
         for i in range(rng.choice((0, 0, 1, 2)))
     ]
-    if comments:
-        lines.append("        <CommentsCorrectionsList>")
-        for ref_type, source, ref in comments:
-            lines += [
-                f'            <CommentsCorrections RefType="{ref_type}">',
-                f"                <RefSource>{_x(source)}</RefSource>",
-                f'                <PMID Version="1">{ref}</PMID>',
-                "            </CommentsCorrections>",
-            ]
-        lines.append("        </CommentsCorrectionsList>")
-    if indexed and p.mesh:
-        lines.append("        <MeshHeadingList>")
-        for i, term in enumerate(p.mesh):
-            major = "Y" if 0 < i < 3 else "N"
-            lines += [
-                "            <MeshHeading>",
-                f'                <DescriptorName UI="D{zlib.crc32(term.encode()) % 1000000:06d}" '
-                f'MajorTopicYN="{major}">{_x(term)}</DescriptorName>',
-                "            </MeshHeading>",
-            ]
-        lines.append("        </MeshHeadingList>")
-    if p.keywords:
-        lines.append('        <KeywordList Owner="NOTNLM">')
-        lines += [f'            <Keyword MajorTopicYN="N">{_x(k)}</Keyword>' for k in p.keywords]
-        lines.append("        </KeywordList>")
-    lines += [
-        "    </MedlineCitation>",
+    if not comments:
+        return []
+    lines = ["        <CommentsCorrectionsList>"]
+    for ref_type, source, ref in comments:
+        lines += [
+            f'            <CommentsCorrections RefType="{ref_type}">',
+            f"                <RefSource>{_x(source)}</RefSource>",
+            f'                <PMID Version="1">{ref}</PMID>',
+            "            </CommentsCorrections>",
+        ]
+    return [*lines, "        </CommentsCorrectionsList>"]
+
+
+def _mesh_xml(p: Paper) -> list[str]:
+    if not p.mesh:
+        return []
+    lines = ["        <MeshHeadingList>"]
+    for i, term in enumerate(p.mesh):
+        major = "Y" if 0 < i < 3 else "N"
+        lines += [
+            "            <MeshHeading>",
+            f'                <DescriptorName UI="D{zlib.crc32(term.encode()) % 1000000:06d}" '
+            f'MajorTopicYN="{major}">{_x(term)}</DescriptorName>',
+            "            </MeshHeading>",
+        ]
+    return [*lines, "        </MeshHeadingList>"]
+
+
+def _keywords_xml(p: Paper) -> list[str]:
+    if not p.keywords:
+        return []
+    return [
+        '        <KeywordList Owner="NOTNLM">',
+        *(f'            <Keyword MajorTopicYN="N">{_x(k)}</Keyword>' for k in p.keywords),
+        "        </KeywordList>",
+    ]
+
+
+def _pubmed_data_xml(p: Paper, rng: random.Random) -> list[str]:
+    """<PubmedData>: history, identifiers and the reference list."""
+    d = p.pub_date
+    lines = [
         "    <PubmedData>",
         "        <History>",
         '            <PubMedPubDate PubStatus="received">',
@@ -204,8 +239,7 @@ def pubmed_article(p: Paper, rng: random.Random, *, indexed: bool = True) -> str
                 "            </Reference>",
             ]
         lines.append("        </ReferenceList>")
-    lines += ["    </PubmedData>", "</PubmedArticle>"]
-    return "\n".join(lines)
+    return [*lines, "    </PubmedData>"]
 
 
 EFETCH_HEAD = (

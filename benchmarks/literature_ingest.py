@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
-import platform
 import pstats
 import shutil
 import sys
@@ -45,12 +43,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 # The corpus lives beside this script (run as `python benchmarks/literature_ingest.py`).
 from literature_corpus import NOW, Corpus, Paper, make_papers
 from literature_files import write_corpus
 from literature_vocab import EXPECTED_GRADE
+from practice import machine  # beside this module
 from sqlalchemy import Engine, event
 from sqlmodel import Session, func, select
 
@@ -258,20 +255,6 @@ def check(engine: Engine, papers: list[Paper]) -> Checks:
 
 
 # ------------------------------------------------------------------------------ output
-
-
-def machine(engine: Engine) -> str:
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            version = "SQLite " + conn.exec_driver_sql("select sqlite_version()").scalar_one()
-        else:
-            version = str(conn.exec_driver_sql("show server_version").scalar_one())
-            version = f"PostgreSQL {version}"
-    return (
-        f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
-        f"Python {platform.python_version()}, SQLAlchemy {sa.__version__}, {version}, "
-        f"{platform.system()} {platform.machine()}"
-    )
 
 
 def print_corpus(corpus: Corpus, fetched: FetchResult) -> None:

@@ -19,27 +19,21 @@ migrated, filled with the demo practice, then measured:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
+from practice import demo_practice, machine  # beside this module
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
-from db.engine import make_engine, migrate
 from db.models import Affiliation, Discipline, Patient, Practitioner
-from demo import generate_demo
 from tools.clock import at_local
 from tools.programme import PROGRAMME_VIEW_QUERIES, programme_view
 
@@ -143,20 +137,6 @@ def bench_blocks(
     return timings, found, f"{shape}, gap 10 min, step 15 min"
 
 
-def machine(engine: Engine) -> str:
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            version = "SQLite " + conn.exec_driver_sql("select sqlite_version()").scalar_one()
-        else:
-            version = str(conn.exec_driver_sql("show server_version").scalar_one())
-            version = f"PostgreSQL {version}"
-    return (
-        f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
-        f"Python {platform.python_version()}, SQLAlchemy {sa.__version__}, {version}, "
-        f"{platform.system()} {platform.machine()}"
-    )
-
-
 def print_counts(engine: Engine, counts: dict[str, int]) -> None:
     """Rows per table, and the practice's staff by affiliation."""
     with Session(engine) as session:
@@ -199,20 +179,8 @@ def main(argv: list[str] | None = None) -> int:
 
     tz = ZoneInfo(args.timezone)
     today = datetime.now(tz).date()
-    with tempfile.TemporaryDirectory(prefix="steve-bench-") as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        engine = make_engine(url)
-        migrate(engine)
-        started = time.perf_counter()
-        summary = generate_demo(
-            engine=engine,
-            patients=args.patients,
-            seed=args.seed,
-            today=today,
-            tz=tz,
-            progress=progress_bar,
-        )
-        generation = time.perf_counter() - started
+    with demo_practice(args, today=today, tz=tz, progress=progress_bar) as practice:
+        engine, summary, generation = practice.engine, practice.summary, practice.seconds
         counter = StatementCounter(engine)
         with Session(engine) as session:
             ids = list(session.exec(select(Patient.id).order_by(col(Patient.id))).all())
@@ -220,50 +188,62 @@ def main(argv: list[str] | None = None) -> int:
         sample = [rng.choice(ids) for _ in range(args.samples + WARM_UP)]
         now = at_local(today, clock_time(9, 30), tz)
         reads, totals, statements = bench_views(engine, [i or 0 for i in sample], now, counter)
-        blocks, found, shape = bench_blocks(engine, today, tz, args.days)
-        rows_total = sum(summary.counts.values())
+        blocks = bench_blocks(engine, today, tz, args.days)
         print(f"\n## Programme view benchmark ({engine.dialect.name})\n")
         print(f"Machine: {machine(engine)}\n")
         print(
             f"Demo: {args.patients:,} patients, seed {args.seed}, today {today}, "
-            f"{rows_total:,} rows; generated in {generation:.1f} s "
+            f"{sum(summary.counts.values()):,} rows; generated in {generation:.1f} s "
             f"({summary.counts['appointment']:,} appointments, "
             f"{summary.counts['lab_result']:,} lab results, "
             f"{summary.counts['clinical_note']:,} notes)\n"
         )
         print_counts(engine, summary.counts)
-        print("| measure (ms) | p50 | p95 | p99 | max | notes |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        print(
-            row(
-                "programme_view reads",
-                percentiles(reads),
-                f"{len(reads)} random patients, fresh Session each",
-            )
-        )
-        print(row("programme_view + audit commit", percentiles(totals), "as a request would"))
-        if blocks:
-            print(
-                row(
-                    "block_slots, 3 practitioners",
-                    percentiles(blocks),
-                    f"{len(blocks)} weekdays; {shape}; options/day {min(found)}-{max(found)}",
-                )
-            )
-        else:
-            print(f"| block_slots | - | - | - | - | {shape} |")
-        low, high = min(statements), max(statements)
-        spread = ", ".join(f"{k}: {v}" for k, v in sorted(Counter(statements).items()))
-        print(
-            f"\nSQL statements per view: min {low}, max {high} (views per count: {spread}; "
-            f"PROGRAMME_VIEW_QUERIES = {PROGRAMME_VIEW_QUERIES}). The lab-result query is "
-            "skipped when a patient has no lab received in 90 days; the audit INSERT is sent "
-            "at commit and not counted."
-        )
+        print_timings(reads, totals, blocks)
+        print_statements(statements)
         target = percentiles(reads)["p95"]
         print(f"Target p95 < 20 ms: {'met' if target < 20 else 'MISSED'} ({target:.2f} ms).")
         engine.dispose()
     return 0
+
+
+def print_timings(
+    reads: list[float], totals: list[float], blocks: tuple[list[float], list[int], str]
+) -> None:
+    """The table of view and block-search timings."""
+    timings, found, shape = blocks
+    print("| measure (ms) | p50 | p95 | p99 | max | notes |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        row(
+            "programme_view reads",
+            percentiles(reads),
+            f"{len(reads)} random patients, fresh Session each",
+        )
+    )
+    print(row("programme_view + audit commit", percentiles(totals), "as a request would"))
+    if timings:
+        print(
+            row(
+                "block_slots, 3 practitioners",
+                percentiles(timings),
+                f"{len(timings)} weekdays; {shape}; options/day {min(found)}-{max(found)}",
+            )
+        )
+    else:
+        print(f"| block_slots | - | - | - | - | {shape} |")
+
+
+def print_statements(statements: list[int]) -> None:
+    """How many SQL statements each view sent."""
+    low, high = min(statements), max(statements)
+    spread = ", ".join(f"{k}: {v}" for k, v in sorted(Counter(statements).items()))
+    print(
+        f"\nSQL statements per view: min {low}, max {high} (views per count: {spread}; "
+        f"PROGRAMME_VIEW_QUERIES = {PROGRAMME_VIEW_QUERIES}). The lab-result query is "
+        "skipped when a patient has no lab received in 90 days; the audit INSERT is sent "
+        "at commit and not counted."
+    )
 
 
 if __name__ == "__main__":

@@ -205,28 +205,12 @@ def _history(ctx: Context, rng: random.Random, info: PatientInfo, registered: da
 def _programme(
     ctx: Context, rng: random.Random, staff: Staff, info: PatientInfo, registered: date
 ) -> None:
-    today = ctx.today
-    main = info.conditions[0]
     if not info.is_new and rng.random() < 0.08:
-        # An earlier, finished programme: history that the view must leave out.
-        finished = registered + timedelta(days=rng.randrange(60, 200))
-        if finished < today - timedelta(days=30):
-            ctx.add(
-                "care_programme",
-                {
-                    "patient_id": info.id,
-                    "title": f"{main.name}: first programme",
-                    "goal": main.goal,
-                    "lead_practitioner_id": info.physician_id,
-                    "status": ProgrammeStatus.COMPLETED.value,
-                    "started_on": registered,
-                    "ended_on": finished,
-                },
-            )
+        _finished_programme(ctx, rng, info, registered)
     started = (
         registered
         if info.is_new
-        else max(registered, today - timedelta(days=rng.randrange(20, 400)))
+        else max(registered, ctx.today - timedelta(days=rng.randrange(20, 400)))
     )
     names = " and ".join(c.name for c in info.conditions[:2])
     info.programme_id = ctx.add(
@@ -234,7 +218,7 @@ def _programme(
         {
             "patient_id": info.id,
             "title": f"Integrative programme: {names}",
-            "goal": main.goal,
+            "goal": info.conditions[0].goal,
             "lead_practitioner_id": info.physician_id,
             "status": ProgrammeStatus.ACTIVE.value,
             "started_on": started,
@@ -242,60 +226,98 @@ def _programme(
         },
     )
     for modality in _modalities(rng, info.conditions):
-        if modality == Discipline.PHYSICIAN:
-            practitioner = info.physician_id
-        else:
-            pool = staff.team(info).by_discipline[modality]
-            practitioner = pool[0] if len(pool) == 1 or rng.random() < 0.65 else pool[1]
-        spec = MODALITIES[modality]
-        ended: date | None = None
-        if info.is_new:
-            # The physician sees a new patient first; the rest follows that visit.
-            status = (
-                ElementStatus.ACTIVE if modality == Discipline.PHYSICIAN else ElementStatus.PLANNED
-            )
-            element_start = today + timedelta(days=rng.randrange(0, 14))
-        else:
-            status = weighted(
-                rng,
-                {
-                    ElementStatus.ACTIVE: 85,
-                    ElementStatus.PAUSED: 7,
-                    ElementStatus.PLANNED: 5,
-                    ElementStatus.COMPLETED: 3,
-                },
-            )
-            if status == ElementStatus.PLANNED:
-                element_start = today + timedelta(days=rng.randrange(7, 30))
-            else:
-                element_start = min(today, started + timedelta(days=rng.randrange(0, 60)))
-            if status == ElementStatus.COMPLETED:
-                ended = today - timedelta(days=rng.randrange(1, 20))
-                element_start = min(element_start, ended - timedelta(days=30))
-        goal = rng.choice(spec.goals)
-        cadence = rng.choice(spec.cadences)
-        element_id = ctx.add(
-            "programme_element",
+        _element(ctx, rng, staff, info, modality, started)
+
+
+def _finished_programme(
+    ctx: Context, rng: random.Random, info: PatientInfo, registered: date
+) -> None:
+    """An earlier, finished programme: history that the view must leave out."""
+    main = info.conditions[0]
+    finished = registered + timedelta(days=rng.randrange(60, 200))
+    if finished < ctx.today - timedelta(days=30):
+        ctx.add(
+            "care_programme",
             {
-                "programme_id": info.programme_id,
                 "patient_id": info.id,
-                "modality": modality.value,
-                "practitioner_id": practitioner,
-                "goal": goal,
-                "cadence": cadence,
-                "status": status.value,
-                "started_on": element_start,
-                "ended_on": ended,
+                "title": f"{main.name}: first programme",
+                "goal": main.goal,
+                "lead_practitioner_id": info.physician_id,
+                "status": ProgrammeStatus.COMPLETED.value,
+                "started_on": registered,
+                "ended_on": finished,
             },
         )
-        info.elements.append(
-            ElementInfo(
-                id=element_id,
-                modality=modality,
-                practitioner_id=practitioner,
-                cadence=cadence,
-                status=status,
-                started_on=element_start,
-                goal=goal,
-            )
+
+
+def _element(
+    ctx: Context,
+    rng: random.Random,
+    staff: Staff,
+    info: PatientInfo,
+    modality: Discipline,
+    started: date,
+) -> None:
+    """One modality of the active programme, with its practitioner, status and dates."""
+    if modality == Discipline.PHYSICIAN:
+        practitioner = info.physician_id
+    else:
+        pool = staff.team(info).by_discipline[modality]
+        practitioner = pool[0] if len(pool) == 1 or rng.random() < 0.65 else pool[1]
+    spec = MODALITIES[modality]
+    status, element_start, ended = _element_dates(ctx.today, rng, info, modality, started)
+    goal = rng.choice(spec.goals)
+    cadence = rng.choice(spec.cadences)
+    element_id = ctx.add(
+        "programme_element",
+        {
+            "programme_id": info.programme_id,
+            "patient_id": info.id,
+            "modality": modality.value,
+            "practitioner_id": practitioner,
+            "goal": goal,
+            "cadence": cadence,
+            "status": status.value,
+            "started_on": element_start,
+            "ended_on": ended,
+        },
+    )
+    info.elements.append(
+        ElementInfo(
+            id=element_id,
+            modality=modality,
+            practitioner_id=practitioner,
+            cadence=cadence,
+            status=status,
+            started_on=element_start,
+            goal=goal,
         )
+    )
+
+
+def _element_dates(
+    today: date, rng: random.Random, info: PatientInfo, modality: Discipline, started: date
+) -> tuple[ElementStatus, date, date | None]:
+    """An element's status, start and end (None unless completed)."""
+    if info.is_new:
+        # The physician sees a new patient first; the rest follows that visit.
+        status = ElementStatus.ACTIVE if modality == Discipline.PHYSICIAN else ElementStatus.PLANNED
+        return status, today + timedelta(days=rng.randrange(0, 14)), None
+    status = weighted(
+        rng,
+        {
+            ElementStatus.ACTIVE: 85,
+            ElementStatus.PAUSED: 7,
+            ElementStatus.PLANNED: 5,
+            ElementStatus.COMPLETED: 3,
+        },
+    )
+    ended: date | None = None
+    if status == ElementStatus.PLANNED:
+        element_start = today + timedelta(days=rng.randrange(7, 30))
+    else:
+        element_start = min(today, started + timedelta(days=rng.randrange(0, 60)))
+    if status == ElementStatus.COMPLETED:
+        ended = today - timedelta(days=rng.randrange(1, 20))
+        element_start = min(element_start, ended - timedelta(days=30))
+    return status, element_start, ended

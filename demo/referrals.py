@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from db.models import Discipline, ReferralDirection, ReferralStatus, Urgency
 from demo.context import Context, PatientInfo, weighted
@@ -20,7 +21,7 @@ from demo.vocab_text import (
     REFERRAL_REASONS,
     REPORT_BODIES,
 )
-from tools.referrals import TRANSITIONS, overdue_limit
+from tools.referrals import STAMP_COLUMN, TRANSITIONS, overdue_limit
 
 S = ReferralStatus
 MAIN = (S.DRAFT, S.SENT, S.ACCEPTED, S.SCHEDULED, S.SEEN, S.REPORT_RECEIVED, S.CLOSED)
@@ -46,15 +47,6 @@ IN, OUT = ReferralDirection.INBOUND, ReferralDirection.OUTBOUND
 COVERAGE = [(OUT, s) for s in S] + [(IN, s) for s in S if s != S.DRAFT]
 FORCED_OVERDUE = {(OUT, S.SENT), (OUT, S.SCHEDULED), (IN, S.ACCEPTED), (OUT, S.SEEN)}
 SHARE = 0.22
-STAMP = {
-    S.SENT: "sent_at",
-    S.ACCEPTED: "accepted_at",
-    S.SCHEDULED: "scheduled_at",
-    S.SEEN: "seen_at",
-    S.REPORT_RECEIVED: "report_received_at",
-    S.CLOSED: "closed_at",
-    S.DECLINED: "declined_at",
-}
 
 
 def _path(
@@ -108,7 +100,7 @@ class ReferralMaker:
         typical: bool,
     ) -> None:
         """One referral; `typical` ones may also be withdrawn part-way (closed unrated)."""
-        ctx, rng = self.ctx, self.rng
+        rng = self.rng
         condition = rng.choice(patient.conditions)
         discipline = rng.choice(condition.network)
         external, ext_discipline = self._external(discipline, status)
@@ -117,29 +109,9 @@ class ReferralMaker:
             "condition": condition.name.lower(),
             "medication": patient.medications[0][1] if patient.medications else "their medication",
         }
-        if direction == OUT:
-            allied = [
-                e.practitioner_id for e in patient.elements if e.modality != Discipline.PHYSICIAN
-            ]
-            source = rng.choice(allied) if allied and rng.random() < 0.2 else patient.physician_id
-            target = external
-            reason = rng.choice(REFERRAL_REASONS[ext_discipline]).format(**fill)
-        else:
-            source = external
-            allied = [e.practitioner_id for e in patient.elements]
-            target = rng.choice(allied) if allied and rng.random() < 0.15 else patient.physician_id
-            reason = rng.choice(INBOUND_REASONS).format(**fill)
+        source, target, reason = self._parties(patient, direction, external, ext_discipline, fill)
         path = _path(rng, status, direction == IN, typical)
-        if status in OPEN:
-            limit = overdue_limit(status, urgency, {})
-            # Whole days in the state count, so overdue ones clear the limit by two days.
-            age = limit + rng.randint(2, 26) if overdue else rng.randint(0, max(0, limit - 1))
-        else:
-            age = rng.randint(1, 200)
-        last_day = ctx.today - timedelta(days=age)
-        last = ctx.moment(rng, last_day)
-        if age == 0:
-            last = min(last, ctx.now - timedelta(minutes=rng.randrange(5, 60)))
+        last = self._last_transition(status, urgency, overdue)
         stamps = self._stamps(path, last, direction == IN)
         row = {
             "direction": direction.value,
@@ -153,24 +125,13 @@ class ReferralMaker:
             "status_changed_at": stamps[-1],
             "outcome_rating": None,
             "outcome_note": None,
-            **{column: None for column in STAMP.values()},
+            **{column: None for column in STAMP_COLUMN.values()},
         }
-        notes: list[str | None] = [None] * len(path)
-        for i, state in enumerate(path[1:], 1):
-            row[STAMP[state]] = stamps[i]
-            if state == S.DECLINED:
-                notes[i] = rng.choice(DECLINE_NOTES)
-        if status == S.CLOSED:
-            if S.REPORT_RECEIVED in path:
-                row["outcome_rating"] = weighted(rng, {5: 30, 4: 35, 3: 20, 2: 10, 1: 5})
-                row["outcome_note"] = rng.choice(OUTCOME_NOTES)
-            else:
-                row["outcome_note"] = "Withdrawn: patient chose not to go ahead."
-            notes[-1] = row["outcome_note"]
-        referral_id = ctx.add("referral", row)
+        notes = self._history_notes(row, path, stamps)
+        referral_id = self.ctx.add("referral", row)
         patient.referrals.append(referral_id)
         for i, state in enumerate(path):
-            ctx.add(
+            self.ctx.add(
                 "referral_event",
                 {
                     "referral_id": referral_id,
@@ -181,6 +142,59 @@ class ReferralMaker:
                 },
             )
         self._external_note(patient, direction, path, stamps, external, ext_discipline, fill)
+
+    def _parties(
+        self,
+        patient: PatientInfo,
+        direction: ReferralDirection,
+        external: int,
+        ext_discipline: Discipline,
+        fill: dict[str, str],
+    ) -> tuple[int, int, str]:
+        """Who refers to whom and why: ours to the network (outbound), or the reverse."""
+        rng = self.rng
+        if direction == OUT:
+            allied = [
+                e.practitioner_id for e in patient.elements if e.modality != Discipline.PHYSICIAN
+            ]
+            source = rng.choice(allied) if allied and rng.random() < 0.2 else patient.physician_id
+            return source, external, rng.choice(REFERRAL_REASONS[ext_discipline]).format(**fill)
+        allied = [e.practitioner_id for e in patient.elements]
+        target = rng.choice(allied) if allied and rng.random() < 0.15 else patient.physician_id
+        return external, target, rng.choice(INBOUND_REASONS).format(**fill)
+
+    def _last_transition(self, status: ReferralStatus, urgency: Urgency, overdue: bool) -> datetime:
+        """When the referral reached its state: past its overdue limit if `overdue`."""
+        ctx, rng = self.ctx, self.rng
+        if status in OPEN:
+            limit = overdue_limit(status, urgency, {})
+            # Whole days in the state count, so overdue ones clear the limit by two days.
+            age = limit + rng.randint(2, 26) if overdue else rng.randint(0, max(0, limit - 1))
+        else:
+            age = rng.randint(1, 200)
+        last = ctx.moment(rng, ctx.today - timedelta(days=age))
+        if age == 0:
+            last = min(last, ctx.now - timedelta(minutes=rng.randrange(5, 60)))
+        return last
+
+    def _history_notes(
+        self, row: dict[str, Any], path: list[ReferralStatus], stamps: list[datetime]
+    ) -> list[str | None]:
+        """Stamp `row` along the path; the note of each event (declines, the outcome)."""
+        rng = self.rng
+        notes: list[str | None] = [None] * len(path)
+        for i, state in enumerate(path[1:], 1):
+            row[STAMP_COLUMN[state]] = stamps[i]
+            if state == S.DECLINED:
+                notes[i] = rng.choice(DECLINE_NOTES)
+        if path[-1] == S.CLOSED:
+            if S.REPORT_RECEIVED in path:
+                row["outcome_rating"] = weighted(rng, {5: 30, 4: 35, 3: 20, 2: 10, 1: 5})
+                row["outcome_note"] = rng.choice(OUTCOME_NOTES)
+            else:
+                row["outcome_note"] = "Withdrawn: patient chose not to go ahead."
+            notes[-1] = row["outcome_note"]
+        return notes
 
     def _external_note(
         self,

@@ -1,1 +1,3 @@
-"""Quality evaluations with labelled data. None yet: the first arrive with memory retrieval."""
+"""Quality evaluations with labelled data, run on the demo practice: retrieval/ measures how
+well memory search finds the records a query is about.
+"""

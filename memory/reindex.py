@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from memory.inputs import COLLECTIONS
 from memory.sources import SOURCES, build_documents
-from memory.store import COLLECTIONS, MemoryStore
+from memory.store import MemoryStore
 from memory.sync import forget_pending, last_change_id
 
 BATCH = 256

@@ -28,7 +28,7 @@ from memory.documents import (
     from_note,
     from_preference,
 )
-from memory.store import prepare
+from memory.inputs import prepare
 
 
 def _article_topics(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:

@@ -13,39 +13,26 @@ again in code: a note about one patient is never returned for another.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Iterator, Sequence, Set
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from memory import store_format
-from memory.chunking import chunk_document
-from memory.documents import (
-    DOCUMENTS,
-    LITERATURE,
-    MESSAGES,
-    NOTES,
-    PREFERENCES,
-    MemoryDocument,
-    Metadata,
-    clean_text,
-)
+from memory import chroma, store_format
+from memory.documents import LITERATURE, NOTES, PREFERENCES, MemoryDocument, Metadata
 from memory.embeddings import Embedder
-from tools.errors import ConfigError, InvalidInput, SteveError, Unavailable
+from memory.inputs import (
+    COLLECTIONS,
+    check_query,
+    checked_id,
+    collection_name,
+    prepare,
+    target_collection,
+)
+from tools.errors import ConfigError, InvalidInput, SteveError
 
-COLLECTIONS = (NOTES, LITERATURE, DOCUMENTS, PREFERENCES)
-# Care-team messages live beside the notes: both are what the team wrote about a patient.
-_COLLECTION_FOR = {NOTES: NOTES, MESSAGES: NOTES, LITERATURE: LITERATURE}
-_COLLECTION_FOR.update({DOCUMENTS: DOCUMENTS, PREFERENCES: PREFERENCES})
 _WRITE_BATCH = 1000
-# About 2 MB of prose (chunking's own character cap) at the default chunk size; more than
-# this is a book, not a record, and would take minutes to embed on a practice's CPU.
-MAX_CHUNKS = 2000
-MAX_RESULTS = 1000
-DEFAULT_TIMEOUT_SECONDS = 20.0  # as STEVE_HTTP_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -62,100 +49,6 @@ class Hit:
         """The reference a document cites for this hit: memory ids are references
         ('note:87', 'pmid:N', 'doi:X'), so it is the source id."""
         return self.source_id
-
-
-def _settings() -> Any:
-    from chromadb.config import Settings
-
-    return Settings(anonymized_telemetry=False)
-
-
-def _patient(patient_id: int, what: str = "patient_id") -> int:
-    if isinstance(patient_id, bool) or not isinstance(patient_id, int):
-        raise InvalidInput(f"{what} must be an integer; got {patient_id!r}")
-    return patient_id
-
-
-def _query_text(query: str, k: int) -> None:
-    # Never echo the query: it may be about a patient.
-    if not isinstance(query, str) or not query.strip():
-        raise InvalidInput("search query is empty")
-    if not _utf8(query):
-        raise InvalidInput("search query is not valid UTF-8")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_RESULTS:
-        raise InvalidInput(f"k must be an integer from 1 to {MAX_RESULTS}; got {k!r}")
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates
-        return False
-    return True
-
-
-def _collection_name(name: str) -> str:
-    if name not in COLLECTIONS:
-        raise InvalidInput(f"no memory collection {name!r}; use one of {', '.join(COLLECTIONS)}")
-    return name
-
-
-def _target(doc: MemoryDocument) -> str:
-    try:
-        return _COLLECTION_FOR[doc.collection]
-    except KeyError:
-        raise InvalidInput(f"{doc.id}: unknown memory collection {doc.collection!r}") from None
-
-
-def prepare(doc: MemoryDocument) -> list[MemoryDocument]:
-    """The chunks a document is stored as, or InvalidInput naming it: callers that must not
-    let one bad record stop a batch (sync, reindex) can check each document with this first.
-
-    The text is cleaned as memory.documents cleans it; `source_id` is set by the store.
-    """
-    if not isinstance(doc.id, str) or not doc.id.strip() or not _utf8(doc.id):
-        raise InvalidInput("a memory document needs a non-empty id")
-    if not isinstance(doc.text, str | bytes):
-        raise InvalidInput(f"{doc.id}: text must be a string")
-    text = clean_text(doc.text, source_id=doc.id)  # invalid UTF-8, surrogates, empty
-    if not isinstance(doc.metadata, Mapping):
-        raise InvalidInput(f"{doc.id}: metadata must be a mapping")
-    for key, value in doc.metadata.items():
-        if not isinstance(key, str) or not key or key.startswith("chroma:") or not _utf8(key):
-            raise InvalidInput(f"{doc.id}: metadata keys must be plain non-empty strings")
-        if value is None or not isinstance(value, str | int | float | bool):
-            raise InvalidInput(f"{doc.id}: metadata {key} must be a str, int, float, bool")
-        if (isinstance(value, float) and not math.isfinite(value)) or (
-            isinstance(value, str) and not _utf8(value)
-        ):
-            raise InvalidInput(f"{doc.id}: metadata {key} is not a finite number or valid text")
-    _target(doc)
-    try:
-        chunks = chunk_document(MemoryDocument(doc.id, doc.collection, text, dict(doc.metadata)))
-    except InvalidInput as exc:
-        raise InvalidInput(f"{doc.id}: {exc}") from None
-    if len(chunks) > MAX_CHUNKS:
-        raise InvalidInput(
-            f"{doc.id}: text would be {len(chunks):,} chunks; the limit for one document is "
-            f"{MAX_CHUNKS:,} (store it as several records)"
-        )
-    # source_id (and chunk numbers) are ours: stale-chunk cleanup and deletion rely on them.
-    return [
-        MemoryDocument(c.id, c.collection, c.text, {**c.metadata, "source_id": doc.id})
-        for c in chunks
-    ]
-
-
-# Writes (add, update, upsert) of an id the log later deletes: their document text goes.
-_REDACT_DELETED_WRITES = """
-UPDATE embeddings_queue SET metadata = '{}'
-WHERE operation <> 3 AND metadata IS NOT NULL AND metadata <> '{}'
-  AND EXISTS (
-    SELECT 1 FROM embeddings_queue AS later
-    WHERE later.topic = embeddings_queue.topic AND later.id = embeddings_queue.id
-      AND later.operation = 3 AND later.seq_id > embeddings_queue.seq_id
-  )
-"""
 
 
 class MemoryStore:
@@ -178,54 +71,29 @@ class MemoryStore:
     @classmethod
     def persistent(cls, path: str | Path, embedder: Embedder) -> MemoryStore:
         """The embedded store in a directory, refused if another Chroma wrote it (store_format)."""
-        import chromadb
-
         directory = Path(path)
         store = cls(None, embedder, location=str(directory), local=True)
         # Before Chroma opens it: opening is what silently migrates an older directory.
         if store_format.check(directory, COLLECTIONS):
             store_format.write_marker(directory)
         with store._guard():
-            store.client = chromadb.PersistentClient(path=str(directory), settings=_settings())
-            store.client.list_collections()
+            store.client = chroma.persistent_client(directory)
         return store
 
     @classmethod
     def http(
-        cls, url: str, embedder: Embedder, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+        cls,
+        url: str,
+        embedder: Embedder,
+        *,
+        timeout_seconds: float = chroma.DEFAULT_TIMEOUT_SECONDS,
     ) -> MemoryStore:
         """A Chroma server; every request, opening included, gives up after timeout_seconds."""
-        import chromadb
-        import httpx
-
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ConfigError(f"Chroma URL must look like http://host:port; got {url!r}")
-        try:
-            port = parsed.port or (443 if parsed.scheme == "https" else 8000)
-        except ValueError:
-            raise ConfigError(f"Chroma URL has an invalid port: {url!r}") from None
-        if isinstance(timeout_seconds, bool) or not (
-            isinstance(timeout_seconds, int | float) and 0 < timeout_seconds < math.inf
-        ):
-            raise ConfigError(f"Chroma timeout must be a positive number; got {timeout_seconds!r}")
-        location = f"{parsed.scheme}://{parsed.hostname}:{port}"
-        store = cls(None, embedder, location=location, local=False)
-        store._timeout = timeout_seconds
+        to = chroma.server(url, timeout_seconds)
+        store = cls(None, embedder, location=to.location, local=False)
+        store._timeout = to.timeout_seconds
         with store._guard():
-            # chromadb's HTTP client has no timeout (httpx timeout=None) and its constructor
-            # already talks to the server, so a server that accepts and never answers would
-            # hang it: ask once ourselves with a timeout, then give its session the same one.
-            httpx.get(f"{location}/api/v2/heartbeat", timeout=timeout_seconds).raise_for_status()
-            client = chromadb.HttpClient(
-                host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=_settings()
-            )
-            session = getattr(getattr(client, "_server", None), "_session", None)
-            if not isinstance(session, httpx.Client):  # chromadb changed inside: fail loudly
-                raise ConfigError("this chromadb's HTTP client cannot be given a timeout")
-            session.timeout = httpx.Timeout(timeout_seconds)
-            client.heartbeat()
-        store.client = client
+            store.client = chroma.http_client(to)
         return store
 
     @contextmanager
@@ -237,33 +105,13 @@ class MemoryStore:
             raise
         except Exception as exc:
             self._collections.clear()  # a restarted server hands out new collection ids
-            raise self._failure(exc, action) from exc
-
-    def _failure(self, exc: Exception, action: str | None) -> SteveError:
-        import httpx
-
-        why = type(exc).__name__
-        if isinstance(exc, httpx.TimeoutException):
-            why = f"{why} after {self._timeout:g} s"
-        if self._local:
-            if action is None:
-                return ConfigError(
-                    f"Chroma directory {self.location} cannot be opened ({why}); it may be "
-                    f"corrupt or from another Chroma version: {store_format.FIX}"
-                )
-            return Unavailable(
-                f"Chroma directory {self.location} failed to {action} ({why}); if this "
-                f"persists, {store_format.FIX}"
-            )
-        if action is None:
-            return ConfigError(f"Chroma server at {self.location} is not reachable ({why})")
-        if isinstance(exc, httpx.TransportError):
-            return Unavailable(f"Chroma server at {self.location} stopped answering ({why})")
-        return Unavailable(f"Chroma server at {self.location} failed to {action} ({why})")
+            raise chroma.failure(
+                exc, action, location=self.location, local=self._local, timeout=self._timeout
+            ) from exc
 
     def collection(self, name: str) -> Any:
         """The Chroma collection, created on first use, refused if built with another model."""
-        name = _collection_name(name)
+        name = collection_name(name)
         cached = self._collections.get(name)
         if cached is not None:
             return cached
@@ -295,7 +143,7 @@ class MemoryStore:
         """Drop a collection (whatever model built it) so it is rebuilt with this embedder."""
         from chromadb.errors import NotFoundError
 
-        name = _collection_name(name)
+        name = collection_name(name)
         self._collections.pop(name, None)
         with self._guard(f"drop collection {name}"), suppress(NotFoundError, ValueError):
             self.client.delete_collection(name)  # NotFound/ValueError: nothing to drop
@@ -316,7 +164,7 @@ class MemoryStore:
         by_collection: dict[str, list[MemoryDocument]] = {}
         for doc in latest.values():
             chunks = prepare(doc)
-            by_collection.setdefault(_target(doc), []).extend(chunks)
+            by_collection.setdefault(target_collection(doc), []).extend(chunks)
         vectors = {n: self.embedder.embed([c.text for c in cs]) for n, cs in by_collection.items()}
         written = 0
         for name, chunks in by_collection.items():
@@ -363,44 +211,14 @@ class MemoryStore:
 
     def erase_patient(self, patient_id: int) -> int:
         """Delete every vector about this patient in every collection; returns how many."""
-        return self._delete_everywhere({"patient_id": _patient(patient_id)})
+        return self._delete_everywhere({"patient_id": checked_id(patient_id)})
 
     def purge_deleted_text(self) -> bool:
-        """Leave no text of deleted records on disk (erasure); False for a Chroma server,
-        whose log this process cannot reach.
-
-        Chroma keeps every write in its log table (`embeddings_queue`) after applying it,
-        document text included, and its full-text index and free pages keep deleted text
-        until rewritten. A logged write of a record since deleted is replayed, if ever, only
-        to be deleted again, so its text is removed from the log; then the full-text index
-        is merged and the file rewritten. Raises Unavailable when Chroma is too busy.
-        """
+        """Leave no text of deleted records on disk (erasure, memory.chroma); False for a
+        Chroma server, whose log this process cannot reach. Unavailable when Chroma is busy."""
         if not self._local:
             return False
-        import sqlite3
-
-        path = Path(self.location) / "chroma.sqlite3"
-        if not path.exists():
-            return True
-        try:
-            conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
-            try:
-                conn.execute("PRAGMA secure_delete=ON")
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(_REDACT_DELETED_WRITES)
-                conn.execute(
-                    "INSERT INTO embedding_fulltext_search(embedding_fulltext_search) "
-                    "VALUES('optimize')"
-                )
-                conn.execute("COMMIT")
-                conn.execute("VACUUM")
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise Unavailable(
-                f"memory store at {self.location}: cannot purge deleted text "
-                f"({type(exc).__name__}); retry when no other process uses it"
-            ) from None
+        chroma.purge_deleted_text(self.location)
         return True
 
     # -- reading ---------------------------------------------------------------------------
@@ -468,8 +286,8 @@ class MemoryStore:
         self, patient_id: int, query: str, *, k: int = 5, collection: str = NOTES
     ) -> list[Hit]:
         """The k closest chunks about this patient, and only this patient (exact ranking)."""
-        patient_id = _patient(patient_id)
-        _query_text(query, k)
+        patient_id = checked_id(patient_id)
+        check_query(query, k)
         hits = self._exact(collection, query, k, {"patient_id": patient_id})
         # Belt and braces: the filter above is Chroma's; this one is ours.
         return [
@@ -480,12 +298,12 @@ class MemoryStore:
         ]
 
     def search_literature(self, query: str, *, k: int = 10) -> list[Hit]:
-        _query_text(query, k)
+        check_query(query, k)
         return self._query(LITERATURE, query, k, None)
 
     def preferences_for(self, physician_id: int) -> list[Hit]:
         """Every preference recorded for this physician, in id order."""
-        physician_id = _patient(physician_id, "physician_id")
+        physician_id = checked_id(physician_id, "physician_id")
         col = self.collection(PREFERENCES)
         with self._guard(f"read collection {PREFERENCES}"):
             got = col.get(

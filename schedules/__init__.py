@@ -1,3 +1,4 @@
-"""The service: APScheduler jobs (scheduler.py, jobs.py), the outbox and mail delivery
-(outbox.py, delivery.py, mail.py), the follow-up sweep (sweep.py), leader election
-(leader.py) and the `steve serve` loop (serve.py)."""
+"""The service: APScheduler jobs (scheduler.py, jobs.py), one module per job (morning,
+weekly, sweep, literature), run history (history.py), leader election (leader.py), health
+checks, the `steve serve` loop (serve.py) and the email it sends (email/).
+"""

@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from db.models import (
     Affiliation,
-    CareProgramme,
     Discipline,
-    ElementStatus,
     Practitioner,
     PractitionerStatus,
     ProgrammeElement,
@@ -25,6 +23,7 @@ from db.models import (
 )
 from tools import audit
 from tools.errors import SteveError
+from tools.programme import working_elements
 from tools.registry import get_practitioner
 
 
@@ -132,16 +131,10 @@ def actor_for(*, session: Session, practitioner_id: int) -> Actor:
 
 
 def _programme_patients(session: Session, practitioner_id: int) -> set[int]:
-    stmt = (
-        select(ProgrammeElement.patient_id)
-        .join(CareProgramme, col(CareProgramme.id) == col(ProgrammeElement.programme_id))
-        .where(
-            ProgrammeElement.practitioner_id == practitioner_id,
-            col(ProgrammeElement.status).in_([ElementStatus.ACTIVE, ElementStatus.PLANNED]),
-            col(CareProgramme.status).in_([ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]),
-        )
-        .distinct()
-    )
+    stmt = working_elements(
+        ProgrammeElement.patient_id,
+        programme_statuses=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED],
+    ).where(ProgrammeElement.practitioner_id == practitioner_id)
     return set(session.exec(stmt).all())
 
 

@@ -14,8 +14,6 @@ from sqlmodel import Session, col, select
 from db.engine import get_for_update, utcnow
 from db.models import (
     CareMessage,
-    CareProgramme,
-    ElementStatus,
     MessageKind,
     PatientMedication,
     PractitionerStatus,
@@ -26,6 +24,7 @@ from db.models import (
 )
 from tools import audit
 from tools.errors import InvalidInput, InvalidTransition, NotFound
+from tools.programme import working_elements
 from tools.registry import get_patient, get_practitioner
 
 T = TypeVar("T")
@@ -36,54 +35,13 @@ CHANGE_ACTIONS = ("start", "change", "stop")
 def care_team(*, session: Session, patient_id: int) -> list[int]:
     """Practitioner ids active in the patient's programmes, plus the primary physician."""
     patient = get_patient(session=session, patient_id=patient_id)
-    stmt = (
-        select(ProgrammeElement.practitioner_id)
-        .join(CareProgramme, col(CareProgramme.id) == col(ProgrammeElement.programme_id))
-        .where(
-            ProgrammeElement.patient_id == patient_id,
-            col(ProgrammeElement.status).in_([ElementStatus.ACTIVE, ElementStatus.PLANNED]),
-            CareProgramme.status == ProgrammeStatus.ACTIVE,
-        )
-        .distinct()
-    )
+    stmt = working_elements(
+        ProgrammeElement.practitioner_id, programme_statuses=[ProgrammeStatus.ACTIVE]
+    ).where(ProgrammeElement.patient_id == patient_id)
     team = set(session.exec(stmt).all())
     if patient.primary_physician_id:
         team.add(patient.primary_physician_id)
     return sorted(team)
-
-
-def _notify_team(
-    *,
-    session: Session,
-    patient_id: int,
-    sender_id: int | None,
-    kind: MessageKind,
-    subject: str,
-    body: str,
-    source_ref: str,
-    now: datetime,
-) -> list[CareMessage]:
-    messages = []
-    for recipient in care_team(session=session, patient_id=patient_id):
-        if recipient == sender_id:
-            continue
-        person = get_practitioner(session=session, practitioner_id=recipient)
-        if person.status == PractitionerStatus.INACTIVE:
-            continue
-        msg = CareMessage(
-            patient_id=patient_id,
-            sender_id=sender_id,
-            recipient_id=recipient,
-            kind=kind,
-            subject=subject,
-            body=body,
-            source_ref=source_ref,
-            created_at=now,
-        )
-        session.add(msg)
-        messages.append(msg)
-    session.flush()
-    return messages
 
 
 def _held_by(
@@ -98,41 +56,70 @@ def _held_by(
     return record
 
 
+# A recorded change: of what ('medication', 'supplement'), the record's id and name, the action.
+_Change = tuple[str, int | None, str, str]
+# What each kind of change is announced and audited as: message kind, subject, audit entity.
+_CHANGES = {
+    "medication": (MessageKind.MEDICATION_CHANGE, "Medication change", "patient_medication"),
+    "supplement": (MessageKind.SUPPLEMENT_CHANGE, "Supplement change", "supplement_item"),
+}
+
+
 def _announce(
-    *,
     session: Session,
+    change: _Change,
+    *,
     patient_id: int,
     sender_id: int | None,
-    kind: MessageKind,
-    subject: str,
     body: str,
-    source_ref: str,
-    entity: str,
-    entity_id: int | None,
-    action: str,
     now: datetime,
     actor: str,
 ) -> list[CareMessage]:
-    """Tell the care team about a recorded change and audit it."""
-    messages = _notify_team(
-        session=session,
-        patient_id=patient_id,
-        sender_id=sender_id,
-        kind=kind,
-        subject=subject,
-        body=body,
-        source_ref=source_ref,
-        now=now,
-    )
+    """Tell the care team (all but the sender and inactive people) about a recorded change
+    of a medication or supplement, and audit it."""
+    what, record_id, name, action = change
+    kind, subject, entity = _CHANGES[what]
+    messages = []
+    for recipient in care_team(session=session, patient_id=patient_id):
+        if recipient == sender_id:
+            continue
+        person = get_practitioner(session=session, practitioner_id=recipient)
+        if person.status == PractitionerStatus.INACTIVE:
+            continue
+        msg = CareMessage(
+            patient_id=patient_id,
+            sender_id=sender_id,
+            recipient_id=recipient,
+            kind=kind,
+            subject=f"{subject}: {name}",
+            body=body,
+            source_ref=f"{what}:{record_id}",
+            created_at=now,
+        )
+        session.add(msg)
+        messages.append(msg)
+    session.flush()
     audit.record(
         session=session,
         actor=actor,
-        action=action,
+        action=f"{what}:{action}",
         entity=entity,
-        entity_id=entity_id,
+        entity_id=record_id,
         patient_id=patient_id,
     )
     return messages
+
+
+def _begin(
+    session: Session, action: str, patient_id: int, by_id: int | None, now: datetime | None
+) -> datetime:
+    """Check a change before recording it: a known action, patient and practitioner; 'now'."""
+    _check_action(action)
+    now = now or utcnow()
+    get_patient(session=session, patient_id=patient_id)
+    if by_id is not None:
+        get_practitioner(session=session, practitioner_id=by_id)
+    return now
 
 
 def _check_action(action: str) -> str:
@@ -156,12 +143,8 @@ def record_medication_change(
     actor: str = "system",
 ) -> tuple[PatientMedication, list[CareMessage]]:
     """Start, change or stop a medication and tell the care team; returns both."""
-    _check_action(action)
-    now = now or utcnow()
+    now = _begin(session, action, patient_id, recorded_by_id, now)
     on = on or now.date()
-    get_patient(session=session, patient_id=patient_id)
-    if recorded_by_id is not None:
-        get_practitioner(session=session, practitioner_id=recorded_by_id)
     if action == "start":
         if not name.strip():
             raise InvalidInput("a medication needs a name")
@@ -185,17 +168,14 @@ def record_medication_change(
             summary = f"Changed {med.name} from {old} to {med.dose or '?'} {med.frequency or ''}"
         session.add(med)
         session.flush()
+    body = f"{summary.strip()} (effective {on.isoformat()})."
+    change = ("medication", med.id, med.name, action)
     messages = _announce(
-        session=session,
+        session,
+        change,
         patient_id=patient_id,
         sender_id=recorded_by_id,
-        kind=MessageKind.MEDICATION_CHANGE,
-        subject=f"Medication change: {med.name}",
-        body=f"{summary.strip()} (effective {on.isoformat()}).",
-        source_ref=f"medication:{med.id}",
-        entity="patient_medication",
-        entity_id=med.id,
-        action=f"medication:{action}",
+        body=body,
         now=now,
         actor=actor,
     )
@@ -218,12 +198,8 @@ def record_supplement_change(
     actor: str = "system",
 ) -> tuple[SupplementItem, list[CareMessage]]:
     """Start, change or stop a supplement protocol item and tell the care team."""
-    _check_action(action)
-    now = now or utcnow()
+    now = _begin(session, action, patient_id, prescriber_id, now)
     on = on or now.date()
-    get_patient(session=session, patient_id=patient_id)
-    if prescriber_id is not None:
-        get_practitioner(session=session, practitioner_id=prescriber_id)
     if action == "start":
         if not product or not dose or not frequency:
             raise InvalidInput("starting a supplement needs a product, a dose and a frequency")
@@ -255,17 +231,14 @@ def record_supplement_change(
         item.updated_at = now
         session.add(item)
         session.flush()
+    body = f"{summary} (effective {on.isoformat()})."
+    change = ("supplement", item.id, item.product, action)
     messages = _announce(
-        session=session,
+        session,
+        change,
         patient_id=patient_id,
         sender_id=prescriber_id,
-        kind=MessageKind.SUPPLEMENT_CHANGE,
-        subject=f"Supplement change: {item.product}",
-        body=f"{summary} (effective {on.isoformat()}).",
-        source_ref=f"supplement:{item.id}",
-        entity="supplement_item",
-        entity_id=item.id,
-        action=f"supplement:{action}",
+        body=body,
         now=now,
         actor=actor,
     )

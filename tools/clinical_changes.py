@@ -11,9 +11,9 @@ whatever the size of the practice.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlmodel import Session, col, or_, select
 
@@ -30,10 +30,13 @@ from db.models import (
     SupplementItem,
 )
 from tools.registry import PENDING_LAB_STATUSES
-from tools.supplies import OverdueLab, late_orders
+from tools.supplies import OverdueLab, late_orders, results_by_order
 
 CHANGES_QUERIES = 8
 MAX_NOTES = 40  # notes since the last visit, newest kept
+
+# A course of something taken: a supplement or a medication (started_on, stopped_on).
+Course = TypeVar("Course", SupplementItem, PatientMedication)
 
 
 @dataclass
@@ -104,7 +107,27 @@ def changes_since(
     lookback = now - timedelta(days=lookback_days)
     since = visit.starts_at if visit is not None else lookback
     window = min(since, lookback)
+    new_labs, pending = _lab_orders(session, patient_id, since)
+    return Changes(
+        patient_id=patient_id,
+        physician_id=physician_id,
+        since=since,
+        last_visit=visit,
+        window_start=window,
+        notes=_notes(session, patient_id, window),
+        supplements=_started_or_stopped(session, SupplementItem, patient_id, window),
+        medications=_started_or_stopped(session, PatientMedication, patient_id, window),
+        messages=_messages(session, patient_id, window),
+        new_labs=new_labs,
+        pending_labs=pending,
+        overdue_labs=late_orders(pending, today=today, grace_days=lab_grace_days),
+        results=results_by_order(session=session, orders=new_labs),
+        referral_moves=_referral_moves(session, patient_id, since),
+    )
 
+
+def _notes(session: Session, patient_id: int, window: datetime) -> list[ClinicalNote]:
+    """The newest MAX_NOTES notes in the window, oldest first."""
     notes = list(
         session.exec(
             select(ClinicalNote)
@@ -114,39 +137,42 @@ def changes_since(
         ).all()
     )
     notes.reverse()
-    supplements = list(
+    return notes
+
+
+def _started_or_stopped(
+    session: Session, model: type[Course], patient_id: int, window: datetime
+) -> list[Course]:
+    """Supplements or medications started or stopped in the window."""
+    return list(
         session.exec(
-            select(SupplementItem)
+            select(model)
             .where(
-                SupplementItem.patient_id == patient_id,
+                model.patient_id == patient_id,
                 or_(
-                    col(SupplementItem.started_on) >= window.date(),
-                    col(SupplementItem.stopped_on) >= window.date(),
+                    col(model.started_on) >= window.date(),
+                    col(model.stopped_on) >= window.date(),
                 ),
             )
-            .order_by(col(SupplementItem.id))
+            .order_by(col(model.id))
         ).all()
     )
-    medications = list(
-        session.exec(
-            select(PatientMedication)
-            .where(
-                PatientMedication.patient_id == patient_id,
-                or_(
-                    col(PatientMedication.started_on) >= window.date(),
-                    col(PatientMedication.stopped_on) >= window.date(),
-                ),
-            )
-            .order_by(col(PatientMedication.id))
-        ).all()
-    )
-    messages = list(
+
+
+def _messages(session: Session, patient_id: int, window: datetime) -> list[CareMessage]:
+    return list(
         session.exec(
             select(CareMessage)
             .where(CareMessage.patient_id == patient_id, col(CareMessage.created_at) >= window)
             .order_by(col(CareMessage.created_at), col(CareMessage.id))
         ).all()
     )
+
+
+def _lab_orders(
+    session: Session, patient_id: int, since: datetime
+) -> tuple[list[LabOrder], list[LabOrder]]:
+    """Orders received since, and orders still pending (whenever ordered)."""
     orders = list(
         session.exec(
             select(LabOrder)
@@ -162,16 +188,14 @@ def changes_since(
     )
     new_labs = [o for o in orders if o.status not in PENDING_LAB_STATUSES]
     pending = [o for o in orders if o.status in PENDING_LAB_STATUSES]
-    overdue = late_orders(pending, today=today, grace_days=lab_grace_days)
-    results: dict[int, list[LabResult]] = defaultdict(list)
-    if new_labs:
-        for r in session.exec(
-            select(LabResult)
-            .where(col(LabResult.order_id).in_([o.id for o in new_labs]))
-            .order_by(col(LabResult.id))
-        ).all():
-            results[r.order_id].append(r)
-    moves = [
+    return new_labs, pending
+
+
+def _referral_moves(
+    session: Session, patient_id: int, since: datetime
+) -> list[tuple[ReferralEvent, Referral]]:
+    """Every referral event of the patient's since, with its referral, in order."""
+    return [
         (event, referral)
         for event, referral in session.exec(
             select(ReferralEvent, Referral)
@@ -180,19 +204,3 @@ def changes_since(
             .order_by(col(ReferralEvent.at), col(ReferralEvent.id))
         ).all()
     ]
-    return Changes(
-        patient_id=patient_id,
-        physician_id=physician_id,
-        since=since,
-        last_visit=visit,
-        window_start=window,
-        notes=notes,
-        supplements=supplements,
-        medications=medications,
-        messages=messages,
-        new_labs=new_labs,
-        pending_labs=pending,
-        overdue_labs=overdue,
-        results=dict(results),
-        referral_moves=moves,
-    )

@@ -20,7 +20,7 @@ hide a conflict but never invent one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, tzinfo
 
@@ -112,13 +112,6 @@ def find_conflicts(
     `notes`: recent notes, oldest first. Each pair of records is reported once.
     """
     found: dict[tuple[str, str], Conflict] = {}
-
-    def _day(note: ClinicalNote) -> date:  # the practice's calendar day of the note
-        return note.written_at.astimezone(tz).date()
-
-    def add(c: Conflict) -> None:
-        found.setdefault(c.refs, c)
-
     by_id = {s.id: s for s in supplements}
     items = [by_id[k] for k in sorted(k for k in by_id if k is not None)]
     active = [s for s in items if s.status == SupplementStatus.ACTIVE]
@@ -127,74 +120,96 @@ def find_conflicts(
         terms = product_terms(item.product)
         if not terms:
             continue
-        said = {n.id: _says(sentences[n.id], terms) for n in notes}
-        item_ref = f"supplement:{item.id}"
+        said = _Said(notes, {n.id: _says(sentences[n.id], terms) for n in notes}, tz)
         if item.status == SupplementStatus.STOPPED and item.stopped_on is not None:
-            by = _stopper(item, messages)
-            for note in notes:
-                if (
-                    said[note.id] == "continue"
-                    and _day(note) >= item.stopped_on
-                    and (by is None or note.practitioner_id != by)
-                ):
-                    add(
-                        Conflict(
-                            "stopped_but_continued",
-                            item.product,
-                            item_ref,
-                            by,
-                            item.stopped_on,
-                            f"note:{note.id}",
-                            note.practitioner_id,
-                            _day(note),
-                        )
-                    )
-            for other in active:
-                if (
-                    other.id != item.id
-                    and _names(other.product, terms)
-                    and (by is None or other.prescriber_id != by)
-                ):
-                    add(
-                        Conflict(
-                            "stopped_but_active",
-                            item.product,
-                            item_ref,
-                            by,
-                            item.stopped_on,
-                            f"supplement:{other.id}",
-                            other.prescriber_id,
-                            other.started_on,
-                        )
-                    )
-            continue
-        stops = [n for n in notes if said[n.id] == "stop"]
-        for note in stops:
-            if note.practitioner_id != item.prescriber_id:
-                add(
-                    Conflict(
-                        "note_stop_vs_active",
-                        item.product,
-                        f"note:{note.id}",
-                        note.practitioner_id,
-                        _day(note),
-                        item_ref,
-                        item.prescriber_id,
-                        item.started_on,
-                    )
-                )
-            for later in notes:
-                if said[later.id] == "continue" and later.practitioner_id != note.practitioner_id:
-                    add(
-                        Conflict(
-                            "notes_disagree",
-                            item.product,
-                            f"note:{note.id}",
-                            note.practitioner_id,
-                            _day(note),
-                            f"note:{later.id}",
-                            later.practitioner_id,
-                            _day(later),
-                        )
-                    )
+            conflicts = _after_stop(item, item.stopped_on, terms, said, active, messages)
+        else:
+            conflicts = _against_active(item, said)
+        for c in conflicts:
+            found.setdefault(c.refs, c)
     return list(found.values())
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What each recent note says about one product ('stop', 'continue' or None)."""
+
+    notes: Sequence[ClinicalNote]
+    by_note: dict[int | None, str | None]
+    tz: tzinfo
+
+    def saying(self, what: str) -> list[ClinicalNote]:
+        return [n for n in self.notes if self.by_note[n.id] == what]
+
+    def day(self, note: ClinicalNote) -> date:
+        """The practice's calendar day of the note."""
+        return note.written_at.astimezone(self.tz).date()
+
+
+def _after_stop(
+    item: SupplementItem,
+    stopped_on: date,
+    terms: Sequence[str],
+    said: _Said,
+    active: Sequence[SupplementItem],
+    messages: Iterable[CareMessage],
+) -> Iterator[Conflict]:
+    """A stopped item: later notes by others that continue it, others' active namesakes."""
+    by = _stopper(item, messages)
+    item_ref = f"supplement:{item.id}"
+    for note in said.saying("continue"):
+        if said.day(note) >= stopped_on and (by is None or note.practitioner_id != by):
+            yield Conflict(
+                "stopped_but_continued",
+                item.product,
+                item_ref,
+                by,
+                stopped_on,
+                f"note:{note.id}",
+                note.practitioner_id,
+                said.day(note),
+            )
+    for other in active:
+        if (
+            other.id != item.id
+            and _names(other.product, terms)
+            and (by is None or other.prescriber_id != by)
+        ):
+            yield Conflict(
+                "stopped_but_active",
+                item.product,
+                item_ref,
+                by,
+                stopped_on,
+                f"supplement:{other.id}",
+                other.prescriber_id,
+                other.started_on,
+            )
+
+
+def _against_active(item: SupplementItem, said: _Said) -> Iterator[Conflict]:
+    """An item still on the list: notes by others that stop it, notes that disagree."""
+    for note in said.saying("stop"):
+        if note.practitioner_id != item.prescriber_id:
+            yield Conflict(
+                "note_stop_vs_active",
+                item.product,
+                f"note:{note.id}",
+                note.practitioner_id,
+                said.day(note),
+                f"supplement:{item.id}",
+                item.prescriber_id,
+                item.started_on,
+            )
+        for later in said.saying("continue"):
+            if later.practitioner_id != note.practitioner_id:
+                yield Conflict(
+                    "notes_disagree",
+                    item.product,
+                    f"note:{note.id}",
+                    note.practitioner_id,
+                    said.day(note),
+                    f"note:{later.id}",
+                    later.practitioner_id,
+                    said.day(later),
+                )

@@ -68,7 +68,8 @@ NETWORK_DISCIPLINES = (
     Discipline.PAIN_MEDICINE,
 )
 
-_STAMP = {
+# The column that stamps the moment a referral reaches each state.
+STAMP_COLUMN = {
     S.SENT: "sent_at",
     S.ACCEPTED: "accepted_at",
     S.SCHEDULED: "scheduled_at",
@@ -154,7 +155,7 @@ def advance_referral(
         referral.outcome_note = note
     referral.status = to_status
     referral.status_changed_at = now
-    setattr(referral, _STAMP[to_status], now)
+    setattr(referral, STAMP_COLUMN[to_status], now)
     session.add(referral)
     session.add(
         ReferralEvent(

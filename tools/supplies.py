@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from db.models import LabOrder, LabStatus, SupplementItem, SupplementStatus
+from db.models import LabOrder, LabResult, LabStatus, SupplementItem, SupplementStatus
 from tools.registry import PENDING_LAB_STATUSES
 
 
@@ -70,3 +71,16 @@ def unreviewed_results(*, session: Session) -> list[LabOrder]:
         .order_by(col(LabOrder.received_on))
     )
     return list(session.exec(stmt).all())
+
+
+def results_by_order(*, session: Session, orders: Sequence[LabOrder]) -> dict[int, list[LabResult]]:
+    """The results of these lab orders, by order id, in entry order (no query for no orders)."""
+    results: dict[int, list[LabResult]] = defaultdict(list)
+    if orders:
+        for r in session.exec(
+            select(LabResult)
+            .where(col(LabResult.order_id).in_([o.id for o in orders]))
+            .order_by(col(LabResult.id))
+        ).all():
+            results[r.order_id].append(r)
+    return dict(results)

@@ -20,7 +20,7 @@ from sqlmodel import Session, func, select
 from agent.chat.state import Approval
 from agent.toolbox import Toolbox
 from agent.toolbox.arguments import authorise, refused_patient, resolve
-from agent.toolbox.context import ToolContext, ToolSpec
+from agent.toolbox.context import ToolSpec
 from agent.toolbox.execute import Runtime, args_digest, validation_message
 from db.models import ToolCallAudit
 from tools.access import AccessDenied
@@ -63,17 +63,6 @@ def parse_decision(value: Any) -> Decision:
     return Decision(kind, dict(args or {}), str(call_id) if call_id else None)  # type: ignore[arg-type]
 
 
-def _context(session: Session, toolbox: Toolbox, runtime: Runtime) -> ToolContext:
-    return ToolContext(
-        session=session,
-        actor=toolbox.actor,
-        tz=runtime.tz,
-        now=runtime.clock(),
-        limits=runtime.limits,
-        memory=runtime.memory,
-    )
-
-
 class _Refused(Exception):
     """An access denial while reviewing a write, with the patient it was for."""
 
@@ -100,7 +89,7 @@ def review(
         raise _Refused(
             exc, refused_patient(session=session, actor=actor, checked=checked)
         ) from None
-    return checked.values, spec.preview(_context(session, toolbox, runtime), checked.values)
+    return checked.values, spec.preview(runtime.context(session, toolbox.actor), checked.values)
 
 
 def plan(toolbox: Toolbox, runtime: Runtime, reply: AIMessage) -> tuple[list[Approval], dict]:

@@ -15,6 +15,7 @@ checkpointer (tests: InMemorySaver; the CLI: agent.chat.checkpoint).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -65,30 +66,44 @@ def system_prompt(deps: ChatDeps) -> str:
 
 def build_chat_graph(deps: ChatDeps) -> StateGraph:
     """The chat graph for one user (their role decided the toolbox); compile it to run."""
-    toolbox, runtime = deps.toolbox, deps.runtime
-    user = toolbox.actor.practitioner_id
-    bound = (
-        deps.model.bind_tools(toolbox.tools) if deps.model is not None and toolbox.tools else None
-    )
+    nodes = _Nodes(deps)
+    graph = StateGraph(ChatState)
+    graph.add_node("agent", nodes.agent)
+    graph.add_node("prepare", nodes.prepare)
+    graph.add_node("approve", nodes.approve)
+    graph.add_node("tools", nodes.tools)
+    graph.add_edge(START, "agent")
+    graph.add_conditional_edges("agent", nodes.route, ["prepare", END])
+    graph.add_edge("prepare", "approve")
+    graph.add_edge("approve", "tools")
+    graph.add_edge("tools", "agent")
+    return graph
 
-    def agent(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
+
+class _Nodes:
+    """The graph's nodes over one user's dependencies (see the module docstring)."""
+
+    def __init__(self, deps: ChatDeps) -> None:
+        self.deps = deps
+        self.toolbox, self.runtime = deps.toolbox, deps.runtime
+        self.user = deps.toolbox.actor.practitioner_id
+        tools = deps.toolbox.tools
+        self.bound = deps.model.bind_tools(tools) if deps.model is not None and tools else None
+
+    def agent(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
+        deps, runtime = self.deps, self.runtime
         if deps.model is None:
             return {"messages": [AIMessage(load_prompt("chat_no_model").strip())]}
         day = today_in(runtime.tz, runtime.clock())
-        if deps.daily_token_budget:  # no cap configured: nothing to count
-            with Session(runtime.engine) as session:
-                used = budget.used_on(session=session, practitioner_id=user, day=day)
-            if used >= deps.daily_token_budget:
-                text = load_prompt("chat_over_budget").format(
-                    budget=deps.daily_token_budget, used=used
-                )
-                return {"messages": [AIMessage(text.strip())]}
-        model = bound or deps.model
+        over = self._over_budget(day)
+        if over is not None:
+            return {"messages": [over]}
+        model = self.bound or deps.model
         reply = model.invoke([SystemMessage(system_prompt(deps)), *state["messages"]], config)
         assert isinstance(reply, AIMessage)
         with Session(runtime.engine) as session:
             budget.record_usage(
-                session=session, practitioner_id=user, day=day, usage=reply.usage_metadata
+                session=session, practitioner_id=self.user, day=day, usage=reply.usage_metadata
             )  # type: ignore[arg-type]
             session.commit()
         if reply.tool_calls and state.get("remaining_steps", 99) <= STEPS_PER_ROUND:
@@ -96,22 +111,33 @@ def build_chat_graph(deps: ChatDeps) -> StateGraph:
             return {"messages": [AIMessage(text, id=reply.id)]}
         return {"messages": [reply]}
 
-    def route(state: ChatState) -> str:
+    def _over_budget(self, day: date) -> AIMessage | None:
+        """The message that says today's token budget is used up, or None while it is not."""
+        cap = self.deps.daily_token_budget
+        if not cap:  # no cap configured: nothing to count
+            return None
+        with Session(self.runtime.engine) as session:
+            used = budget.used_on(session=session, practitioner_id=self.user, day=day)
+        if used < cap:
+            return None
+        return AIMessage(load_prompt("chat_over_budget").format(budget=cap, used=used).strip())
+
+    def route(self, state: ChatState) -> str:
         reply = _last_reply(state)
         return "prepare" if reply is not None and reply.tool_calls else END
 
-    def prepare(state: ChatState) -> dict[str, Any]:
+    def prepare(self, state: ChatState) -> dict[str, Any]:
         reply = _last_reply(state)
         assert reply is not None
-        pending, decisions = plan(toolbox, runtime, reply)
+        pending, decisions = plan(self.toolbox, self.runtime, reply)
         return {"pending": pending, "decisions": decisions}
 
-    def approve(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
+    def approve(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         decisions = dict(state.get("decisions") or {})
         edits: dict[str, dict[str, Any]] = {}
         thread_id = str(config.get("configurable", {}).get("thread_id", ""))
         for item in state.get("pending") or []:
-            decision, args = ask(toolbox, runtime, item, thread_id=thread_id)
+            decision, args = ask(self.toolbox, self.runtime, item, thread_id=thread_id)
             decisions[item["tool_call_id"]] = decision
             if decision == "edited":
                 edits[item["tool_call_id"]] = args
@@ -121,15 +147,15 @@ def build_chat_graph(deps: ChatDeps) -> StateGraph:
             update["messages"] = [with_edits(reply, edits)]
         return update
 
-    def tools(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
+    def tools(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         reply = _last_reply(state)
         assert reply is not None
         decisions = state.get("decisions") or {}
         thread_id = str(config.get("configurable", {}).get("thread_id", ""))
         results = [
             execute(
-                toolbox=toolbox,
-                runtime=runtime,
+                toolbox=self.toolbox,
+                runtime=self.runtime,
                 call=call,
                 thread_id=thread_id,
                 decision=decisions.get(str(call.get("id")), "pending"),
@@ -137,15 +163,3 @@ def build_chat_graph(deps: ChatDeps) -> StateGraph:
             for call in reply.tool_calls
         ]
         return {"messages": results, "decisions": {}}
-
-    graph = StateGraph(ChatState)
-    graph.add_node("agent", agent)
-    graph.add_node("prepare", prepare)
-    graph.add_node("approve", approve)
-    graph.add_node("tools", tools)
-    graph.add_edge(START, "agent")
-    graph.add_conditional_edges("agent", route, ["prepare", END])
-    graph.add_edge("prepare", "approve")
-    graph.add_edge("approve", "tools")
-    graph.add_edge("tools", "agent")
-    return graph

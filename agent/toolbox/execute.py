@@ -42,7 +42,7 @@ from agent.untrusted import tool_result
 from db.engine import utcnow
 from db.faults import fault
 from db.models import ToolCallAudit, ToolExecution
-from tools.access import AccessDenied
+from tools.access import AccessDenied, Actor
 from tools.errors import SteveError
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,17 @@ class Runtime:
     limits: PracticeLimits = field(default_factory=PracticeLimits)
     memory: MemorySearch | None = None
     clock: Callable[[], datetime] = utcnow
+
+    def context(self, session: Session, actor: Actor) -> ToolContext:
+        """What one tool call runs with: this session, the acting user, 'now' from the clock."""
+        return ToolContext(
+            session=session,
+            actor=actor,
+            tz=self.tz,
+            now=self.clock(),
+            limits=self.limits,
+            memory=self.memory,
+        )
 
 
 # What a tool call came to, in words for the person (CLI, API, web): only "done" did anything.
@@ -148,14 +159,7 @@ def execute(
         _record(runtime.engine, c.audit(None, "unknown_tool", None))
         return c.reply(f"error: there is no tool named {c.name!r} for your role", error=True)
     with Session(runtime.engine, expire_on_commit=False) as session:
-        ctx = ToolContext(
-            session=session,
-            actor=toolbox.actor,
-            tz=runtime.tz,
-            now=runtime.clock(),
-            limits=runtime.limits,
-            memory=runtime.memory,
-        )
+        ctx = runtime.context(session, toolbox.actor)
         try:
             return _run(c, spec, ctx)
         except AccessDenied as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from app.cli.common import (
 )
 from tools.clock import parse_date
 from tools.errors import InvalidInput, NoMatch, Unavailable
-from tools.programme import ProgrammeView, programme_view
+from tools.programme import SECTIONS, ProgrammeView, Section, programme_view
 from tools.registry import find_patients, resolve_patient
 
 app = typer.Typer(help="Find patients and show their consolidated programme.", no_args_is_help=True)
@@ -87,126 +88,169 @@ def show(
         render_view(view, settings().zone)
 
 
+# The CLI shows the next appointments right below the programmes.
+_OTHERS = tuple(s for s in SECTIONS if s not in ("patient", "programmes", "appointments"))
+CLI_ORDER: tuple[Section, ...] = ("patient", "programmes", "appointments", *_OTHERS)
+
+
 def render_view(view: ProgrammeView, tz: ZoneInfo) -> None:
-    p = view.patient
-    head = [
-        f"[bold]{p.full_name}[/]  id {p.id}  born {p.date_of_birth.isoformat()}  ({p.sex})",
-        f"Primary physician: {view.practitioner_name(p.primary_physician_id)}",
-        "Conditions: " + (", ".join(c.name for c in view.conditions) or "none recorded"),
-        "Allergies: " + (", ".join(a.substance for a in view.allergies) or "none recorded"),
-        "Medications: "
-        + (", ".join(f"{m.name} {m.dose or ''}".strip() for m in view.medications) or "none"),
-    ]
-    console.print(Panel("\n".join(head), title="Patient", expand=False))
-    name = view.practitioner_name
+    view.render(_ConsoleSections(tz), CLI_ORDER)
 
-    def show_table(title: str, cols: list[str], rows: list[list[Any]]) -> None:
-        if rows:
-            console.print(table(title, cols, rows))
-        else:
-            console.print(f"[dim]{title}: none[/]")
 
-    for prog in view.programmes:
-        show_table(
-            f"Programme: {prog.title} ({prog.status}, since {prog.started_on})",
-            ["element", "modality", "practitioner", "goal", "cadence", "status"],
+def _show_table(title: str, cols: list[str], rows: list[list[Any]]) -> None:
+    if rows:
+        console.print(table(title, cols, rows))
+    else:
+        console.print(f"[dim]{title}: none[/]")
+
+
+def _day(when: datetime | None) -> str | None:
+    return f"{when:%Y-%m-%d}" if when else None
+
+
+class _ConsoleSections:
+    """The programme view as a panel and tables on the console, a section at a time."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+
+    def patient(self, view: ProgrammeView) -> None:
+        p = view.patient
+        head = [
+            f"[bold]{p.full_name}[/]  id {p.id}  born {p.date_of_birth.isoformat()}  ({p.sex})",
+            f"Primary physician: {view.practitioner_name(p.primary_physician_id)}",
+            "Conditions: " + (", ".join(c.name for c in view.conditions) or "none recorded"),
+            "Allergies: " + (", ".join(a.substance for a in view.allergies) or "none recorded"),
+            "Medications: "
+            + (", ".join(f"{m.name} {m.dose or ''}".strip() for m in view.medications) or "none"),
+        ]
+        console.print(Panel("\n".join(head), title="Patient", expand=False))
+
+    def programmes(self, view: ProgrammeView) -> None:
+        name = view.practitioner_name
+        for prog in view.programmes:
+            _show_table(
+                f"Programme: {prog.title} ({prog.status}, since {prog.started_on})",
+                ["element", "modality", "practitioner", "goal", "cadence", "status"],
+                [
+                    [e.id, e.modality, name(e.practitioner_id), e.goal, e.cadence, e.status]
+                    for e in view.elements_of(prog)
+                ],
+            )
+
+    def appointments(self, view: ProgrammeView) -> None:
+        tz = self.tz
+        _show_table(
+            "Next appointments",
+            ["id", f"when ({tz.key})", "with", "service", "block"],
             [
-                [e.id, e.modality, name(e.practitioner_id), e.goal, e.cadence, e.status]
-                for e in view.elements
-                if e.programme_id == prog.id
+                [
+                    a.id,
+                    f"{a.starts_at.astimezone(tz):%a %Y-%m-%d %H:%M}",
+                    view.practitioner_name(a.practitioner_id),
+                    a.service_type,
+                    "yes" if a.visit_block_id else "",
+                ]
+                for a in view.next_appointments
             ],
         )
-    show_table(
-        "Next appointments",
-        ["id", f"when ({tz.key})", "with", "service", "block"],
-        [
+
+    def notes(self, view: ProgrammeView) -> None:
+        _show_table(
+            "Recent notes",
+            ["id", "written", "by", "modality", "note"],
             [
-                a.id,
-                f"{a.starts_at.astimezone(tz):%a %Y-%m-%d %H:%M}",
-                name(a.practitioner_id),
-                a.service_type,
-                "yes" if a.visit_block_id else "",
-            ]
-            for a in view.next_appointments
-        ],
-    )
-    show_table(
-        "Recent notes",
-        ["id", "written", "by", "modality", "note"],
-        [
-            [n.id, f"{n.written_at:%Y-%m-%d}", name(pid), n.modality, (n.title or n.body)[:70]]
-            for pid, notes in view.recent_notes.items()
-            for n in notes
-        ],
-    )
-    show_table(
-        "Current supplements",
-        ["id", "product", "dose", "frequency", "reorder"],
-        [[s.id, s.product, s.dose, s.frequency, s.reorder_on] for s in view.supplements],
-    )
-    show_table(
-        "Pending labs",
-        ["id", "lab", "panel", "ordered", "expected", "status"],
-        [[o.id, o.lab, o.panel, o.ordered_on, o.expected_on, o.status] for o in view.pending_labs],
-    )
-    show_table(
-        "Recent lab results",
-        ["order", "panel", "analyte", "value", "range", "flag"],
-        [
+                [
+                    n.id,
+                    _day(n.written_at),
+                    view.practitioner_name(n.practitioner_id),
+                    n.modality,
+                    (n.title or n.body)[:70],
+                ]
+                for n in view.notes_in_order()
+            ],
+        )
+
+    def supplements(self, view: ProgrammeView) -> None:
+        _show_table(
+            "Current supplements",
+            ["id", "product", "dose", "frequency", "reorder"],
+            [[s.id, s.product, s.dose, s.frequency, s.reorder_on] for s in view.supplements],
+        )
+
+    def labs(self, view: ProgrammeView) -> None:
+        _show_table(
+            "Pending labs",
+            ["id", "lab", "panel", "ordered", "expected", "status"],
             [
-                o.id,
-                o.panel,
-                r.analyte,
-                f"{r.value if r.value is not None else r.value_text} {r.unit or ''}",
-                r.ref_text or f"{r.ref_low}-{r.ref_high}",
-                r.flag if r.flag == "normal" else f"[bold red]{r.flag}[/]",
-            ]
-            for o in view.recent_labs
-            for r in view.lab_results.get(o.id or 0, [])
-        ],
-    )
-    show_table(
-        "Open referrals",
-        ["id", "direction", "from", "to", "status", "urgency"],
-        [
+                [o.id, o.lab, o.panel, o.ordered_on, o.expected_on, o.status]
+                for o in view.pending_labs
+            ],
+        )
+        _show_table(
+            "Recent lab results",
+            ["order", "panel", "analyte", "value", "range", "flag"],
             [
-                r.id,
-                r.direction,
-                name(r.from_practitioner_id),
-                name(r.to_practitioner_id),
-                r.status,
-                r.urgency,
-            ]
-            for r in view.open_referrals
-        ],
-    )
-    show_table(
-        "Open tasks",
-        ["id", "task", "assignee", "due"],
-        [[t.id, t.title, name(t.assignee_id), t.due_on] for t in view.open_tasks],
-    )
-    show_table(
-        "Unacknowledged care-team messages",
-        ["id", "to", "subject", "sent"],
-        [
-            [m.id, name(m.recipient_id), m.subject, f"{m.created_at:%Y-%m-%d}"]
-            for m in view.unacknowledged_messages
-        ],
-    )
-    show_table(
-        "Intake forms",
-        ["id", "form", "sent", "received", "reviewed"],
-        [
+                [
+                    o.id,
+                    o.panel,
+                    r.analyte,
+                    f"{r.value if r.value is not None else r.value_text} {r.unit or ''}",
+                    r.ref_text or f"{r.ref_low}-{r.ref_high}",
+                    r.flag if r.flag == "normal" else f"[bold red]{r.flag}[/]",
+                ]
+                for o in view.recent_labs
+                for r in view.results_of(o)
+            ],
+        )
+
+    def referrals(self, view: ProgrammeView) -> None:
+        name = view.practitioner_name
+        _show_table(
+            "Open referrals",
+            ["id", "direction", "from", "to", "status", "urgency"],
             [
-                f.id,
-                f.form_type,
-                f.sent_at and f"{f.sent_at:%Y-%m-%d}",
-                f.received_at and f"{f.received_at:%Y-%m-%d}",
-                f.reviewed_at and f"{f.reviewed_at:%Y-%m-%d}",
-            ]
-            for f in view.intake_forms
-        ],
-    )
+                [
+                    r.id,
+                    r.direction,
+                    name(r.from_practitioner_id),
+                    name(r.to_practitioner_id),
+                    r.status,
+                    r.urgency,
+                ]
+                for r in view.open_referrals
+            ],
+        )
+
+    def tasks(self, view: ProgrammeView) -> None:
+        _show_table(
+            "Open tasks",
+            ["id", "task", "assignee", "due"],
+            [
+                [t.id, t.title, view.practitioner_name(t.assignee_id), t.due_on]
+                for t in view.open_tasks
+            ],
+        )
+
+    def messages(self, view: ProgrammeView) -> None:
+        _show_table(
+            "Unacknowledged care-team messages",
+            ["id", "to", "subject", "sent"],
+            [
+                [m.id, view.practitioner_name(m.recipient_id), m.subject, _day(m.created_at)]
+                for m in view.unacknowledged_messages
+            ],
+        )
+
+    def intake(self, view: ProgrammeView) -> None:
+        _show_table(
+            "Intake forms",
+            ["id", "form", "sent", "received", "reviewed"],
+            [
+                [f.id, f.form_type, _day(f.sent_at), _day(f.received_at), _day(f.reviewed_at)]
+                for f in view.intake_forms
+            ],
+        )
 
 
 @app.command()

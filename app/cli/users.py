@@ -115,11 +115,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 @handle_errors
 def disable(user: str = typer.Argument(..., help="Username or id.")) -> None:
     """Disable a user: their sessions end and their tokens are revoked."""
-    with transaction() as session:
-        found = find_user(session=session, username_or_id=user)
-        assert found.id is not None
-        set_active(session=session, user_id=found.id, active=False, actor="cli")
-        name = found.username
+    name = _set_active(user, active=False)
     console.print(f"User {name} disabled; sessions ended, tokens revoked.")
 
 
@@ -127,12 +123,17 @@ def disable(user: str = typer.Argument(..., help="Username or id.")) -> None:
 @handle_errors
 def enable(user: str = typer.Argument(..., help="Username or id.")) -> None:
     """Re-enable a disabled user (their old tokens stay revoked)."""
+    name = _set_active(user, active=True)
+    console.print(f"User {name} enabled.")
+
+
+def _set_active(user: str, *, active: bool) -> str:
+    """Disable or re-enable a user by name or id; their username."""
     with transaction() as session:
         found = find_user(session=session, username_or_id=user)
         assert found.id is not None
-        set_active(session=session, user_id=found.id, active=True, actor="cli")
-        name = found.username
-    console.print(f"User {name} enabled.")
+        set_active(session=session, user_id=found.id, active=active, actor="cli")
+        return found.username
 
 
 @app.command("reset-password")

@@ -16,7 +16,8 @@ import pytest
 
 from memory.documents import MemoryDocument
 from memory.embeddings import LocalMiniLM
-from memory.store import COLLECTIONS, MemoryStore
+from memory.inputs import COLLECTIONS
+from memory.store import MemoryStore
 from tests.support.chroma_server import _free_port
 from tools.errors import ConfigError, InvalidInput
 

@@ -22,7 +22,8 @@ import pytest
 
 from memory import store as store_module
 from memory.documents import MemoryDocument
-from memory.store import COLLECTIONS, MAX_CHUNKS, MemoryStore
+from memory.inputs import COLLECTIONS, MAX_CHUNKS
+from memory.store import MemoryStore
 from tests.support.chroma_server import STARTUP_TIMEOUT, _chroma_executable, _free_port
 from tests.support.memory_fakes import SECRET, WordHash, note, one_line_without_data
 from tools.errors import ConfigError, InvalidInput, Unavailable

@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from db.models import ClinicalNote, MemoryChange
+from memory.documents import DOCUMENTS, LITERATURE, NOTES, PREFERENCES
 from memory.reindex import reindex
-from memory.store import DOCUMENTS, LITERATURE, NOTES, PREFERENCES, MemoryStore
+from memory.store import MemoryStore
 from memory.sync import drain, pending
 from tests.support import factories as f
 from tests.support.literature_factories import article
