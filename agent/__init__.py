@@ -1,4 +1,4 @@
-"""LangGraph graphs (chat, briefing, evidence), the model factory, the toolbox and grounding.
-
-Not built yet: see the agent issue. The practice operations it will wrap live in `tools/`.
+"""The agent: the model factory (llm), the document pipeline (documents/), the briefing and
+evidence graphs (briefing/, evidence/), chat (chat/) and the chat's tools (toolbox/), which
+wrap the practice operations of `tools/`. app.wiring builds what these run with.
 """
