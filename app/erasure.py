@@ -35,8 +35,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.chat.checkpoint import compact_sqlite, erase_threads, is_postgres
-from app.chat_setup import checkpoint_path
 from app.settings import Settings
+from app.wiring import checkpoint_path
 from tools.erasure import (
     TextErasure,
     erase_outbox,
@@ -133,7 +133,7 @@ def _eml_mentions(path: Path, marks: list[str]) -> bool:
 
 
 def _erase_memory(s: Settings, patient_id: int, report: ErasureReport) -> None:
-    from app.memory_store import memory_configured, open_memory_store
+    from app.wiring import memory_configured, open_memory_store
 
     if not memory_configured(s):
         return

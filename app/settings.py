@@ -1,133 +1,119 @@
-"""Steve's settings: one pydantic-settings object, read from `STEVE_*` variables and `.env`.
+"""Steve's settings: one pydantic-settings object in sections (as paper-qa's Settings), read
+from `STEVE_<SECTION>__<FIELD>` variables and `.env`.
 
-Nothing below `app/` imports this module; the values are passed down.
+    STEVE_DATA_DIR=/srv/steve
+    STEVE_PRACTICE__TIMEZONE=America/New_York
+    STEVE_EMAIL__SMTP_HOST=mail.example.org
+
+Every earlier flat name (`STEVE_TIMEZONE`, `STEVE_SMTP_HOST`, ...) still works: FLAT_FIELDS
+says which section field each one sets; where both are set, the sectioned name wins.
+
+Nothing below `app/` imports this module; the values are passed down (the service reads
+it through schedules.config.ServiceSettings). Cheap to import: every CLI command does.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
-
-from agent.llm import ModelConfig
-from db.engine import normalise_database_url
-from schedules.config import (
-    SECURITY,
-    check_cron,
-    parse_clock,
-    parse_send_time,
-    parse_weekday,
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
 )
+
+from db.engine import normalise_database_url
+from schedules.config import EmailSettings, ScheduleSettings
 from tools.errors import ConfigError
-from tools.referrals import DEFAULT_OVERDUE_DAYS
+from tools.literature.fetch import LiteratureSources
+from tools.practice_limits import PracticeLimits
+
+PREFIX = "STEVE_"
+DELIMITER = "__"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="STEVE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
-
-    data_dir: Path = Field(
-        default=Path("steve-data"),
-        description="Directory for the SQLite database, the Chroma store and the outbox.",
-    )
-    database_url: str | None = Field(
+class DatabaseSettings(BaseModel):
+    url: str | None = Field(
         default=None,
         description=(
             "SQLAlchemy URL of the practice database. Empty: a SQLite file `steve.db` in the "
             "data directory. `postgresql://user@host:5432/db` for PostgreSQL."
         ),
     )
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return normalise_database_url(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class PracticeSettings(BaseModel):
     timezone: str = Field(
         default="Europe/London",
         description="The practice's IANA time zone: working hours and days are read in it.",
     )
-    slot_step_minutes: int = Field(
-        default=15, ge=5, le=120, description="Granularity of free-slot search, in minutes."
+    name: str | None = Field(
+        default=None, description="The practice's name (passwords may not contain it)."
     )
-    block_gap_minutes: int = Field(
-        default=10,
-        ge=0,
-        le=240,
-        description="Default gap between the parts of a visit block, in minutes.",
-    )
-    referral_overdue_days: dict[str, int] = Field(
-        default_factory=lambda: dict(DEFAULT_OVERDUE_DAYS),
-        description=(
-            "Days a referral may stay in each state before it is overdue, as JSON, e.g. "
-            '{"sent": 10, "accepted": 14}. States not named keep their defaults.'
-        ),
-    )
-    lab_overdue_grace_days: int = Field(
-        default=2,
-        ge=0,
-        description="Days after the expected date before a lab result counts as overdue.",
-    )
-    reorder_lead_days: int = Field(
-        default=7, ge=0, description="Supplements whose reorder date falls within this many days."
-    )
-    briefing_lookback_days: int = Field(
-        default=90,
-        ge=1,
-        le=730,
-        description=(
-            "Briefings: how far back 'what changed' reaches at a first visit with a physician, "
-            "and the window in which conflicting guidance between practitioners is looked for."
-        ),
-    )
-    briefing_evidence_days: int = Field(
-        default=30,
-        ge=1,
-        le=365,
-        description="Briefings: new evidence is what matched the patient's protocols in the "
-        "last this-many days, or since the last visit when that is longer ago.",
+    user: str | None = Field(
+        default=None,
+        description="Who works at this terminal (practitioner id or name): `steve tasks mine`.",
     )
 
-    ncbi_email: str | None = Field(
-        default=None,
-        description="Contact address NCBI asks every E-utilities client to send (required online).",
-    )
-    ncbi_api_key: str | None = Field(
-        default=None, description="NCBI API key: raises the PubMed rate limit from 3 to 10/s."
-    )
-    ncbi_tool: str = Field(default="steve", description="Tool name sent to NCBI.")
-    feed_urls: list[str] = Field(
-        default_factory=list,
-        description='Journal and PubMed RSS/Atom feeds to watch, as JSON: ["https://..."].',
-    )
-    http_timeout_seconds: float = Field(
-        default=20.0, gt=0, le=300, description="Timeout for every PubMed and feed request."
-    )
-    literature_offline_dir: Path | None = Field(
-        default=None,
-        description="Read saved PubMed XML and feed files from here instead of the network.",
-    )
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/London)"
+            ) from None
+        return value
 
-    llm_model: str | None = Field(
+
+class LLMSettings(BaseModel):
+    """The chat model (app.wiring turns this into agent.llm's ModelConfig)."""
+
+    model: str | None = Field(
         default=None, description="Chat model name; empty: no model, deterministic composers."
     )
-    llm_base_url: str | None = Field(
+    base_url: str | None = Field(
         default=None, description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, Azure)."
     )
-    llm_api_key: str | None = Field(default=None, description="API key for the endpoint.")
-    llm_temperature: float = Field(default=0.1, ge=0, le=2, description="Sampling temperature.")
-    llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Per-call timeout.")
-    llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries per model call.")
-    agent_recursion_limit: int = Field(
+    api_key: str | None = Field(default=None, description="API key for the endpoint.")
+    temperature: float = Field(default=0.1, ge=0, le=2, description="Sampling temperature.")
+    timeout_seconds: float = Field(default=60.0, gt=0, description="Per-call timeout.")
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries per model call.")
+
+
+class ChatSettings(BaseModel):
+    recursion_limit: int = Field(
         default=25,
         ge=5,
         le=200,
         description="Graph steps per chat turn (each model call or tool round is a step).",
     )
-    agent_daily_token_budget: int = Field(
+    daily_token_budget: int = Field(
         default=200_000,
         ge=0,
         description="Model tokens one user may use per practice-local day in chat; 0: no cap.",
     )
-    chat_checkpoint_path: Path | None = Field(
+    checkpoint_path: Path | None = Field(
         default=None,
         description=(
             "SQLite file for chat threads; empty: chat.sqlite in the data directory. With a "
@@ -135,16 +121,8 @@ class Settings(BaseSettings):
         ),
     )
 
-    def model_config_for_agent(self) -> ModelConfig:
-        return ModelConfig(
-            model=self.llm_model,
-            base_url=self.llm_base_url,
-            api_key=self.llm_api_key,
-            temperature=self.llm_temperature,
-            timeout_seconds=self.llm_timeout_seconds,
-            max_retries=self.llm_max_retries,
-        )
 
+class MemorySettings(BaseModel):
     chroma_url: str | None = Field(
         default=None,
         description="Chroma server, e.g. http://127.0.0.1:8000; empty: a store in the data dir.",
@@ -158,73 +136,19 @@ class Settings(BaseSettings):
     embeddings_api_key: str | None = Field(default=None, description="Endpoint API key.")
     embeddings_dim: int | None = Field(default=None, gt=0, description="Endpoint vector size.")
 
-    # The service (`steve serve`): email delivery, schedules, the outbox, leader election.
-    smtp_host: str | None = Field(
-        default=None, description="SMTP server; empty: emails are .eml files in <data dir>/outbox."
-    )
-    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
-    smtp_security: str = Field(default="starttls", description="starttls, tls or none.")
-    smtp_username: str | None = Field(default=None, description="SMTP login, if any.")
-    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
-    smtp_timeout_seconds: float = Field(
-        default=30.0, gt=0, le=300, description="Timeout for every SMTP connection and reply."
-    )
-    practice_name: str | None = Field(
-        default=None, description="The practice's name (passwords may not contain it)."
-    )
-    mail_from: str = Field(
-        default="Steve <steve@localhost>", description="From address of Steve's emails."
-    )
-    briefing_send_time: str = Field(
-        default="07:00", description="Morning briefing send time (HH:MM, practice zone)."
-    )
-    briefing_send_times: dict[str, str] = Field(
-        default_factory=dict,
-        description=(
-            'Per-physician send times as JSON: {"12": "06:30", "14": "07:15 America/New_York"}.'
-        ),
-    )
-    digest_weekday: str = Field(default="mon", description="Weekly digest day (mon ... sun).")
-    digest_time: str = Field(default="07:30", description="Weekly digest send time (HH:MM).")
-    sweep_interval_minutes: int = Field(
-        default=60, ge=1, le=1440, description="Minutes between follow-up sweeps."
-    )
-    literature_refresh_cron: str | None = Field(
-        default="0 5 * * *",
-        description="When the literature is fetched (crontab, practice zone); empty: never.",
-    )
-    message_ack_hours: int = Field(
-        default=48, ge=1, description="Unacknowledged care-team messages older than this: task."
-    )
-    intake_lookahead_days: int = Field(
-        default=3, ge=0, le=60, description="Days ahead to check intake forms before first visits."
-    )
-    outbox_max_attempts: int = Field(default=6, ge=1, le=50, description="Sends before failed.")
-    outbox_retry_seconds: float = Field(
-        default=60.0, gt=0, description="First retry delay; doubles each attempt (max 1 hour)."
-    )
-    outbox_lease_seconds: float = Field(
-        default=120.0,
-        gt=0,
-        description="How long a claimed email is left to its sender before another retries it.",
-    )
-    outbox_poll_seconds: float = Field(
-        default=15.0, gt=0, description="How often the outbox is checked for due emails."
-    )
-    leader_poll_seconds: float = Field(
-        default=5.0, gt=0, description="How often a standby `steve serve` tries to take over."
-    )
-    memory_sync_seconds: int = Field(
-        default=60, ge=1, description="How often memory catches up with the change log."
-    )
-    user: str | None = Field(
-        default=None,
-        description="Who works at this terminal (practitioner id or name): `steve tasks mine`.",
-    )
+    @field_validator("embeddings_provider")
+    @classmethod
+    def _provider(cls, value: str) -> str:
+        if value not in ("local", "openai"):
+            raise ValueError(f"unknown embeddings provider {value!r}; use local or openai")
+        return value
 
-    # The HTTP API and web app (issue 7), served by `steve serve`.
-    api_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
-    api_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP API.")
+
+class ApiSettings(BaseModel):
+    """The HTTP API and web app, served by `steve serve`."""
+
+    host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP API.")
     session_idle_minutes: int = Field(
         default=30, ge=1, le=24 * 60, description="A web session ends after this much inactivity."
     )
@@ -248,98 +172,217 @@ class Settings(BaseSettings):
         description="Mark session cookies Secure (set true when served over HTTPS).",
     )
 
-    @field_validator("smtp_security")
-    @classmethod
-    def _security(cls, value: str) -> str:
-        if value not in SECURITY:
-            raise ValueError(f"unknown SMTP security {value!r}; use starttls, tls or none")
-        return value
 
-    @field_validator("briefing_send_time", "digest_time")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        parse_clock(value)
-        return value.strip()
+# Every earlier flat variable name (without STEVE_) -> (section, field). Still read; the
+# sectioned name (STEVE_<SECTION>__<FIELD>) wins where both are set.
+FLAT_FIELDS: dict[str, tuple[str, str]] = {
+    "database_url": ("database", "url"),
+    "timezone": ("practice", "timezone"),
+    "practice_name": ("practice", "name"),
+    "user": ("practice", "user"),
+    **{
+        name: ("limits", name)
+        for name in (
+            "slot_step_minutes",
+            "block_gap_minutes",
+            "referral_overdue_days",
+            "lab_overdue_grace_days",
+            "reorder_lead_days",
+            "briefing_lookback_days",
+            "briefing_evidence_days",
+        )
+    },
+    **{
+        name: ("literature", name)
+        for name in ("ncbi_email", "ncbi_api_key", "ncbi_tool", "feed_urls", "http_timeout_seconds")
+    },
+    "literature_offline_dir": ("literature", "offline_dir"),
+    **{
+        f"llm_{name}": ("llm", name)
+        for name in (
+            "model",
+            "base_url",
+            "api_key",
+            "temperature",
+            "timeout_seconds",
+            "max_retries",
+        )
+    },
+    "agent_recursion_limit": ("chat", "recursion_limit"),
+    "agent_daily_token_budget": ("chat", "daily_token_budget"),
+    "chat_checkpoint_path": ("chat", "checkpoint_path"),
+    **{
+        name: ("memory", name)
+        for name in (
+            "chroma_url",
+            "embeddings_provider",
+            "embeddings_model",
+            "embeddings_base_url",
+            "embeddings_api_key",
+            "embeddings_dim",
+        )
+    },
+    **{name: ("email", name) for name in EmailSettings.model_fields},
+    **{name: ("schedule", name) for name in ScheduleSettings.model_fields},
+    "api_host": ("api", "host"),
+    "api_port": ("api", "port"),
+    **{
+        name: ("api", name)
+        for name in (
+            "session_idle_minutes",
+            "login_lockout_attempts",
+            "login_lockout_minutes",
+            "login_rate_per_minute",
+            "chat_rate_per_minute",
+            "max_request_bytes",
+            "cookie_secure",
+        )
+    },
+}
+_FLAT_NAME = {place: f"{PREFIX}{flat.upper()}" for flat, place in FLAT_FIELDS.items()}
 
-    @field_validator("digest_weekday")
-    @classmethod
-    def _weekday(cls, value: str) -> str:
-        return parse_weekday(value)
 
-    @field_validator("briefing_send_times")
-    @classmethod
-    def _send_times(cls, value: dict[str, str]) -> dict[str, str]:
-        for pid, text in value.items():
-            if not pid.strip().isdigit():
-                raise ValueError(f"send times are keyed by practitioner id; got {pid!r}")
-            parse_send_time(text, ZoneInfo("UTC"))
-        return value
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """{'timezone': v, ...} -> {'practice': {'timezone': v}, ...} (unknown names dropped)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in flat.items():
+        if name.lower() in FLAT_FIELDS:
+            section, field = FLAT_FIELDS[name.lower()]
+            out.setdefault(section, {})[field] = value
+    return out
 
-    @field_validator("literature_refresh_cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        return check_cron(value.strip(), ZoneInfo("UTC"))
 
-    @field_validator("embeddings_provider")
-    @classmethod
-    def _provider(cls, value: str) -> str:
-        if value not in ("local", "openai"):
-            raise ValueError(f"unknown embeddings provider {value!r}; use local or openai")
-        return value
-
-    @field_validator("feed_urls")
-    @classmethod
-    def _http_urls(cls, value: list[str]) -> list[str]:
-        for url in value:
-            if not url.startswith(("http://", "https://")):
-                raise ValueError(f"feed URL {url!r} is not an http(s) URL")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
+def _decoded(section: str, field: str, value: Any) -> Any:
+    """A dict or list setting from its JSON text, as pydantic-settings reads the others."""
+    model = Settings.model_fields[section].annotation
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    if isinstance(value, str) and get_origin(model.model_fields[field].annotation) in (dict, list):
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (use an IANA name such as Europe/London)"
+            return json.loads(value)
+        except ValueError:
+            raise SettingsError(
+                f'error parsing value for field "{section}.{field}" from source "flat names"'
             ) from None
-        return value
+    return value
 
-    @field_validator("database_url")
-    @classmethod
-    def _valid_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        try:
-            return normalise_database_url(value)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
 
-    @field_validator("referral_overdue_days")
+class _FlatSource(PydanticBaseSettingsSource):
+    """The earlier flat variable names, from the environment (or a .env file), nested."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._values = values
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the whole mapping
+
+    def __call__(self) -> dict[str, Any]:
+        found = {}
+        for key, value in self._values.items():
+            upper = key.upper()
+            if upper.startswith(PREFIX) and upper[len(PREFIX) :].lower() in FLAT_FIELDS:
+                name = upper[len(PREFIX) :].lower()
+                section, field = FLAT_FIELDS[name]
+                found[name] = _decoded(section, field, value)
+        return _nest(found)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        env_nested_delimiter=DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(
+        default=Path("steve-data"),
+        description="Directory for the SQLite database, the Chroma store and the outbox.",
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    practice: PracticeSettings = Field(default_factory=PracticeSettings)
+    limits: PracticeLimits = Field(default_factory=PracticeLimits)
+    literature: LiteratureSources = Field(default_factory=LiteratureSources)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    def __init__(self, **values: Any) -> None:
+        # Keyword arguments may use the flat names too: Settings(timezone="UTC").
+        flat = {k: v for k, v in values.items() if k in FLAT_FIELDS}
+        nested = {k: v for k, v in values.items() if k not in FLAT_FIELDS}
+        for section, fields in _nest(flat).items():
+            given = nested.get(section)
+            if isinstance(given, BaseModel):
+                given = given.model_dump()
+            nested[section] = {**fields, **(given or {})}
+        super().__init__(**nested)
+
     @classmethod
-    def _merge_limits(cls, value: dict[str, int]) -> dict[str, int]:
-        unknown = set(value) - set(DEFAULT_OVERDUE_DAYS)
-        if unknown:
-            raise ValueError(
-                f"unknown referral states {sorted(unknown)}; known: {sorted(DEFAULT_OVERDUE_DAYS)}"
-            )
-        if any(v < 0 for v in value.values()):
-            raise ValueError("referral overdue limits must be zero or more days")
-        return {**DEFAULT_OVERDUE_DAYS, **value}
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        dotenv: dict[str, str] = {}
+        if isinstance(dotenv_settings, DotEnvSettingsSource):
+            dotenv = {k: v for k, v in dotenv_settings.env_vars.items() if v is not None}
+        return (
+            init_settings,
+            env_settings,
+            _FlatSource(settings_cls, dict(os.environ)),
+            dotenv_settings,
+            _FlatSource(settings_cls, dotenv),
+            file_secret_settings,
+        )
 
     @property
     def db_url(self) -> str:
         """The effective database URL (SQLite in the data directory unless one is set)."""
-        if self.database_url:
-            return self.database_url
+        if self.database.url:
+            return self.database.url
         return f"sqlite:///{(self.data_dir / 'steve.db').resolve()}"
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return ZoneInfo(self.practice.timezone)
+
+
+def env_name(loc: tuple[Any, ...]) -> str:
+    """The variable that sets a field: the sectioned name, unless only the flat one is set."""
+    parts = tuple(str(p) for p in loc)
+    nested = PREFIX + DELIMITER.join(parts).upper()
+    flat = _FLAT_NAME.get((parts[0], parts[1])) if len(parts) >= 2 else None
+    return flat if flat is not None and not _is_set(nested) else nested
+
+
+def _is_set(name: str) -> bool:
+    """Is the variable in the environment or the .env file?"""
+    if name in os.environ:
+        return True
+    try:
+        lines = Path(".env").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    return any(line.strip().startswith(f"{name}=") for line in lines)
+
+
+def _json_name(field: str) -> str:
+    """The variable behind a JSON value pydantic-settings could not read ('limits' for
+    STEVE_LIMITS__REFERRAL_OVERDUE_DAYS, 'limits.referral_overdue_days' for the flat name)."""
+    if "." in field:
+        return env_name(tuple(field.split(".")))
+    inside = f"{PREFIX}{field.upper()}{DELIMITER}"
+    return next(
+        (name for name in sorted(os.environ) if name.startswith(inside)), env_name((field,))
+    )
 
 
 def load_settings() -> Settings:
@@ -349,12 +392,11 @@ def load_settings() -> Settings:
     except SettingsError as exc:
         # e.g. a dict setting that is not JSON: pydantic-settings names the field.
         field = str(exc).split('"')[1] if '"' in str(exc) else "settings"
-        raise ConfigError(f"setting STEVE_{field.upper()}: not valid JSON") from None
+        raise ConfigError(f"setting {_json_name(field)}: not valid JSON") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "settings"
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"setting STEVE_{field.upper()}: {message}") from None
+        raise ConfigError(f"setting {env_name(first['loc'])}: {message}") from None
 
 
 @lru_cache(maxsize=1)

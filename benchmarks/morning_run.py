@@ -21,7 +21,6 @@ import platform
 import statistics
 import tempfile
 import time
-from dataclasses import replace
 from datetime import date, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -30,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from app.settings import Settings
 from db.engine import make_engine, migrate, session_scope, utcnow
 from db.models import (
     Affiliation,
@@ -41,7 +41,6 @@ from db.models import (
     PractitionerStatus,
 )
 from demo import generate_demo
-from schedules.config import ServiceConfig, SmtpConfig
 from schedules.email import outbox
 from schedules.email.delivery import deliver_due
 from schedules.jobs import JobContext, do_morning
@@ -115,9 +114,9 @@ def book_day(engine: Any, day: date, physicians: int, per_physician: int) -> lis
         return ids
 
 
-def morning(engine: Any, config: ServiceConfig, ids: list[int], day: date) -> dict[str, Any]:
+def morning(engine: Any, settings: Settings, ids: list[int], day: date) -> dict[str, Any]:
     ctx = JobContext(
-        engine=engine, config=config, instance="bench", briefings=deterministic_briefings
+        engine=engine, settings=settings, instance="bench", briefings=deterministic_briefings
     )
     per_email = []
     began = time.perf_counter()
@@ -132,7 +131,7 @@ def morning(engine: Any, config: ServiceConfig, ids: list[int], day: date) -> di
     return {"total": total, "per_email": per_email, "counts": counts}
 
 
-def throughput(engine: Any, config: ServiceConfig, messages: int) -> dict[str, Any]:
+def throughput(engine: Any, settings: Settings, messages: int) -> dict[str, Any]:
     from aiosmtpd.controller import Controller
 
     with Session(engine) as s:
@@ -165,14 +164,17 @@ def throughput(engine: Any, config: ServiceConfig, messages: int) -> dict[str, A
                         text=sample.text_body,
                         html=sample.html_body,
                     ),
-                    mail_from=config.mail_from,
+                    mail_from=settings.email.mail_from,
                 )
-        smtp = replace(
-            config,
-            smtp=SmtpConfig(host="127.0.0.1", port=port, security="none", timeout_seconds=10),
-        )
+        email = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_security": "none",
+            "smtp_timeout_seconds": 10.0,
+        }
+        smtp = settings.model_copy(update={"email": settings.email.model_copy(update=email)})
         t0 = time.perf_counter()
-        report = deliver_due(engine=engine, config=smtp, instance="bench", limit=messages)
+        report = deliver_due(engine=engine, settings=smtp, instance="bench", limit=messages)
         elapsed = time.perf_counter() - t0
     finally:
         controller.stop()
@@ -200,9 +202,11 @@ def main() -> None:
     built = time.perf_counter() - t0
     day = TODAY + timedelta(days=120)  # a Monday well after the demo's diary
     ids = book_day(engine, day, physicians=4, per_physician=20)
-    config = ServiceConfig(data_dir=tmp / "data", zone=ZONE, mail_from="Steve <steve@bench.test>")
-    result = morning(engine, config, ids, day)
-    tp = throughput(engine, config, args.messages)
+    settings = Settings(
+        data_dir=tmp / "data", timezone=ZONE.key, mail_from="Steve <steve@bench.test>"
+    )
+    result = morning(engine, settings, ids, day)
+    tp = throughput(engine, settings, args.messages)
 
     print(
         f"Python {platform.python_version()}, {engine.dialect.name}; "

@@ -1,21 +1,24 @@
-"""What the service needs from the settings, as one frozen value (schedules never import app).
+"""The service's own settings sections (`schedule`, `email`) and what it reads of the rest.
 
-`from_settings(settings)` reads the pydantic settings object by attribute, so the CLI, the
-demo and the tests hand over the same thing. The parsers here also back the settings
-validators: an invalid time, weekday, cron or time zone is a one-line ConfigError at start-up.
+app.settings composes these sections into the one Settings object and passes it down whole;
+schedules never import app, so `ServiceSettings` names (as a Protocol) the sections the jobs
+read. The parsers here back the validators: an invalid time, weekday, cron or time zone is a
+one-line ConfigError at start-up.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tools.errors import ConfigError
-from tools.referrals import DEFAULT_OVERDUE_DAYS
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
+
+from tools.literature.fetch import LiteratureSources
+from tools.practice_limits import PracticeLimits
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SECURITY = ("starttls", "tls", "none")
@@ -76,100 +79,157 @@ class SmtpConfig:
     timeout_seconds: float = 30.0
 
 
-@dataclass(frozen=True)
-class ServiceConfig:
-    data_dir: Path
-    zone: ZoneInfo
-    mail_from: str = "Steve <steve@localhost>"
-    smtp: SmtpConfig | None = None  # None: .eml files in <data dir>/outbox
-    briefing_send_time: time = time(7, 0)
-    # practitioner id -> (send time, zone): the physician's own morning, where set.
-    briefing_send_times: dict[int, tuple[time, ZoneInfo]] = field(default_factory=dict)
-    digest_weekday: str = "mon"
-    digest_time: time = time(7, 30)
-    sweep_interval_minutes: int = 60
-    literature_refresh_cron: str | None = "0 5 * * *"
-    message_ack_hours: int = 48
-    intake_lookahead_days: int = 3
-    referral_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_OVERDUE_DAYS))
-    lab_grace_days: int = 2
-    briefing_lookback_days: int = 90
-    briefing_evidence_days: int = 30
-    reorder_lead_days: int = 7
-    outbox_max_attempts: int = 6
-    outbox_retry_seconds: float = 60.0
-    outbox_lease_seconds: float = 120.0
-    outbox_poll_seconds: float = 15.0
-    leader_poll_seconds: float = 5.0
-    memory_sync_seconds: int = 60
-    # The language model (agent.llm.ModelConfig) for digests; None: deterministic.
-    model_config: Any = None
-    # Everything research tracking needs for the scheduled literature refresh.
-    literature: dict[str, Any] = field(default_factory=dict)
+class EmailSettings(BaseModel):
+    """Email delivery: SMTP (or .eml files in <data dir>/outbox) and the outbox's retries."""
+
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server; empty: emails are .eml files in <data dir>/outbox."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_security: str = Field(default="starttls", description="starttls, tls or none.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=300, description="Timeout for every SMTP connection and reply."
+    )
+    mail_from: str = Field(
+        default="Steve <steve@localhost>", description="From address of Steve's emails."
+    )
+    outbox_max_attempts: int = Field(default=6, ge=1, le=50, description="Sends before failed.")
+    outbox_retry_seconds: float = Field(
+        default=60.0, gt=0, description="First retry delay; doubles each attempt (max 1 hour)."
+    )
+    outbox_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claimed email is left to its sender before another retries it.",
+    )
+    outbox_poll_seconds: float = Field(
+        default=15.0, gt=0, description="How often the outbox is checked for due emails."
+    )
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _security(cls, value: str) -> str:
+        if value not in SECURITY:
+            raise ValueError(f"unknown SMTP security {value!r}; use starttls, tls or none")
+        return value
 
     @property
-    def outbox_dir(self) -> Path:
-        return self.data_dir / "outbox"
-
-    def send_time_for(self, practitioner_id: int) -> tuple[time, ZoneInfo]:
-        return self.briefing_send_times.get(practitioner_id, (self.briefing_send_time, self.zone))
-
-
-def from_settings(settings: Any) -> ServiceConfig:
-    """The service's view of the settings (already validated by pydantic; re-parsed here)."""
-    if isinstance(settings, ServiceConfig):
-        return settings
-    try:
-        zone = parse_zone(settings.timezone)
-        smtp = None
-        if settings.smtp_host:
-            password = settings.smtp_password
-            smtp = SmtpConfig(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                security=settings.smtp_security,
-                username=settings.smtp_username,
-                password=password.get_secret_value() if password is not None else None,
-                timeout_seconds=settings.smtp_timeout_seconds,
-            )
-        overrides = {
-            int(pid): parse_send_time(text, zone)
-            for pid, text in settings.briefing_send_times.items()
-        }
-        cron = settings.literature_refresh_cron
-        return ServiceConfig(
-            data_dir=Path(settings.data_dir),
-            zone=zone,
-            mail_from=settings.mail_from,
-            smtp=smtp,
-            briefing_send_time=parse_clock(settings.briefing_send_time, what="send time"),
-            briefing_send_times=overrides,
-            digest_weekday=parse_weekday(settings.digest_weekday),
-            digest_time=parse_clock(settings.digest_time, what="digest time"),
-            sweep_interval_minutes=settings.sweep_interval_minutes,
-            literature_refresh_cron=check_cron(cron, zone) if cron else None,
-            message_ack_hours=settings.message_ack_hours,
-            intake_lookahead_days=settings.intake_lookahead_days,
-            referral_limits=dict(settings.referral_overdue_days),
-            lab_grace_days=settings.lab_overdue_grace_days,
-            briefing_lookback_days=settings.briefing_lookback_days,
-            briefing_evidence_days=settings.briefing_evidence_days,
-            reorder_lead_days=settings.reorder_lead_days,
-            outbox_max_attempts=settings.outbox_max_attempts,
-            outbox_retry_seconds=settings.outbox_retry_seconds,
-            outbox_lease_seconds=settings.outbox_lease_seconds,
-            outbox_poll_seconds=settings.outbox_poll_seconds,
-            leader_poll_seconds=settings.leader_poll_seconds,
-            memory_sync_seconds=settings.memory_sync_seconds,
-            model_config=settings.model_config_for_agent(),
-            literature={
-                "ncbi_email": settings.ncbi_email,
-                "ncbi_api_key": settings.ncbi_api_key,
-                "ncbi_tool": settings.ncbi_tool,
-                "feed_urls": list(settings.feed_urls),
-                "timeout": settings.http_timeout_seconds,
-                "offline_dir": settings.literature_offline_dir,
-            },
+    def smtp(self) -> SmtpConfig | None:
+        """The SMTP server to deliver to; None: .eml files in <data dir>/outbox."""
+        if not self.smtp_host:
+            return None
+        password = self.smtp_password
+        return SmtpConfig(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            security=self.smtp_security,
+            username=self.smtp_username,
+            password=password.get_secret_value() if password is not None else None,
+            timeout_seconds=self.smtp_timeout_seconds,
         )
-    except ValueError as exc:  # settings built without validation (tests, model_construct)
-        raise ConfigError(f"service settings: {exc}") from None
+
+
+class ScheduleSettings(BaseModel):
+    """When the service's jobs run, and what the follow-up sweep looks for."""
+
+    briefing_send_time: time = Field(
+        default=time(7, 0), description="Morning briefing send time (HH:MM, practice zone)."
+    )
+    briefing_send_times: dict[int, str] = Field(
+        default_factory=dict,
+        description=(
+            'Per-physician send times as JSON: {"12": "06:30", "14": "07:15 America/New_York"}.'
+        ),
+    )
+    digest_weekday: str = Field(default="mon", description="Weekly digest day (mon ... sun).")
+    digest_time: time = Field(default=time(7, 30), description="Weekly digest send time (HH:MM).")
+    sweep_interval_minutes: int = Field(
+        default=60, ge=1, le=1440, description="Minutes between follow-up sweeps."
+    )
+    literature_refresh_cron: str | None = Field(
+        default="0 5 * * *",
+        description="When the literature is fetched (crontab, practice zone); empty: never.",
+    )
+    message_ack_hours: int = Field(
+        default=48, ge=1, description="Unacknowledged care-team messages older than this: task."
+    )
+    intake_lookahead_days: int = Field(
+        default=3, ge=0, le=60, description="Days ahead to check intake forms before first visits."
+    )
+    leader_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often a standby `steve serve` tries to take over."
+    )
+    memory_sync_seconds: int = Field(
+        default=60, ge=1, description="How often memory catches up with the change log."
+    )
+
+    @field_validator("briefing_send_time", "digest_time", mode="before")
+    @classmethod
+    def _clock(cls, value: object, info: ValidationInfo) -> object:
+        what = "send time" if info.field_name == "briefing_send_time" else "digest time"
+        return parse_clock(value, what=what) if isinstance(value, str) else value
+
+    @field_validator("digest_weekday")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        return parse_weekday(value)
+
+    @field_validator("briefing_send_times", mode="before")
+    @classmethod
+    def _send_times(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for pid, text in value.items():
+            if not str(pid).strip().isdigit():
+                raise ValueError(f"send times are keyed by practitioner id; got {pid!r}")
+            parse_send_time(text, ZoneInfo("UTC"))
+            out[int(str(pid).strip())] = text.strip()
+        return out
+
+    @field_validator("literature_refresh_cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return check_cron(value.strip(), ZoneInfo("UTC"))
+
+    def send_time_for(self, practitioner_id: int, zone: ZoneInfo) -> tuple[time, ZoneInfo]:
+        """A physician's morning send time and zone: their own where set, else the practice's."""
+        text = self.briefing_send_times.get(practitioner_id)
+        if text is None:
+            return self.briefing_send_time, zone
+        return parse_send_time(text, zone)
+
+
+class ServiceSettings(Protocol):
+    """The sections of the settings the service reads (app.settings.Settings has them)."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def zone(self) -> ZoneInfo: ...
+
+    @property
+    def limits(self) -> PracticeLimits: ...
+
+    @property
+    def schedule(self) -> ScheduleSettings: ...
+
+    @property
+    def email(self) -> EmailSettings: ...
+
+    @property
+    def literature(self) -> LiteratureSources: ...
+
+
+def outbox_dir(settings: ServiceSettings) -> Path:
+    """Where emails are written as .eml files when no SMTP server is set."""
+    return settings.data_dir / "outbox"
+
+
+def send_time_for(settings: ServiceSettings, practitioner_id: int) -> tuple[time, ZoneInfo]:
+    return settings.schedule.send_time_for(practitioner_id, settings.zone)

@@ -2,9 +2,9 @@
 
 APScheduler stores jobs by reference (`schedules.jobs:morning_job` and plain int arguments),
 so the job store holds nothing but names and numbers; the engine, settings and seams are in
-a process-wide JobContext that `steve serve` (or a hand-run) sets first. Every run goes
-through history.record_run: a history row, a log line at each end, and an exception fails
-that run only.
+a JobContext (built by app.wiring) that the scheduler's executor hands to every job as its
+`context` argument (schedules.scheduler). Every run goes through history.record_run: a
+history row, a log line at each end, and an exception fails that run only.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from sqlmodel import Session
 
 from db.engine import session_scope, utcnow
 from db.models import RunOutcome
-from schedules.config import ServiceConfig, from_settings
+from schedules.config import ServiceSettings, send_time_for
 from schedules.email.delivery import DeliveryReport, Transport, deliver_due
 from schedules.email.smtp_faults import fault
-from schedules.history import RunResult, instance_name, record_run
+from schedules.history import RunResult, record_run
 from schedules.morning import BriefingsForDay, morning_email, physicians, staff_for_task_summaries
 from schedules.sweep import run_sweep
 from schedules.weekly import weekly_digest
@@ -49,30 +49,18 @@ PER_PHYSICIAN = ("morning-briefing", "weekly-digest")
 @dataclass
 class JobContext:
     engine: Engine
-    config: ServiceConfig
+    settings: ServiceSettings
     instance: str
-    # Seams: memory (lead's memory.sync) and the briefing graph (agent.briefing); None = off
-    # (memory) or "look for agent.briefing.briefings_for_day" (briefings).
+    # Seams (app.wiring fills them): the memory store (None: memory sync is off), the
+    # briefing graph (None: the morning email carries the agenda and says so), the digest
+    # composer (None: deterministic).
     open_memory_store: Callable[[], Any] | None = None
     briefings: BriefingsForDay | None = None
+    composer: Callable[[], Any] | None = None
     transport: Transport | None = None  # None: from the settings (SMTP or .eml files)
     clock: Callable[[], datetime] = utcnow
     _memory_store: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_context: JobContext | None = None
-
-
-def set_context(ctx: JobContext | None) -> None:
-    global _context
-    _context = ctx
-
-
-def current() -> JobContext:
-    if _context is None:
-        raise RuntimeError("schedules.jobs.set_context() was not called")
-    return _context
 
 
 # ------------------------------------------------------------------------ bodies
@@ -81,7 +69,7 @@ def current() -> JobContext:
 def _deliver(ctx: JobContext, keys: list[str] | None = None) -> DeliveryReport:
     return deliver_due(
         engine=ctx.engine,
-        config=ctx.config,
+        settings=ctx.settings,
         instance=ctx.instance,
         transport=ctx.transport,
         keys=keys,
@@ -102,7 +90,7 @@ def do_morning(
 ) -> RunResult:
     result, key = morning_email(
         engine=ctx.engine,
-        config=ctx.config,
+        settings=ctx.settings,
         practitioner_id=physician_id,
         now=ctx.clock(),
         day=day,
@@ -121,7 +109,11 @@ def do_task_summaries(ctx: JobContext, *, day: date | None = None) -> RunResult:
     keys, total = [], RunResult(counts={"people": 0, "queued": 0})
     for pid in staff:
         result, key = morning_email(
-            engine=ctx.engine, config=ctx.config, practitioner_id=pid, now=ctx.clock(), day=day
+            engine=ctx.engine,
+            settings=ctx.settings,
+            practitioner_id=pid,
+            now=ctx.clock(),
+            day=day,
         )
         if key:
             keys.append(key)
@@ -133,17 +125,18 @@ def do_task_summaries(ctx: JobContext, *, day: date | None = None) -> RunResult:
 def do_digest(ctx: JobContext, physician_id: int, *, week_of: date | None = None) -> RunResult:
     result, key = weekly_digest(
         engine=ctx.engine,
-        config=ctx.config,
+        settings=ctx.settings,
         physician_id=physician_id,
         now=ctx.clock(),
         week_of=week_of,
+        composer=ctx.composer() if ctx.composer else None,
     )
     return _with_delivery(result, _deliver(ctx, [key])) if key else result
 
 
 def do_sweep(ctx: JobContext) -> RunResult:
     with session_scope(ctx.engine) as session:
-        report = run_sweep(session=session, config=ctx.config, now=ctx.clock())
+        report = run_sweep(session=session, settings=ctx.settings, now=ctx.clock())
     return RunResult(counts=report.counts())
 
 
@@ -182,7 +175,7 @@ def do_memory_sync(ctx: JobContext) -> RunResult:
 def do_literature(ctx: JobContext) -> RunResult:
     from schedules.literature import refresh_literature
 
-    return refresh_literature(engine=ctx.engine, config=ctx.config, now=ctx.clock())
+    return refresh_literature(engine=ctx.engine, settings=ctx.settings, now=ctx.clock())
 
 
 def do_refresh_schedule(ctx: JobContext) -> RunResult:
@@ -191,54 +184,64 @@ def do_refresh_schedule(ctx: JobContext) -> RunResult:
     scheduler = running_scheduler()
     if scheduler is None:
         return RunResult(RunOutcome.SKIPPED, detail="no scheduler running in this process")
-    changed = sync_jobs(scheduler, job_specs(engine=ctx.engine, config=ctx.config))
+    changed = sync_jobs(scheduler, job_specs(engine=ctx.engine, settings=ctx.settings))
     return RunResult(counts=changed)
 
 
 # ------------------------------------------------- APScheduler's targets (by reference)
 
 
-def _run(job_id: str, body: Callable[[JobContext], RunResult], scheduled_for: Any) -> None:
-    ctx = current()
+def _run(
+    context: JobContext,
+    job_id: str,
+    body: Callable[[JobContext], RunResult],
+    scheduled_for: Any,
+) -> None:
     record_run(
-        engine=ctx.engine,
+        engine=context.engine,
         job=job_id,
-        instance=ctx.instance,
-        body=lambda: body(ctx),
+        instance=context.instance,
+        body=lambda: body(context),
         scheduled_for=scheduled_for,
     )
 
 
-def morning_job(physician_id: int, scheduled_for: datetime | None = None) -> None:
-    _run(f"morning-briefing:{physician_id}", lambda c: do_morning(c, physician_id), scheduled_for)
+def morning_job(
+    physician_id: int, *, context: JobContext, scheduled_for: datetime | None = None
+) -> None:
+    body = partial(_morning_body, physician_id=physician_id, day=None, force=False)
+    _run(context, f"morning-briefing:{physician_id}", body, scheduled_for)
 
 
-def digest_job(physician_id: int, scheduled_for: datetime | None = None) -> None:
-    _run(f"weekly-digest:{physician_id}", lambda c: do_digest(c, physician_id), scheduled_for)
+def digest_job(
+    physician_id: int, *, context: JobContext, scheduled_for: datetime | None = None
+) -> None:
+    body = partial(_digest_body, physician_id=physician_id, week_of=None)
+    _run(context, f"weekly-digest:{physician_id}", body, scheduled_for)
 
 
-def task_summaries_job(scheduled_for: datetime | None = None) -> None:
-    _run("task-summaries", do_task_summaries, scheduled_for)
+def task_summaries_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+    _run(context, "task-summaries", do_task_summaries, scheduled_for)
 
 
-def sweep_job(scheduled_for: datetime | None = None) -> None:
-    _run("follow-up-sweep", do_sweep, scheduled_for)
+def sweep_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+    _run(context, "follow-up-sweep", do_sweep, scheduled_for)
 
 
-def deliver_job(scheduled_for: datetime | None = None) -> None:
-    _run("deliver-outbox", do_deliver, scheduled_for)
+def deliver_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+    _run(context, "deliver-outbox", do_deliver, scheduled_for)
 
 
-def memory_sync_job(scheduled_for: datetime | None = None) -> None:
-    _run("memory-sync", do_memory_sync, scheduled_for)
+def memory_sync_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+    _run(context, "memory-sync", do_memory_sync, scheduled_for)
 
 
-def literature_job(scheduled_for: datetime | None = None) -> None:
-    _run("literature-refresh", do_literature, scheduled_for)
+def literature_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+    _run(context, "literature-refresh", do_literature, scheduled_for)
 
 
-def refresh_schedule_job(scheduled_for: datetime | None = None) -> None:
-    _run("refresh-schedule", do_refresh_schedule, scheduled_for)
+def refresh_schedule_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+    _run(context, "refresh-schedule", do_refresh_schedule, scheduled_for)
 
 
 # -------------------------------------------------------------------------- specs
@@ -259,13 +262,24 @@ def _cron(hour: int, minute: int, zone: Any, day_of_week: str | None = None) -> 
     return CronTrigger(day_of_week=day_of_week, hour=hour, minute=minute, timezone=zone)
 
 
-def job_specs(*, engine: Engine, config: ServiceConfig) -> list[JobSpec]:
+def job_specs(*, engine: Engine, settings: ServiceSettings) -> list[JobSpec]:
     """Every job the practice should have now (physicians come and go: refreshed hourly)."""
     with Session(engine) as session:
         doctors = physicians(session=session)
-    specs: list[JobSpec] = []
+    return [
+        *_morning_specs(settings, doctors),
+        *_digest_specs(settings, doctors),
+        *_interval_specs(settings),
+        *_literature_specs(settings),
+    ]
+
+
+def _morning_specs(settings: ServiceSettings, doctors: list[int]) -> list[JobSpec]:
+    """Each physician's morning briefing (their own send time and zone, where set), then
+    the task summaries for everyone else, at the practice's send time."""
+    specs = []
     for pid in doctors:
-        clock, zone = config.send_time_for(pid)
+        clock, zone = send_time_for(settings, pid)
         specs.append(
             JobSpec(
                 f"morning-briefing:{pid}",
@@ -277,7 +291,7 @@ def job_specs(*, engine: Engine, config: ServiceConfig) -> list[JobSpec]:
                 "agenda, pre-appointment briefings and open tasks, by email",
             )
         )
-    clock, zone = config.briefing_send_time, config.zone
+    clock, zone = settings.schedule.briefing_send_time, settings.zone
     specs.append(
         JobSpec(
             "task-summaries",
@@ -289,40 +303,48 @@ def job_specs(*, engine: Engine, config: ServiceConfig) -> list[JobSpec]:
             "open tasks, by email, for staff who are not physicians",
         )
     )
-    dclock, day = config.digest_time, config.digest_weekday
-    for pid in doctors:
-        specs.append(
-            JobSpec(
-                f"weekly-digest:{pid}",
-                "weekly-digest",
-                "schedules.jobs:digest_job",
-                (pid,),
-                _cron(dclock.hour, dclock.minute, zone, day),
-                f"{day} {dclock:%H:%M} {zone.key}",
-                "last week's research digest and the protocol reviews due, by email",
-            )
+    return specs
+
+
+def _digest_specs(settings: ServiceSettings, doctors: list[int]) -> list[JobSpec]:
+    clock, day, zone = (
+        settings.schedule.digest_time,
+        settings.schedule.digest_weekday,
+        settings.zone,
+    )
+    return [
+        JobSpec(
+            f"weekly-digest:{pid}",
+            "weekly-digest",
+            "schedules.jobs:digest_job",
+            (pid,),
+            _cron(clock.hour, clock.minute, zone, day),
+            f"{day} {clock:%H:%M} {zone.key}",
+            "last week's research digest and the protocol reviews due, by email",
         )
+        for pid in doctors
+    ]
 
-    def every(seconds: float) -> tuple[IntervalTrigger, str]:
-        return IntervalTrigger(seconds=seconds, timezone=zone), f"every {seconds:g}s"
 
-    for job_id, func, seconds, text in (
+def _interval_specs(settings: ServiceSettings) -> list[JobSpec]:
+    """The jobs that run every so often: sweep, outbox, memory sync, schedule refresh."""
+    every = (
         (
             "follow-up-sweep",
             "sweep_job",
-            config.sweep_interval_minutes * 60,
+            settings.schedule.sweep_interval_minutes * 60,
             "overdue referrals and labs, intake forms, unacknowledged messages, reorders -> tasks",
         ),
         (
             "deliver-outbox",
             "deliver_job",
-            config.outbox_poll_seconds,
+            settings.email.outbox_poll_seconds,
             "send (or retry) what waits in the outbox",
         ),
         (
             "memory-sync",
             "memory_sync_job",
-            config.memory_sync_seconds,
+            settings.schedule.memory_sync_seconds,
             "apply the memory change log to the memory store",
         ),
         (
@@ -331,24 +353,36 @@ def job_specs(*, engine: Engine, config: ServiceConfig) -> list[JobSpec]:
             900.0,
             "add and remove per-physician jobs as the team changes",
         ),
-    ):
-        trigger, signature = every(seconds)
-        specs.append(
-            JobSpec(job_id, job_id, f"schedules.jobs:{func}", (), trigger, signature, text)
+    )
+    return [
+        JobSpec(
+            job_id,
+            job_id,
+            f"schedules.jobs:{func}",
+            (),
+            IntervalTrigger(seconds=seconds, timezone=settings.zone),
+            f"every {seconds:g}s",
+            text,
         )
-    if config.literature_refresh_cron:
-        specs.append(
-            JobSpec(
-                "literature-refresh",
-                "literature-refresh",
-                "schedules.jobs:literature_job",
-                (),
-                CronTrigger.from_crontab(config.literature_refresh_cron, timezone=zone),
-                f"cron {config.literature_refresh_cron} {zone.key}",
-                "fetch PubMed and the journal feeds, store and score",
-            )
+        for job_id, func, seconds, text in every
+    ]
+
+
+def _literature_specs(settings: ServiceSettings) -> list[JobSpec]:
+    cron, zone = settings.schedule.literature_refresh_cron, settings.zone
+    if not cron:
+        return []
+    return [
+        JobSpec(
+            "literature-refresh",
+            "literature-refresh",
+            "schedules.jobs:literature_job",
+            (),
+            CronTrigger.from_crontab(cron, timezone=zone),
+            f"cron {cron} {zone.key}",
+            "fetch PubMed and the journal feeds, store and score",
         )
-    return specs
+    ]
 
 
 # ----------------------------------------------------------------- runs by hand
@@ -414,12 +448,7 @@ def _digest_body(ctx: JobContext, *, physician_id: int, week_of: date | None) ->
     return do_digest(ctx, physician_id, week_of=week_of)
 
 
-def run_morning_briefings(
-    *, engine: Engine, settings: Any, day: date, instance: str | None = None
-) -> list[tuple[str, RunResult]]:
+def run_morning_briefings(ctx: JobContext, *, day: date) -> list[tuple[str, RunResult]]:
     """Every physician's morning email for `day`, queued and delivered now (for `steve demo`:
     into <data dir>/outbox as .eml files unless SMTP is configured). Reruns change nothing."""
-    ctx = JobContext(
-        engine=engine, config=from_settings(settings), instance=instance or instance_name("cli")
-    )
     return run_by_name(ctx, "morning-briefing", day=day, force=True)

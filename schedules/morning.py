@@ -37,7 +37,7 @@ from db.models import (
     Task,
     TaskCreate,
 )
-from schedules.config import ServiceConfig
+from schedules.config import ServiceSettings, send_time_for
 from schedules.email import outbox
 from schedules.email.mime import render_email
 from schedules.email.smtp_faults import fault
@@ -51,48 +51,9 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE = timedelta(minutes=10)
 ACTOR = "steve-service"
 
-# The seam to the briefing graph: (session, physician_id, day) -> [(title, markdown, html)].
+# The seam to the briefing graph (app.wiring.briefing_source builds it):
+# (session, physician_id, day) -> [(title, markdown, html)].
 BriefingsForDay = Callable[..., Sequence[tuple[str, str, str]]]
-
-
-def briefing_source(config: ServiceConfig) -> BriefingsForDay | None:
-    """Briefings from agent.briefing's graph (the configured model, else deterministic);
-    None when the graph cannot be imported (the email then carries the agenda, and says so).
-
-    Each briefing is also kept as a generated document, so memory holds what was sent.
-    """
-    try:
-        from agent.briefing.gather import DatabasePreferences
-        from agent.briefing.graph import brief_day
-        from agent.briefing.keep import keep_briefing
-        from agent.briefing.render import html_fragment
-        from agent.briefing.state import BriefingContext
-        from agent.llm import make_chat_model
-    except ImportError as exc:
-        log.warning("briefing graph unavailable (%s): agenda only", type(exc).__name__)
-        return None
-
-    def for_day(*, session: Session, physician_id: int, day: date) -> list[tuple[str, str, str]]:
-        context = BriefingContext(
-            session=session,
-            tz=config.zone,
-            model=make_chat_model(config.model_config) if config.model_config else None,
-            memory=DatabasePreferences(session),
-            lab_grace_days=config.lab_grace_days,
-            lookback_days=config.briefing_lookback_days,
-            evidence_days=config.briefing_evidence_days,
-            referral_overdue_days=dict(config.referral_limits),
-            actor=ACTOR,
-        )
-        made = []
-        for b in brief_day(context=context, physician_id=physician_id, day=day, now=utcnow()):
-            keep_briefing(session=session, briefing=b, day=day, actor=ACTOR)
-            patient = session.get(Patient, b.patient_id)
-            title = patient.full_name if patient else f"Patient {b.patient_id}"
-            made.append((title, b.markdown, html_fragment(b.markdown)))
-        return made
-
-    return for_day
 
 
 @dataclass
@@ -165,10 +126,10 @@ def _prepare(
     )
 
 
-def _missed(now: datetime, day: date, prepared: Prepared, config: ServiceConfig) -> str | None:
+def _missed(now: datetime, day: date, prepared: Prepared, settings: ServiceSettings) -> str | None:
     """Why a late run must not send, or None when it may."""
     assert prepared.person.id is not None
-    send_time, zone = config.send_time_for(prepared.person.id)
+    send_time, zone = send_time_for(settings, prepared.person.id)
     if now <= at_local(day, send_time, zone) + MISFIRE_GRACE:
         return None
     if not prepared.appointments:  # a task summary: late is fine, the next day is not
@@ -309,18 +270,17 @@ def _email(
 def morning_email(
     *,
     engine: Engine,
-    config: ServiceConfig,
+    settings: ServiceSettings,
     practitioner_id: int,
     now: datetime | None = None,
     day: date | None = None,
     force: bool = False,
     briefings: BriefingsForDay | None = None,
-    use_briefing_graph: bool = True,
 ) -> tuple[RunResult, str | None]:
     """Queue one practitioner's morning email; (result, outbox key or None). Delivery is the
-    caller's next step."""
+    caller's next step. Without `briefings` the email carries the agenda and says so."""
     now = now or utcnow()
-    _, zone = config.send_time_for(practitioner_id)
+    _, zone = send_time_for(settings, practitioner_id)
     day = day or now.astimezone(zone).date()
     with Session(engine, expire_on_commit=False) as session:
         person = session.get(Practitioner, practitioner_id)
@@ -337,7 +297,7 @@ def morning_email(
         return RunResult(counts={**counts, "already_queued": 1}), prepared.key
     if not prepared.appointments and not prepared.tasks:
         return RunResult(RunOutcome.SKIPPED, counts, "no appointments and no open tasks"), None
-    if not force and (reason := _missed(now, day, prepared, config)):
+    if not force and (reason := _missed(now, day, prepared, settings)):
         if prepared.appointments:  # a physician's day went without its briefing
             counts["team_task"] = _missed_task(engine, prepared, day, reason)
         return RunResult(RunOutcome.MISSED, counts, reason), None
@@ -345,12 +305,13 @@ def morning_email(
     made: list[dict[str, Any]] = []
     failed = False
     if prepared.appointments:
-        source = briefings or (briefing_source(config) if use_briefing_graph else None)
-        made, notes, failed = _briefings(engine, source, practitioner_id, day)
+        made, notes, failed = _briefings(engine, briefings, practitioner_id, day)
     email = _email(prepared, day, zone, made, notes)
     fault("before_enqueue")
     with session_scope(engine) as session:
-        _, created = outbox.enqueue(session=session, email=email, mail_from=config.mail_from)
+        _, created = outbox.enqueue(
+            session=session, email=email, mail_from=settings.email.mail_from
+        )
         for appt in prepared.appointments:  # the agenda read patients' records
             audit.record(
                 session=session,

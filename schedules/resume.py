@@ -24,8 +24,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from db.models import JobRun, RunOutcome
+from schedules.config import send_time_for
 from schedules.history import RunResult
-from schedules.jobs import JobContext, _run, current, do_digest, do_morning, do_task_summaries
+from schedules.jobs import JobContext, _run, do_digest, do_morning, do_task_summaries
 from schedules.weekly import digest_week
 
 log = logging.getLogger("steve.jobs")
@@ -75,17 +76,19 @@ def _body(ctx: JobContext, job_id: str, when: datetime) -> Callable[[JobContext]
     family, _, ident = job_id.partition(":")
     if family == "morning-briefing":
         pid = int(ident)
-        day = when.astimezone(ctx.config.send_time_for(pid)[1]).date()
+        day = when.astimezone(send_time_for(ctx.settings, pid)[1]).date()
         return lambda c: do_morning(c, pid, day=day)
-    day = when.astimezone(ctx.config.zone).date()
+    day = when.astimezone(ctx.settings.zone).date()
     if family == "task-summaries":
         return lambda c: do_task_summaries(c, day=day)
     pid = int(ident)
     return lambda c: do_digest(c, pid, week_of=digest_week(day))
 
 
-def resume_job(job_id: str, original: str, scheduled_for: datetime | None = None) -> None:
+def resume_job(
+    job_id: str, original: str, *, context: JobContext, scheduled_for: datetime | None = None
+) -> None:
     """APScheduler's target: run `job_id` again for its original scheduled time (the history
     row carries that time, so the run counts as the one that was interrupted)."""
     when = datetime.fromisoformat(original)
-    _run(job_id, _body(current(), job_id, when), when)
+    _run(context, job_id, _body(context, job_id, when), when)

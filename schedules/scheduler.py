@@ -10,8 +10,9 @@
   `misfire_grace_time=None` (a late run still runs); each job then decides for itself what
   late means (morning briefings: only before the first appointment, else skipped with the
   reason). `max_instances=1`: a slow run is never overlapped by the next.
-- Each run knows its scheduled time: the executor passes it to the job as `scheduled_for`,
-  and the history keeps it.
+- Each run knows its scheduled time and what it runs with: the executor passes the job
+  `scheduled_for` (the history keeps it) and `context` (the JobContext the scheduler was
+  built with: engine, settings, seams), so nothing is looked up in a process-wide global.
 - Watched: `trouble()` says when the scheduler can no longer run jobs (its thread died, e.g.
   when the job store could not write `database or disk is full`; the executor shut down; the
   job store has failed for STORE_FAILURE_LIMIT), so the serve loop can give up the lead.
@@ -30,13 +31,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
-from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from schedules.config import ServiceConfig
 from schedules.email.smtp_faults import failing
 from schedules.history import safe_error
-from schedules.jobs import JobSpec
+from schedules.jobs import JobContext, JobSpec
 
 log = logging.getLogger(__name__)
 _running: BackgroundScheduler | None = None
@@ -78,14 +77,15 @@ class _WatchedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
 
 
 class _Stamped:
-    """A job as run_job sees it, with the run's scheduled time added to its keyword args."""
+    """A job as run_job sees it, with the run's context and scheduled time added to its
+    keyword args."""
 
-    def __init__(self, job: Any, run_time: Any) -> None:
+    def __init__(self, job: Any, run_time: Any, context: JobContext) -> None:
         self._job = job
         self.id = job.id
         self.func = job.func
         self.args = job.args
-        self.kwargs = {**job.kwargs, "scheduled_for": run_time}
+        self.kwargs = {**job.kwargs, "context": context, "scheduled_for": run_time}
         self.misfire_grace_time = job.misfire_grace_time
 
     def __str__(self) -> str:
@@ -93,6 +93,10 @@ class _Stamped:
 
 
 class StampingExecutor(ThreadPoolExecutor):
+    def __init__(self, context: JobContext, max_workers: int = 4) -> None:
+        super().__init__(max_workers=max_workers)
+        self.context = context
+
     def _do_submit_job(self, job: Any, run_times: list[Any]) -> None:
         def callback(f: Any) -> None:
             exc = f.exception()
@@ -101,7 +105,9 @@ class StampingExecutor(ThreadPoolExecutor):
             else:
                 self._run_job_success(job.id, f.result())
 
-        stamped = _Stamped(job, run_times[-1])  # coalesced: one run, for the latest time
+        stamped = _Stamped(
+            job, run_times[-1], self.context
+        )  # coalesced: one run, for the latest time
         future = self._pool.submit(
             run_job, stamped, job._jobstore_alias, run_times[-1:], self._logger.name
         )
@@ -119,14 +125,13 @@ class _Scheduler(BackgroundScheduler):
         return super()._process_jobs()  # type: ignore[no-any-return]
 
 
-def build_scheduler(
-    *, engine: Engine, config: ServiceConfig, workers: int = 4
-) -> BackgroundScheduler:
+def build_scheduler(*, context: JobContext, workers: int = 4) -> BackgroundScheduler:
+    """A scheduler over the practice database's job store whose jobs run with `context`."""
     return _Scheduler(
-        jobstores={"default": _WatchedJobStore(engine=engine)},
-        executors={"default": StampingExecutor(max_workers=workers)},
+        jobstores={"default": _WatchedJobStore(engine=context.engine)},
+        executors={"default": StampingExecutor(context, max_workers=workers)},
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
-        timezone=config.zone,
+        timezone=context.settings.zone,
     )
 
 

@@ -18,19 +18,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
 
 from db.engine import utcnow
 from schedules import health
 from schedules import scheduler as sched
-from schedules.config import ServiceConfig
-from schedules.history import abandon_others, instance_name, safe_error
-from schedules.jobs import JobContext, job_specs, set_context
+from schedules.history import abandon_others, safe_error
+from schedules.jobs import JobContext, job_specs
 from schedules.leader import Leadership, leadership_for
-from schedules.morning import BriefingsForDay
 from schedules.resume import schedule_resumptions
 
 log = logging.getLogger("steve.serve")
@@ -39,25 +35,14 @@ STEP_DOWN_POLLS = 3  # after giving up the lead, wait this many polls before try
 
 def serve(
     *,
-    engine: Engine,
-    config: ServiceConfig,
+    context: JobContext,
     stop: threading.Event,
-    instance: str | None = None,
-    open_memory_store: Callable[[], Any] | None = None,
-    briefings: BriefingsForDay | None = None,
     leadership: Leadership | None = None,
     on_leader: Callable[[bool], None] | None = None,
 ) -> None:
-    """Run until `stop` is set."""
-    instance = instance or instance_name("serve")
-    ctx = JobContext(
-        engine=engine,
-        config=config,
-        instance=instance,
-        open_memory_store=open_memory_store,
-        briefings=briefings,
-    )
-    set_context(ctx)
+    """Run until `stop` is set; the jobs run with `context` (app.wiring.job_context)."""
+    engine, instance = context.engine, context.instance
+    poll = context.settings.schedule.leader_poll_seconds
     leadership = leadership or leadership_for(engine)
     scheduler: BackgroundScheduler | None = None
     log.info("steve serve %s started; waiting to lead", instance)
@@ -65,7 +50,7 @@ def serve(
     try:
         while not stop.is_set():
             if scheduler is None:
-                scheduler = _lead(engine=engine, config=config, instance=instance, lock=leadership)
+                scheduler = _lead(context=context, lock=leadership)
                 if scheduler is not None and on_leader:
                     on_leader(True)
             elif not leadership.still_held():
@@ -82,30 +67,28 @@ def serve(
                     on_leader(False)
                 # Long enough for a standby (polling every leader_poll_seconds) to take over;
                 # then this process tries again, and a fresh scheduler may work (space freed).
-                stop.wait(STEP_DOWN_POLLS * config.leader_poll_seconds)
+                stop.wait(STEP_DOWN_POLLS * poll)
                 health.report("standby", leader=False)
-            stop.wait(config.leader_poll_seconds)
+            stop.wait(poll)
     finally:
         if scheduler is not None:
             log.info("%s stopping: finishing the runs in progress", instance)
             sched.stop(scheduler, wait=True)
         leadership.release()
-        set_context(None)
         health.reset()
         log.info("steve serve %s stopped", instance)
 
 
-def _lead(
-    *, engine: Engine, config: ServiceConfig, instance: str, lock: Leadership
-) -> BackgroundScheduler | None:
+def _lead(*, context: JobContext, lock: Leadership) -> BackgroundScheduler | None:
     """Take the lead if free: the running scheduler, or None (still a standby)."""
     if not lock.try_acquire():
         return None
+    engine, instance = context.engine, context.instance
     scheduler = None
     try:
         abandoned = abandon_others(engine=engine, instance=instance)
-        scheduler = sched.build_scheduler(engine=engine, config=config)
-        counts = sched.start(scheduler, job_specs(engine=engine, config=config))
+        scheduler = sched.build_scheduler(context=context)
+        counts = sched.start(scheduler, job_specs(engine=engine, settings=context.settings))
         counts["resumed"] = len(schedule_resumptions(scheduler, engine=engine, now=utcnow()))
     except Exception as exc:  # the database went away: step back, retry later
         log.warning("%s could not start the scheduler (%s)", instance, safe_error(exc))

@@ -34,7 +34,7 @@ from db.models import (
     TaskCreate,
 )
 from db.models.enums import OPEN_TASK_STATUSES
-from schedules.config import ServiceConfig
+from schedules.config import ServiceSettings
 from tools.care import unacknowledged_messages
 from tools.clock import today_in
 from tools.referrals import overdue_referrals
@@ -176,12 +176,15 @@ def _intake_items(
     return out
 
 
-def find_items(*, session: Session, config: ServiceConfig, now: datetime) -> tuple[list[Item], int]:
+def find_items(
+    *, session: Session, settings: ServiceSettings, now: datetime
+) -> tuple[list[Item], int]:
     """Every loose end as it stands now; (items, how many nobody could take)."""
     people = _People(session)
-    today = today_in(config.zone, now)
+    today = today_in(settings.zone, now)
+    limits, schedule = settings.limits, settings.schedule
     raw: list[tuple[str, str, str, list[int | None], int | None, date | None]] = []
-    for o in overdue_referrals(session=session, limits=config.referral_limits, now=now):
+    for o in overdue_referrals(session=session, limits=limits.referral_overdue_days, now=now):
         r = o.referral
         ours = (
             r.from_practitioner_id
@@ -198,7 +201,7 @@ def find_items(*, session: Session, config: ServiceConfig, now: datetime) -> tup
                 today,
             )
         )
-    for lab in overdue_labs(session=session, today=today, grace_days=config.lab_grace_days):
+    for lab in overdue_labs(session=session, today=today, grace_days=limits.lab_overdue_grace_days):
         order = lab.order
         raw.append(
             (
@@ -211,22 +214,23 @@ def find_items(*, session: Session, config: ServiceConfig, now: datetime) -> tup
             )
         )
     for ref, title, candidates, patient_id, visit in _intake_items(
-        session, people, now, config.intake_lookahead_days, config.zone
+        session, people, now, schedule.intake_lookahead_days, settings.zone
     ):
         raw.append((ref, "intake", title, candidates, patient_id, visit))
-    cutoff = now - timedelta(hours=config.message_ack_hours)
+    cutoff = now - timedelta(hours=schedule.message_ack_hours)
     for m in unacknowledged_messages(session=session, older_than=cutoff, limit=100_000):
         raw.append(
             (
                 f"{PREFIX}message:{m.id}",
                 "message",
-                f"Acknowledge care-team message {m.id} (waiting over {config.message_ack_hours} h)",
+                f"Acknowledge care-team message {m.id} "
+                f"(waiting over {schedule.message_ack_hours} h)",
                 [m.recipient_id],
                 m.patient_id,
                 today,
             )
         )
-    reorders = reorders_due(session=session, today=today, lead_days=config.reorder_lead_days)
+    reorders = reorders_due(session=session, today=today, lead_days=limits.reorder_lead_days)
     primary = _primary(session, {s.patient_id for s in reorders})
     for s in reorders:
         raw.append(
@@ -251,13 +255,13 @@ def find_items(*, session: Session, config: ServiceConfig, now: datetime) -> tup
 
 
 def run_sweep(
-    *, session: Session, config: ServiceConfig, now: datetime | None = None
+    *, session: Session, settings: ServiceSettings, now: datetime | None = None
 ) -> SweepReport:
     """One sweep in the caller's transaction: open the missing tasks, close the resolved."""
     now = now or utcnow()
     serialise(session)
     report = SweepReport()
-    items, report.unassignable = find_items(session=session, config=config, now=now)
+    items, report.unassignable = find_items(session=session, settings=settings, now=now)
     open_tasks = {
         t.source_ref: t
         for t in session.exec(

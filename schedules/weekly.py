@@ -9,13 +9,13 @@ prompts that became due (tools.literature.digest opens them as it goes).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
-from agent.documents.composer import composer_for
 from db.engine import session_scope, utcnow
 from db.models import Practitioner
-from schedules.config import ServiceConfig
+from schedules.config import ServiceSettings
 from schedules.email import outbox
 from schedules.history import RunResult, unreachable
 from tools.literature.digest import build_digest, keep_digest
@@ -36,15 +36,17 @@ def digest_key(physician_id: int, monday: date) -> str:
 def weekly_digest(
     *,
     engine: Engine,
-    config: ServiceConfig,
+    settings: ServiceSettings,
     physician_id: int,
     now: datetime | None = None,
     week_of: date | None = None,
+    composer: Any = None,
 ) -> tuple[RunResult, str | None]:
-    """Queue one physician's digest; (result, outbox key or None)."""
+    """Queue one physician's digest; (result, outbox key or None). `composer`: the model's
+    (app.wiring.composer), else None for the deterministic digest."""
     now = now or utcnow()
     monday = (
-        digest_week(now.astimezone(config.zone).date())
+        digest_week(now.astimezone(settings.zone).date())
         if week_of is None
         else (week_of - timedelta(days=week_of.weekday()))
     )
@@ -60,8 +62,8 @@ def weekly_digest(
             session=session,
             physician_id=physician_id,
             week_of=monday,
-            tz=config.zone,
-            composer=composer_for(config.model_config),
+            tz=settings.zone,
+            composer=composer,
             now=now,
         )
         keep_digest(session=session, digest=digest, physician_id=physician_id, actor=ACTOR)
@@ -74,7 +76,9 @@ def weekly_digest(
             text=digest.text,
             html=digest.html,
         )
-        _, created = outbox.enqueue(session=session, email=email, mail_from=config.mail_from)
+        _, created = outbox.enqueue(
+            session=session, email=email, mail_from=settings.email.mail_from
+        )
     counts = {
         "articles": sum(len(s.items) + s.more for s in digest.sections),
         "retractions": len(digest.retractions),

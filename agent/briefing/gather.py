@@ -150,8 +150,8 @@ def gather_facts(
         now=now,
         today=today,
         before=appointment.starts_at if appointment else None,
-        lookback_days=context.lookback_days,
-        lab_grace_days=context.lab_grace_days,
+        lookback_days=context.limits.briefing_lookback_days,
+        lab_grace_days=context.limits.lab_overdue_grace_days,
     )
     people: dict[int, Practitioner] = {**view.practitioners, physician_id: physician}
     wanted = {n.practitioner_id for n in changes.notes}
@@ -178,7 +178,9 @@ def gather_facts(
     w = FactWriter(tz=tz, names=names, today=today)
     since_day = changes.since.astimezone(tz).date()
     decision: list[BriefFact] = []
-    changed: list[BriefFact] = [w.last_visit(changes.last_visit, patient_id, context.lookback_days)]
+    changed: list[BriefFact] = [
+        w.last_visit(changes.last_visit, patient_id, context.limits.briefing_lookback_days)
+    ]
     programme: list[BriefFact] = []
     open_items: list[BriefFact] = []
 
@@ -221,7 +223,7 @@ def gather_facts(
         else:
             open_items.append(w.task(task))
     for r in sorted(view.open_referrals, key=_by_id):
-        late = referral_overdue(r, context.referral_overdue_days, now)
+        late = referral_overdue(r, context.limits.referral_overdue_days, now)
         if late is not None:
             decision.append(w.overdue_referral(r, late.days_in_state, late.limit_days))
         else:
@@ -263,7 +265,7 @@ def gather_facts(
     ][:MAX_UPCOMING]
 
     evidence: list[BriefFact] = []
-    evidence_since = min(changes.since, now - timedelta(days=context.evidence_days))
+    evidence_since = min(changes.since, now - timedelta(days=context.limits.briefing_evidence_days))
     sources: dict[str, str] = {}
     links: dict[str, str] = {}
     for article, protocol, score in _evidence(

@@ -16,27 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from sqlmodel import Session, col, select
 
 from agent.briefing.compose import deterministic_body, messages, model_text, prompt_tokens
 from agent.briefing.gather import gather_facts
 from agent.briefing.render import render_briefing
 from agent.briefing.state import BriefFact, BriefingContext, BriefingState
 from agent.briefing.verify import check_with_guard
-from db.models import Appointment, AppointmentStatus
-from tools.clock import local_day_bounds
+from tools.scheduling.agenda import day_appointments
 
 log = logging.getLogger(__name__)
-
-BRIEFED_STATUSES = (
-    AppointmentStatus.BOOKED,
-    AppointmentStatus.ARRIVED,
-    AppointmentStatus.COMPLETED,
-)
 
 
 def _elapsed(started: float) -> float:
@@ -246,25 +237,6 @@ def run_briefing(
     )
 
 
-def appointments_on(
-    *, session: Session, physician_id: int, day: date, tz: ZoneInfo
-) -> list[Appointment]:
-    """The physician's appointments on a local day that a briefing is for, in time order."""
-    start, end = local_day_bounds(day, tz)
-    return list(
-        session.exec(
-            select(Appointment)
-            .where(
-                Appointment.practitioner_id == physician_id,
-                col(Appointment.starts_at) >= start,
-                col(Appointment.starts_at) < end,
-                col(Appointment.status).in_(BRIEFED_STATUSES),
-            )
-            .order_by(col(Appointment.starts_at), col(Appointment.id))
-        ).all()
-    )
-
-
 def brief_day(
     *,
     context: BriefingContext,
@@ -274,8 +246,8 @@ def brief_day(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Briefing]:
     """A briefing for each of the physician's appointments on `day`."""
-    appointments = appointments_on(
-        session=context.session, physician_id=physician_id, day=day, tz=context.tz
+    appointments = day_appointments(
+        session=context.session, day=day, tz=context.tz, practitioner_id=physician_id
     )
     out = []
     for n, appointment in enumerate(appointments, start=1):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from langchain_core.language_models import BaseChatModel
 from sqlmodel import Session
 
-from tools.referrals import DEFAULT_OVERDUE_DAYS
+from tools.practice_limits import PracticeLimits
 
 # Sections in the order a briefing shows them: what needs a decision always comes first.
 SECTIONS = ("decision", "changes", "programme", "open", "evidence", "preferences")
@@ -59,18 +59,13 @@ class PreferenceSource(Protocol):
 @dataclass
 class BriefingContext:
     """What a run needs that is not state: the session, the model (None: deterministic),
-    memory (None: no preferences), and practice settings."""
+    memory (None: no preferences), and the practice's limits."""
 
     session: Session
     tz: ZoneInfo
     model: BaseChatModel | None = None
     memory: PreferenceSource | None = None
-    lab_grace_days: int = 2
-    lookback_days: int = 90
-    evidence_days: int = 30
-    referral_overdue_days: dict[str, int] = field(
-        default_factory=lambda: dict(DEFAULT_OVERDUE_DAYS)
-    )
+    limits: PracticeLimits = field(default_factory=PracticeLimits)
     actor: str = "system"
 
 

@@ -14,7 +14,6 @@ from langchain_core.tools import BaseTool
 from agent.toolbox import reads, writes
 from agent.toolbox.context import (
     MemorySearch,
-    PracticeLimits,
     ToolContext,
     ToolSpec,
 )
@@ -100,7 +99,6 @@ __all__ = [
     "SPECS",
     "WRITE_TOOLS",
     "MemorySearch",
-    "PracticeLimits",
     "ToolContext",
     "ToolSpec",
     "Toolbox",

@@ -8,7 +8,7 @@ so they are not in the schema the model sees.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from tools.access import Actor, Category, patients_in_scope
 from tools.clock import today_in
+from tools.practice_limits import PracticeLimits
 
 
 class MemoryHit(Protocol):
@@ -39,16 +40,6 @@ class MemorySearch(Protocol):
     def search_literature(self, query: str, *, k: int = 10) -> Sequence[Any]: ...
 
     def preferences_for(self, physician_id: int) -> Sequence[Any]: ...
-
-
-@dataclass(frozen=True)
-class PracticeLimits:
-    """Practice settings the operations take (from app.settings, passed down)."""
-
-    referral_overdue_days: dict[str, int] = field(default_factory=dict)
-    lab_overdue_grace_days: int = 2
-    reorder_lead_days: int = 7
-    slot_step_minutes: int = 15
 
 
 class ToolContext:

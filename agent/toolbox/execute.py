@@ -37,13 +37,14 @@ from agent.toolbox.arguments import (
     refused_patient,
     resolve,
 )
-from agent.toolbox.context import MemorySearch, PracticeLimits, ToolContext, ToolSpec
+from agent.toolbox.context import MemorySearch, ToolContext, ToolSpec
 from agent.untrusted import tool_result
 from db.engine import utcnow
 from db.faults import fault
 from db.models import ToolCallAudit, ToolExecution
 from tools.access import AccessDenied, Actor
 from tools.errors import SteveError
+from tools.practice_limits import PracticeLimits
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import logging
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,7 +27,6 @@ from app.api.chat_service import ChatService
 from app.api.deps import PendingCtx
 from app.api.security import RateLimiter, SecurityMiddleware
 from app.settings import Settings
-from db.engine import make_engine
 from tools.errors import ConfigError
 
 log = logging.getLogger("steve.api")
@@ -35,9 +34,9 @@ log = logging.getLogger("steve.api")
 
 def _default_model_factory(settings: Settings) -> Callable[[], Any]:
     def factory() -> Any:
-        from agent.llm import make_chat_model
+        from app import wiring
 
-        return make_chat_model(settings.model_config_for_agent())
+        return wiring.chat_model(settings)
 
     return factory
 
@@ -50,6 +49,68 @@ def create_app(
     checkpointer: Any = None,
 ) -> Any:
     """The FastAPI application (tests pass a scripted model factory and a checkpointer)."""
+    from app import wiring
+    from app.web import mount as mount_web
+
+    own_engine = engine is None
+    eng = engine or wiring.engine(settings)
+    chat_service = ChatService(
+        settings=settings,
+        engine=eng,
+        model_factory=model_factory or _default_model_factory(settings),
+        checkpointer=checkpointer,
+    )
+    app = FastAPI(
+        title="Steve",
+        version="0.1.0",
+        lifespan=_lifespan(chat_service, eng if own_engine else None),
+        docs_url=None,  # served from local files by app.api.docs, not from a CDN
+        redoc_url=None,
+        description="The practice team's API: chat, briefings, tasks, referrals, "
+        "schedule, research digests and the audit trail.",
+    )
+    app.state.settings = settings
+    app.state.engine = eng
+    app.state.model_factory = chat_service.model_factory
+    app.state.chat = chat_service
+    app.state.login_limiter = RateLimiter(settings.api.login_rate_per_minute)
+    app.state.chat_limiter = RateLimiter(settings.api.chat_rate_per_minute)
+    errors.install(app)
+    docs.install(app)
+    app.add_middleware(
+        SecurityMiddleware,
+        max_body=settings.api.max_request_bytes,
+        hsts=settings.api.cookie_secure,
+    )
+    _include_routes(app)
+    openapi = app.openapi
+    app.openapi = lambda: errors.event_streams_only(openapi())  # type: ignore[method-assign]
+    mount_web(app)
+    return app
+
+
+def _lifespan(
+    chat_service: ChatService, own_engine: Engine | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up: the chat tables (bounded; a failure is retried on use). Shutdown: the chat
+    service, and the engine when the app made it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await run_in_threadpool(chat_service.prepare)
+        except Exception as exc:  # the type only: a driver's message may name the server
+            log.error("chat storage is not ready at start-up (%s)", type(exc).__name__)
+        yield
+        chat_service.close()
+        if own_engine is not None:
+            own_engine.dispose()
+
+    return lifespan
+
+
+def _include_routes(app: FastAPI) -> None:
+    """/api/me and every router."""
     from app.api.routes import (
         account,
         audit,
@@ -60,48 +121,6 @@ def create_app(
         referrals,
         schedule,
         tasks,
-    )
-    from app.web import mount as mount_web
-
-    own_engine = engine is None
-    eng = engine or make_engine(settings.db_url)
-    chat_service = ChatService(
-        settings=settings,
-        engine=eng,
-        model_factory=model_factory or _default_model_factory(settings),
-        checkpointer=checkpointer,
-    )
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        try:  # the chat tables, before any request (bounded; a failure is retried on use)
-            await run_in_threadpool(chat_service.prepare)
-        except Exception as exc:  # the type only: a driver's message may name the server
-            log.error("chat storage is not ready at start-up (%s)", type(exc).__name__)
-        yield
-        chat_service.close()
-        if own_engine:
-            eng.dispose()
-
-    app = FastAPI(
-        title="Steve",
-        version="0.1.0",
-        lifespan=lifespan,
-        docs_url=None,  # served from local files by app.api.docs, not from a CDN
-        redoc_url=None,
-        description="The practice team's API: chat, briefings, tasks, referrals, "
-        "schedule, research digests and the audit trail.",
-    )
-    app.state.settings = settings
-    app.state.engine = eng
-    app.state.model_factory = chat_service.model_factory
-    app.state.chat = chat_service
-    app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
-    app.state.chat_limiter = RateLimiter(settings.chat_rate_per_minute)
-    errors.install(app)
-    docs.install(app)
-    app.add_middleware(
-        SecurityMiddleware, max_body=settings.max_request_bytes, hsts=settings.cookie_secure
     )
 
     @app.get("/api/me", tags=["auth"], responses=errors.responses())
@@ -122,11 +141,6 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
 
-    openapi = app.openapi
-    app.openapi = lambda: errors.event_streams_only(openapi())  # type: ignore[method-assign]
-    mount_web(app)
-    return app
-
 
 def listen_socket(host: str, port: int) -> socket.socket:
     """The API's listening socket, bound now: a port already taken is one clear error before
@@ -146,7 +160,7 @@ def listen_socket(host: str, port: int) -> socket.socket:
         reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
         raise ConfigError(
             f"cannot listen on {host}:{port}: {reason} (choose another with --port or "
-            "STEVE_API_PORT)"
+            "STEVE_API__PORT)"
         ) from None
     return sock
 
@@ -166,8 +180,8 @@ def serve_http(
 
     config = uvicorn.Config(
         create_app(settings),
-        host=host or settings.api_host,
-        port=port or settings.api_port,
+        host=host or settings.api.host,
+        port=port or settings.api.port,
         access_log=False,  # paths carry record ids; our middleware logs route templates
         log_level="info",
         lifespan="on",

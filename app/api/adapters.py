@@ -10,11 +10,9 @@ from typing import Any
 from sqlmodel import Session
 
 from agent.toolbox import records
-from app.briefings import briefing_context
 from app.settings import Settings
-from db.models import Appointment, Discipline, Patient
-from tools.errors import InvalidInput
-from tools.registry import get_patient, get_practitioner
+from app.wiring import briefing_context
+from db.models import Appointment
 
 appointment_record = records.appointment
 referral_record = records.referral
@@ -46,27 +44,12 @@ def brief_patient(
     day: date,
     physician_id: int | None,
 ) -> Any:
-    from agent.briefing.appointments import briefing_time, physician_appointment
+    from agent.briefing.appointments import briefing_physician, briefing_time
     from agent.briefing.graph import run_briefing
 
-    patient: Patient = get_patient(session=session, patient_id=patient_id)
-    if physician_id is not None:
-        doctor = get_practitioner(session=session, practitioner_id=physician_id)
-        if doctor.discipline != Discipline.PHYSICIAN:
-            raise InvalidInput(f"practitioner {physician_id} is not a physician")
-    appointment = physician_appointment(
+    chosen, appointment = briefing_physician(
         session=session, patient_id=patient_id, day=day, tz=s.zone, physician_id=physician_id
     )
-    chosen = (
-        appointment.practitioner_id
-        if appointment
-        else (physician_id or patient.primary_physician_id)
-    )
-    if chosen is None:
-        raise InvalidInput(
-            f"patient {patient_id} has no physician appointment on {day.isoformat()} and no "
-            "primary physician; name one with physician_id"
-        )
     return run_briefing(
         context=briefing_context(session, s, actor=actor_label, model=model),
         patient_id=patient_id,
@@ -77,9 +60,9 @@ def brief_patient(
 
 
 def day_appointments(*, session: Session, s: Settings, physician_id: int, day: date) -> list[Any]:
-    from agent.briefing.graph import appointments_on
+    from tools.scheduling.agenda import day_appointments as held
 
-    return appointments_on(session=session, physician_id=physician_id, day=day, tz=s.zone)
+    return held(session=session, day=day, tz=s.zone, practitioner_id=physician_id)
 
 
 def brief_appointments(

@@ -21,8 +21,8 @@ from agent.chat import ChatDeps, ChatSession, build_chat_graph
 from agent.chat.checkpoint import open_checkpointer, setup_checkpointer
 from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
 from agent.untrusted import message_text
-from app.chat_setup import chat_deps, checkpoint_path
 from app.settings import Settings
+from app.wiring import chat_deps, checkpoint_path
 from tools.access import Actor
 
 
@@ -62,7 +62,7 @@ class ChatService:
 
     def memory(self) -> Any:
         """Long-term memory for the chat's search tools, when the practice has a store."""
-        from app.memory_store import memory_configured, open_memory_store
+        from app.wiring import memory_configured, open_memory_store
         from memory.retrieval import Retriever
 
         with self._lock:

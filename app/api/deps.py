@@ -141,7 +141,7 @@ def _authenticate(
         return user, None
     cookie = request.cookies.get(SESSION_COOKIE)
     found = check_session(
-        session=session, secret=cookie or "", idle=timedelta(minutes=s.session_idle_minutes)
+        session=session, secret=cookie or "", idle=timedelta(minutes=s.api.session_idle_minutes)
     )
     if found is None:
         raise ApiError(
@@ -157,7 +157,7 @@ def set_session_cookie(response: Response, request: Request, secret: str) -> Non
         secret,
         httponly=True,
         samesite="lax",
-        secure=settings_of(request).cookie_secure,
+        secure=settings_of(request).api.cookie_secure,
         path="/",
     )
 

@@ -174,7 +174,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(sqlite3.Error)
     async def _chat_store_failed(req: Request, exc: sqlite3.Error) -> JSONResponse:
         # Outside SQLAlchemy, SQLite is the chat store (LangGraph's checkpoints).
-        from app.chat_setup import checkpoint_path  # late: it loads the agent
+        from app.wiring import checkpoint_path
 
         store = chat_store_name(checkpoint_path(req.app.state.settings))
         failure = describe(exc, store=store)

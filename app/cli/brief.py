@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from sqlmodel import Session
 
-from app.briefings import briefing_context
+from app import wiring
 from app.cli.acting import act_as
 from app.cli.common import (
     JSON_OPTION,
@@ -34,11 +34,8 @@ BRIEFING = {C.PROGRAMME, C.CLINICAL_SUMMARY, C.NOTES, C.LAB_VALUES, C.SUPPLEMENT
 
 
 def _context(session: Session) -> Any:
-    from agent.llm import make_chat_model
-
     s = settings()
-    model = make_chat_model(s.model_config_for_agent())
-    return briefing_context(session, s, actor="cli", model=model)
+    return wiring.briefing_context(session, s, actor="cli", model=wiring.chat_model(s))
 
 
 def _record(b: Any) -> dict[str, Any]:
@@ -79,20 +76,10 @@ def brief(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """A pre-appointment briefing: decisions first, every sentence citing its record."""
-    from agent.briefing.appointments import briefing_time, physician_appointment
-    from agent.briefing.graph import brief_day, run_briefing
+    from agent.briefing.keep import keep_briefing
 
-    if fmt not in FORMATS:
-        raise InvalidInput(f"unknown format {fmt!r}; use markdown or html")
-    if day is not None and (patient is not None or on is not None):
-        raise InvalidInput("use either PATIENT [--date D] or --day D --physician P, not both")
-    if day is None and patient is None:
-        raise InvalidInput("name a patient, or use --day D --physician P")
-    if day is not None and physician is None:
-        raise InvalidInput("--day needs --physician")
-    tz = settings().zone
-    given = day or on
-    when = today(given)
+    _check_arguments(patient=patient, on=on, day=day, physician=physician, fmt=fmt)
+    when = today(day or on)
     with transaction() as session:
         doctor = find_practitioner(session=session, query=physician) if physician else None
         if doctor is not None and doctor.discipline != Discipline.PHYSICIAN:
@@ -102,52 +89,72 @@ def brief(
         context = _context(session)
         if day is not None:
             assert doctor is not None and doctor.id is not None
-            with progress_bar(transient=as_json) as bar:
-                task = bar.add_task("briefings", total=None)
-                briefings = brief_day(
-                    context=context,
-                    physician_id=doctor.id,
-                    day=when,
-                    now=briefing_time(when, tz),
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
-                )
-            if not briefings:
-                err_console.print(f"No appointments for {doctor.name} on {when.isoformat()}.")
+            briefings = _brief_day(context, doctor, when, quiet=as_json)
         else:
             assert patient is not None
             person = resolve_patient(session=session, query=patient)
             assert person.id is not None
-            appointment = physician_appointment(
-                session=session,
-                patient_id=person.id,
-                day=when,
-                tz=tz,
-                physician_id=doctor.id if doctor else None,
-            )
-            physician_id = (
-                appointment.practitioner_id
-                if appointment
-                else (doctor.id if doctor else person.primary_physician_id)
-            )
-            if physician_id is None:
-                raise InvalidInput(
-                    f"patient {person.id} has no physician appointment on {when.isoformat()} "
-                    "and no primary physician; name one with --physician"
-                )
-            assert person.id is not None
-            briefings = [
-                run_briefing(
-                    context=context,
-                    patient_id=person.id,
-                    physician_id=physician_id,
-                    now=briefing_time(when, tz),
-                    appointment_id=appointment.id if appointment else None,
-                )
-            ]
-        from agent.briefing.keep import keep_briefing
-
+            briefings = [_brief_patient(context, person.id, doctor.id if doctor else None, when)]
         for b in briefings:
             keep_briefing(session=session, briefing=b, day=when, actor="cli")
+    _show(briefings, when, fmt=fmt, out=out, as_json=as_json)
+
+
+def _check_arguments(
+    *, patient: str | None, on: str | None, day: str | None, physician: str | None, fmt: str
+) -> None:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}; use markdown or html")
+    if day is not None and (patient is not None or on is not None):
+        raise InvalidInput("use either PATIENT [--date D] or --day D --physician P, not both")
+    if day is None and patient is None:
+        raise InvalidInput("name a patient, or use --day D --physician P")
+    if day is not None and physician is None:
+        raise InvalidInput("--day needs --physician")
+
+
+def _brief_day(context: Any, doctor: Any, when: date, *, quiet: bool) -> list[Any]:
+    """A briefing per appointment of the physician's day, with a progress bar."""
+    from agent.briefing.appointments import briefing_time
+    from agent.briefing.graph import brief_day
+
+    with progress_bar(transient=quiet) as bar:
+        task = bar.add_task("briefings", total=None)
+        briefings = brief_day(
+            context=context,
+            physician_id=doctor.id,
+            day=when,
+            now=briefing_time(when, context.tz),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if not briefings:
+        err_console.print(f"No appointments for {doctor.name} on {when.isoformat()}.")
+    return briefings
+
+
+def _brief_patient(context: Any, patient_id: int, physician_id: int | None, when: date) -> Any:
+    """The patient's briefing for the physician it is for (agent.briefing.appointments)."""
+    from agent.briefing.appointments import briefing_physician, briefing_time
+    from agent.briefing.graph import run_briefing
+
+    chosen, appointment = briefing_physician(
+        session=context.session,
+        patient_id=patient_id,
+        day=when,
+        tz=context.tz,
+        physician_id=physician_id,
+        name_one_with="--physician",
+    )
+    return run_briefing(
+        context=context,
+        patient_id=patient_id,
+        physician_id=chosen,
+        now=briefing_time(when, context.tz),
+        appointment_id=appointment.id if appointment else None,
+    )
+
+
+def _show(briefings: list[Any], when: date, *, fmt: str, out: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json([_record(b) for b in briefings])
         return

@@ -20,11 +20,10 @@ from langchain_core.language_models import BaseChatModel
 
 from agent.chat import ChatSession, Turn, build_chat_graph
 from agent.chat.checkpoint import open_checkpointer
-from agent.llm import make_chat_model
 from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
-from app.chat_setup import chat_deps, checkpoint_path
 from app.cli.acting import act_as
 from app.cli.common import console, engine, err_console, handle_errors, settings
+from app.wiring import chat_deps, checkpoint_path
 from db.engine import session_scope
 from tools.access import AccessDenied
 from tools.errors import InvalidInput
@@ -32,7 +31,9 @@ from tools.errors import InvalidInput
 
 def chat_model() -> BaseChatModel | None:
     """The configured model (tests replace this with a scripted one)."""
-    return make_chat_model(settings().model_config_for_agent())
+    from app import wiring
+
+    return wiring.chat_model(settings())
 
 
 def chat_memory(eng: Any, wanted: bool | None) -> Any:
@@ -40,7 +41,7 @@ def chat_memory(eng: Any, wanted: bool | None) -> Any:
 
     Opening is cheap; the embedding model loads on the first search only.
     """
-    from app.memory_store import memory_configured
+    from app.wiring import memory_configured
 
     if wanted is False or (wanted is None and not memory_configured(settings())):
         return None

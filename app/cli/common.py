@@ -79,7 +79,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 fail(f"database error ({type(exc).__name__}); nothing was changed", 3)
             fail(failure.message, failure.exit_code)
         except sqlite3.Error as exc:  # outside SQLAlchemy: the chat store (checkpoints)
-            from app.chat_setup import checkpoint_path  # late: it loads the agent
+            from app.wiring import checkpoint_path
 
             failure = describe(exc, store=chat_store_name(checkpoint_path(settings())))
             fail(failure.message, failure.exit_code)
@@ -182,17 +182,17 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
 
 def composer() -> Any:
     """The model-backed composer when a model is configured, else None (deterministic)."""
-    from agent.documents.composer import composer_for
+    from app import wiring
 
-    return composer_for(settings().model_config_for_agent())
+    return wiring.composer(settings())
 
 
 def contradiction_judge() -> Any:
     """The model-backed contradiction judge when a model is configured, else None."""
     from agent.evidence.judge import ModelContradictionJudge
-    from agent.llm import make_chat_model
+    from app import wiring
 
-    model = make_chat_model(settings().model_config_for_agent())
+    model = wiring.chat_model(settings())
     return ModelContradictionJudge(model) if model is not None else None
 
 

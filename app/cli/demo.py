@@ -96,10 +96,13 @@ def demo(
 def _morning_emails(engine: Any, today: date) -> None:
     """Today's morning briefing emails for the demo physicians, as the service would send
     them: into the outbox folder (.eml) unless SMTP is configured. Reruns add nothing."""
+    from app.wiring import job_context
+    from schedules.history import instance_name
     from schedules.jobs import run_morning_briefings
 
     s = settings()
-    results = run_morning_briefings(engine=engine, settings=s, day=today)
+    ctx = job_context(s, engine=engine, instance=instance_name("cli"), memory=False)
+    results = run_morning_briefings(ctx, day=today)
     queued = sum(1 for _, r in results if str(r.outcome) in ("ok", "partial"))
-    where = "SMTP" if s.smtp_host else str(s.data_dir / "outbox")
+    where = "SMTP" if s.email.smtp_host else str(s.data_dir / "outbox")
     err_console.print(f"Morning briefing emails for {today.isoformat()}: {queued} in {where}.")

@@ -23,10 +23,9 @@ from app.cli.common import (
 from db.engine import utcnow
 from db.models import OutboxState, RunOutcome
 from db.models.service import apscheduler_jobs
-from schedules.config import from_settings
 from schedules.email.outbox import list_messages, requeue
 from schedules.history import instance_name, last_runs, recent_runs
-from schedules.jobs import FAMILIES, JobContext, job_specs, run_by_name
+from schedules.jobs import FAMILIES, job_specs, run_by_name
 from tools.clock import parse_date
 from tools.errors import InvalidInput
 from tools.registry import find_practitioner
@@ -55,10 +54,10 @@ def _stored_next_runs(eng: sa.Engine) -> dict[str, datetime | None]:
 @handle_errors
 def list_jobs(as_json: bool = JSON_OPTION) -> None:
     """Every job the practice has, when it runs next and how its last run went."""
-    config = from_settings(settings())
+    s = settings()
     eng = engine()
     try:
-        specs = job_specs(engine=eng, config=config)
+        specs = job_specs(engine=eng, settings=s)
         stored = _stored_next_runs(eng)
         with Session(eng) as session:
             last = last_runs(session=session)
@@ -113,7 +112,8 @@ def run(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run a job now, in this process (recorded in the history like a scheduled run)."""
-    config = from_settings(settings())
+    from app.wiring import job_context
+
     on = parse_date(day) if day else None
     eng = engine()
     try:
@@ -121,11 +121,7 @@ def run(
         if physician:
             with Session(eng) as session:
                 pid = find_practitioner(session=session, query=physician).id
-        ctx = JobContext(engine=eng, config=config, instance=instance_name("cli"))
-        if name.partition(":")[0] == "memory-sync":
-            from app.cli.memory import open_store
-
-            ctx.open_memory_store = open_store
+        ctx = job_context(settings(), engine=eng, instance=instance_name("cli"))
         results = run_by_name(ctx, name, physician_id=pid, day=on, force=force)
     finally:
         eng.dispose()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import Progress
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from app.cli.acting import act_as
 from app.cli.common import (
@@ -23,6 +22,7 @@ from app.cli.common import (
     handle_errors,
     progress_bar,
     settings,
+    stage_reporter,
     table,
     today,
     transaction,
@@ -32,8 +32,8 @@ from tools.access import Category
 from tools.clock import parse_date
 from tools.errors import ConfigError, InvalidInput, NotFound
 from tools.generated_documents import save_document
+from tools.literature.fetch import fetch_literature
 from tools.literature.ingest import IngestReport, ingest
-from tools.literature.sources.harvest import FetchResult
 from tools.literature.topics import active_topics, sync_protocol_topics
 
 app = typer.Typer(
@@ -43,54 +43,6 @@ protocols_app = typer.Typer(help="Protocol-review prompts.", no_args_is_help=Tru
 # What acting as someone needs (tools.access, the same as the API's app.api.policy).
 REVIEWS = {Category.PROTOCOL_REVIEWS}
 LITERATURE = {Category.LITERATURE}
-
-
-def _read_offline(directory: Path, bar: Progress) -> FetchResult:
-    from tools.literature.sources.offline import iter_directory
-
-    files = sorted(p for p in directory.rglob("*") if p.is_file()) if directory.is_dir() else []
-    task = bar.add_task("reading saved files", total=len(files) or None)
-    result = FetchResult()
-    for _name, part in iter_directory(directory):
-        result.extend(part)
-        bar.advance(task)
-    return result
-
-
-def _fetch_online(session: Session, since: date, until: date, bar: Progress) -> FetchResult:
-    from tools.literature.sources.feeds import fetch_feeds
-    from tools.literature.sources.http import UrllibClient
-    from tools.literature.sources.pubmed import PubMedClient
-
-    s = settings()
-    if not s.ncbi_email:
-        raise ConfigError(
-            "set STEVE_NCBI_EMAIL (NCBI asks every client for a contact address), "
-            "or use --offline DIR"
-        )
-    http = UrllibClient()
-    queries = [t.query for t in active_topics(session=session)]
-    task = bar.add_task("PubMed topics", total=len(queries) or None)
-    client = PubMedClient(
-        http=http,
-        email=s.ncbi_email,
-        tool=s.ncbi_tool,
-        api_key=s.ncbi_api_key,
-        timeout=s.http_timeout_seconds,
-    )
-    result = FetchResult()
-    for query in queries:
-        result.extend(client.weekly_refresh([query], since=since, until=until))
-        bar.advance(task)
-    if s.feed_urls:
-        feeds = bar.add_task("journal feeds", total=1)
-        result.extend(
-            fetch_feeds(
-                session=session, http=http, urls=s.feed_urls, timeout=s.http_timeout_seconds
-            )
-        )
-        bar.advance(feeds)
-    return result
 
 
 def _scorer(kind: str) -> Any:
@@ -130,18 +82,27 @@ def fetch(
     """Fetch new literature for the practice's topics, store it and score its relevance."""
     if relevance not in ("lexical", "blended"):
         raise InvalidInput(f"unknown relevance {relevance!r}; use lexical or blended")
-    s = settings()
-    directory = offline or s.literature_offline_dir
+    sources = settings().literature
+    directory = offline or sources.offline_dir
     if directory is not None and not directory.is_dir():
         raise InvalidInput(f"--offline {directory} is not a directory")
+    if directory is None and not sources.ncbi_email:
+        raise ConfigError(
+            "set STEVE_NCBI_EMAIL (NCBI asks every client for a contact address), "
+            "or use --offline DIR"
+        )
     fetch_day = today()
     with transaction() as session:
         sync_protocol_topics(session=session)
         with progress_bar(28) as bar:
-            if directory is not None:
-                fetched = _read_offline(directory, bar)
-            else:
-                fetched = _fetch_online(session, fetch_day - timedelta(days=days), fetch_day, bar)
+            fetched = fetch_literature(
+                session=session,
+                sources=sources,
+                since=fetch_day - timedelta(days=days),
+                until=fetch_day,
+                offline_dir=directory,
+                progress=stage_reporter(bar),
+            )
             task = bar.add_task("storing and scoring", total=len(fetched.articles) or None)
             report = ingest(
                 session=session,
@@ -215,7 +176,7 @@ def summary(
 ) -> None:
     """An evidence summary of one or more stored articles, every sentence citing its PMID."""
     from agent.evidence.graph import EvidenceContext, evidence_summary
-    from agent.llm import make_chat_model
+    from app import wiring
 
     if fmt not in ("markdown", "html"):
         raise InvalidInput(f"unknown format {fmt!r}; use markdown or html")
@@ -235,9 +196,7 @@ def summary(
             )
         chosen = list(dict.fromkeys(wanted))
         # The evidence graph: gather, compose (model or deterministic), verify, render.
-        context = EvidenceContext(
-            session=session, model=make_chat_model(settings().model_config_for_agent())
-        )
+        context = EvidenceContext(session=session, model=wiring.chat_model(settings()))
         result = evidence_summary(
             context=context, article_ids=[i for p in chosen if (i := found[p].id) is not None]
         )
@@ -310,7 +269,7 @@ def show(
 ) -> None:
     """The protocol-review prompt: why it is due and the new evidence, every line cited."""
     from agent.evidence.graph import EvidenceContext, review_document
-    from agent.llm import make_chat_model
+    from app import wiring
     from db.models import ProtocolReview
 
     if fmt not in ("markdown", "html"):
@@ -319,9 +278,7 @@ def show(
     with transaction() as session:
         if session.get(ProtocolReview, review_id) is None:
             raise NotFound("protocol review", review_id)
-        context = EvidenceContext(
-            session=session, model=make_chat_model(s.model_config_for_agent())
-        )
+        context = EvidenceContext(session=session, model=wiring.chat_model(s))
         doc = review_document(context=context, review_id=review_id, today=today(day))
         save_document(
             session=session,

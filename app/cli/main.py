@@ -120,7 +120,7 @@ def init(
     if tightened:
         console.print(f"Made {tightened} file(s) in the data directory private (0600/0700).")
     from agent.chat.checkpoint import setup_checkpointer
-    from app.chat_setup import checkpoint_path
+    from app.wiring import checkpoint_path
 
     # The chat threads' tables, here rather than in a first chat request (on PostgreSQL
     # their concurrent index builds wait for every open transaction).

@@ -33,7 +33,7 @@ def open_store() -> Any:
     Only for an initialised practice: before `steve init` nothing is created, not even the
     Chroma directory.
     """
-    from app.memory_store import open_memory_store
+    from app.wiring import open_memory_store
 
     engine().dispose()  # NotInitialised (or a schema problem) before anything is made
     return open_memory_store(settings())

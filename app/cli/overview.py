@@ -148,9 +148,9 @@ def load_overview(day: date) -> PracticeOverview:
             session=session,
             day=day,
             tz=s.zone,
-            referral_limits=s.referral_overdue_days,
-            lab_grace_days=s.lab_overdue_grace_days,
-            reorder_lead_days=s.reorder_lead_days,
+            referral_limits=s.limits.referral_overdue_days,
+            lab_grace_days=s.limits.lab_overdue_grace_days,
+            reorder_lead_days=s.limits.reorder_lead_days,
         )
 
 

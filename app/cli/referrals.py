@@ -122,7 +122,9 @@ def overdue(day: str | None = DATE_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Referrals that have stayed in their state longer than the practice allows."""
     now = moment(day)
     with transaction() as session:
-        found = overdue_referrals(session=session, limits=settings().referral_overdue_days, now=now)
+        found = overdue_referrals(
+            session=session, limits=settings().limits.referral_overdue_days, now=now
+        )
         rows = [
             {
                 "id": o.referral.id,

@@ -141,7 +141,7 @@ def slots(
                 day=on,
                 duration_minutes=minutes[0],
                 tz=tz,
-                step_minutes=s.slot_step_minutes,
+                step_minutes=s.limits.slot_step_minutes,
             )
             _show_free(people[0], found[:limit], minutes[0], on, tz, as_json)
             return
@@ -151,8 +151,8 @@ def slots(
             parts=parts,
             day=on,
             tz=tz,
-            step_minutes=s.slot_step_minutes,
-            gap_minutes=s.block_gap_minutes if gap is None else gap,
+            step_minutes=s.limits.slot_step_minutes,
+            gap_minutes=s.limits.block_gap_minutes if gap is None else gap,
             limit=limit,
         )
         _show_block(people, minutes, options, on, tz, as_json)
@@ -297,8 +297,8 @@ def _cancel_block(ident: str, reason: str | None, tz: ZoneInfo, as_json: bool) -
             reason=reason,
             tz=tz,
             actor="cli",
-            gap_minutes=s.block_gap_minutes,
-            step_minutes=s.slot_step_minutes,
+            gap_minutes=s.limits.block_gap_minutes,
+            step_minutes=s.limits.slot_step_minutes,
         )
         people = [
             get_practitioner(session=session, practitioner_id=p.practitioner_id)

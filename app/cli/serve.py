@@ -11,8 +11,9 @@ from types import FrameType
 import typer
 
 from app.cli.common import console, engine, fail, handle_errors, settings
+from app.settings import Settings
 from db.engine import head_revision, schema_revision
-from schedules.config import ServiceConfig, from_settings
+from schedules.config import outbox_dir
 from tools.errors import ConfigError
 
 log = logging.getLogger("steve.serve")
@@ -26,26 +27,27 @@ def _configure_logging() -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def _check_smtp(config: ServiceConfig) -> None:
+def _check_smtp(s: Settings) -> None:
     """Say at start-up if the mail server cannot be reached; the outbox keeps what waits."""
     from schedules.email.delivery import DeliveryError, SmtpTransport
 
-    if config.smtp is None:
-        log.info("no SMTP server configured: emails go to %s as .eml files", config.outbox_dir)
+    smtp = s.email.smtp
+    if smtp is None:
+        log.info("no SMTP server configured: emails go to %s as .eml files", outbox_dir(s))
         return
     try:
-        SmtpTransport(config.smtp, mail_from=config.mail_from).check()
+        SmtpTransport(smtp, mail_from=s.email.mail_from).check()
     except DeliveryError as exc:
         log.warning("SMTP check failed at start-up: %s (emails wait in the outbox)", exc)
     else:
-        log.info("SMTP server %s:%s answers", config.smtp.host, config.smtp.port)
+        log.info("SMTP server %s:%s answers", smtp.host, smtp.port)
 
 
 @handle_errors
 def serve(
     http: bool = typer.Option(True, "--http/--no-http", help="Also serve the API and web app."),
-    host: str | None = typer.Option(None, "--host", help="API address (STEVE_API_HOST)."),
-    port: int | None = typer.Option(None, "--port", help="API port (STEVE_API_PORT)."),
+    host: str | None = typer.Option(None, "--host", help="API address (STEVE_API__HOST)."),
+    port: int | None = typer.Option(None, "--port", help="API port (STEVE_API__PORT)."),
 ) -> None:
     """Run the scheduled jobs (morning briefings, digests, sweeps, email delivery) and the
     HTTP API and web app.
@@ -56,16 +58,18 @@ def serve(
     port already taken is an error before anything starts. Stop with Ctrl-C or SIGTERM.
     """
     from app.api import listen_socket
+    from app.wiring import job_context
+    from schedules.history import instance_name
     from schedules.serve import serve as serve_loop
 
-    config = from_settings(settings())  # an invalid cron or zone: one line, exit 2
+    s = settings()  # an invalid cron or zone: one line, exit 2
     eng = engine()
     have, need = schema_revision(eng), head_revision()
     if have != need:
         raise ConfigError(
             f"the database schema is at {have}, this Steve needs {need}; run `steve init`"
         )
-    host, port = host or settings().api_host, port or settings().api_port
+    host, port = host or s.api.host, port or s.api.port
     # Bound before any job can start: a port already taken is one line and exit 2.
     sock = listen_socket(host, port) if http else None
     _configure_logging()
@@ -77,9 +81,7 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    _check_smtp(config)
-    from app.cli.memory import open_store
-
+    _check_smtp(s)
     http_failed = threading.Event()
     if sock is not None:
         # A daemon thread: uvicorn installs no signal handlers off the main thread, so ours
@@ -93,7 +95,8 @@ def serve(
         console.print(f"steve serve: web app and API at http://{host}:{port}", highlight=False)
     console.print("steve serve: running (Ctrl-C to stop)", highlight=False)
     try:
-        serve_loop(engine=eng, config=config, stop=stop, open_memory_store=open_store)
+        context = job_context(s, engine=eng, instance=instance_name("serve"))
+        serve_loop(context=context, stop=stop)
     finally:
         eng.dispose()
     if http_failed.is_set():

@@ -145,7 +145,7 @@ def list_tasks(
 ) -> None:
     """List tasks: everyone's open tasks, one person's, or the overdue ones."""
     on = today(day)
-    me = who or settings().user
+    me = who or settings().practice.user
     with transaction() as session:
         actor = act_as(session=session, who=me, needs=TASKS, entity=ENTITY) if me else None
         reader = Reader(session, actor)
@@ -248,7 +248,7 @@ def mine(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Your open tasks, soonest due first (the same list your morning email carries)."""
-    me = who or settings().user
+    me = who or settings().practice.user
     if not me:
         raise InvalidInput("say who you are: --as NAME, or set STEVE_USER")
     on = today(day)

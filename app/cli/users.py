@@ -71,7 +71,7 @@ def add(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add a user with a one-time password (printed once; the web app asks for a new one)."""
-    practice = settings().practice_name
+    practice = settings().practice.name
     with transaction() as session:
         person = find_practitioner(session=session, query=practitioner)
         assert person.id is not None
@@ -144,7 +144,7 @@ def reset_password(
     """Give a user a new one-time password (printed once): their web sessions end, and
     until they choose their own password at /password (or POST /api/me/password) nothing
     else works for them, their bearer tokens included."""
-    practice = settings().practice_name
+    practice = settings().practice.name
     with transaction() as session:
         found = find_user(session=session, username_or_id=user)
         assert found.id is not None
@@ -241,7 +241,7 @@ def first_admin(username: str) -> None:
             context=password_context(
                 username=username,
                 person_name="Practice administrator",
-                practice_name=s.practice_name,
+                practice_name=s.practice.name,
             )
         )
         create_user(
@@ -251,11 +251,11 @@ def first_admin(username: str) -> None:
             password=password,
             role=Role.ADMIN,
             must_change_password=True,
-            practice_name=s.practice_name,
+            practice_name=s.practice.name,
             actor="cli",
         )
     console.print(
-        f"First admin created. Log in at http://{s.api_host}:{s.api_port}/login (after "
+        f"First admin created. Log in at http://{s.api.host}:{s.api.port}/login (after "
         f"`steve serve`) as {username.strip().lower()} with the one-time password: {password}",
         highlight=False,
     )

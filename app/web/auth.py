@@ -48,7 +48,7 @@ def _login_page(request: Request, error: str | None = None, status: int = 200) -
         token,
         httponly=True,
         samesite="strict",
-        secure=settings_of(request).cookie_secure,
+        secure=settings_of(request).api.cookie_secure,
         max_age=3600,
     )
     return response
@@ -68,8 +68,8 @@ def _login(request: Request, username: str, password: str) -> tuple[str, bool] |
                 session=session,
                 username=username,
                 password=password,
-                max_failures=s.login_lockout_attempts,
-                lockout=timedelta(minutes=s.login_lockout_minutes),
+                max_failures=s.api.login_lockout_attempts,
+                lockout=timedelta(minutes=s.api.login_lockout_minutes),
             )
         except LoginFailed:
             session.commit()  # the failure counts towards the lock-out

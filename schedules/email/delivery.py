@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 
 from db.models import OutboxState
 from db.private_files import private_dir
-from schedules.config import ServiceConfig, SmtpConfig
+from schedules.config import ServiceSettings, SmtpConfig, outbox_dir
 from schedules.email import outbox
 from schedules.email.mime import build_message
 from schedules.email.smtp_faults import arm_mid_data, fault
@@ -196,10 +196,11 @@ class SmtpTransport:
             smtp.close()
 
 
-def make_transport(config: ServiceConfig) -> Transport:
-    if config.smtp is not None:
-        return SmtpTransport(config.smtp, mail_from=config.mail_from)
-    return EmlTransport(config.outbox_dir)
+def make_transport(settings: ServiceSettings) -> Transport:
+    smtp = settings.email.smtp
+    if smtp is not None:
+        return SmtpTransport(smtp, mail_from=settings.email.mail_from)
+    return EmlTransport(outbox_dir(settings))
 
 
 @dataclass
@@ -220,7 +221,7 @@ class DeliveryReport:
 def deliver_due(
     *,
     engine: Engine,
-    config: ServiceConfig,
+    settings: ServiceSettings,
     instance: str,
     transport: Transport | None = None,
     keys: list[str] | None = None,
@@ -229,28 +230,29 @@ def deliver_due(
     """Send what is due (or just `keys`), one claimed row at a time."""
     report = DeliveryReport()
     own = transport is None
-    transport = transport or make_transport(config)
+    transport = transport or make_transport(settings)
+    email = settings.email
     try:
         for message_id in outbox.due_ids(engine=engine, keys=keys, limit=limit):
             row = outbox.claim(
                 engine=engine,
                 message_id=message_id,
                 instance=instance,
-                lease_seconds=config.outbox_lease_seconds,
+                lease_seconds=email.outbox_lease_seconds,
             )
             if row is None:
                 continue  # another sender took it
             fault("after_claim")
             try:
-                transport.send(build_message(row, mail_from=config.mail_from), key=row.key)
+                transport.send(build_message(row, mail_from=email.mail_from), key=row.key)
             except DeliveryError as exc:
                 state = outbox.mark_failed_attempt(
                     engine=engine,
                     message_id=message_id,
                     error=str(exc),
                     permanent=exc.permanent,
-                    max_attempts=config.outbox_max_attempts,
-                    retry_seconds=config.outbox_retry_seconds,
+                    max_attempts=email.outbox_max_attempts,
+                    retry_seconds=email.outbox_retry_seconds,
                 )
                 report.errors.append(str(exc))
                 if state == OutboxState.FAILED:

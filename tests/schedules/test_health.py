@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from schedules import scheduler as sched
+from schedules.jobs import JobContext
 from tests.schedules.test_leader import _queue, _sent
 from tests.schedules.test_serve_faults import service_env, wait_until
 from tests.support.service import SmtpServer, free_port, running_smtp, service_config
@@ -98,7 +99,8 @@ def test_a_leader_whose_scheduler_dies_hands_over(db_url, smtp, tmp_path) -> Non
 
 
 def test_trouble_names_what_stopped_the_scheduler(engine, tmp_path) -> None:
-    scheduler = sched.build_scheduler(engine=engine, config=service_config(tmp_path))
+    context = JobContext(engine=engine, settings=service_config(tmp_path), instance="test")
+    scheduler = sched.build_scheduler(context=context)
     scheduler.start(paused=True)
     try:
         assert sched.trouble(scheduler) is None

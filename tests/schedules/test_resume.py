@@ -30,7 +30,7 @@ from db.models import (
     Task,
 )
 from schedules import scheduler as sched
-from schedules.jobs import job_specs
+from schedules.jobs import JobContext, job_specs
 from tests.schedules.test_serve_faults import service_env, start_serve, stop, wait_until
 from tests.support import factories
 from tests.support.service import SmtpServer, running_smtp, service_config
@@ -87,9 +87,10 @@ class Practice:
     def _due_this_morning(self, engine) -> None:
         """The jobs as `steve serve` stores them, with this morning's 07:00 briefings still
         due (the service was down at 07:00): the next process runs them at once, late."""
-        scheduler = sched.build_scheduler(engine=engine, config=self.config)
+        context = JobContext(engine=engine, settings=self.config, instance="test")
+        scheduler = sched.build_scheduler(context=context)
         scheduler.start(paused=True)
-        sched.sync_jobs(scheduler, job_specs(engine=engine, config=self.config))
+        sched.sync_jobs(scheduler, job_specs(engine=engine, settings=self.config))
         for doc in self.doctors:
             scheduler.modify_job(
                 f"morning-briefing:{doc.id}",

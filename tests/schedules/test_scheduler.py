@@ -34,13 +34,13 @@ DAY = date(2026, 11, 23)  # a Monday
 
 
 def _ctx(engine, tmp_path, now: datetime, **kw) -> JobContext:
-    return JobContext(
-        engine=engine,
-        config=service_config(tmp_path / "data", **kw.pop("config", {})),
-        instance="serve:test:1",
-        clock=lambda: now,
-        **kw,
-    )
+    """The job context `steve serve` builds (app.wiring), at `now`; `config`: settings by
+    their flat names, the rest replaces the context's seams."""
+    from app.wiring import job_context
+
+    settings = service_config(tmp_path / "data", **kw.pop("config", {}))
+    ctx = job_context(settings, engine=engine, instance="serve:test:1", memory=False)
+    return replace(ctx, clock=lambda: now, **kw)
 
 
 def _outbox(engine) -> list[OutboxMessage]:
@@ -107,8 +107,9 @@ def test_a_physicians_own_send_time_and_zone(engine, tmp_path) -> None:
     with Session(engine, expire_on_commit=False) as s:
         doc, _ = physician_day(s, DAY, starts=(time(14, 0),))  # 09:00 in New York
     ny = ZoneInfo("America/New_York")
-    config = {"briefing_send_times": {doc.id: (time(6, 30), ny)}}
-    specs = {s.id: s for s in job_specs(engine=engine, config=service_config(tmp_path, **config))}
+    config = {"briefing_send_times": {str(doc.id): "06:30 America/New_York"}}
+    settings = service_config(tmp_path, **config)
+    specs = {s.id: s for s in job_specs(engine=engine, settings=settings)}
     spec = specs[f"morning-briefing:{doc.id}"]
     assert spec.signature == "daily 06:30 America/New_York"
     nxt = spec.trigger.get_next_fire_time(None, datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
@@ -203,7 +204,8 @@ _calls: list[datetime | None] = []
 _called = threading.Event()
 
 
-def probe(scheduled_for: datetime | None = None) -> None:
+def probe(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+    assert context.instance == "serve:test:1"  # the executor hands every job its context
     _calls.append(scheduled_for)
     _called.set()
 
@@ -221,8 +223,8 @@ def _probe_spec(every_hours: int = 1) -> JobSpec:
 
 
 def test_restarts_never_add_copies_and_keep_a_missed_run(engine, tmp_path) -> None:
-    config = service_config(tmp_path)
-    first = sched.build_scheduler(engine=engine, config=config)
+    context = JobContext(engine=engine, settings=service_config(tmp_path), instance="serve:test:1")
+    first = sched.build_scheduler(context=context)
     first.start(paused=True)
     assert sched.sync_jobs(first, [_probe_spec()])["added"] == 1
     missed = datetime.now(UTC) - timedelta(hours=3)
@@ -232,7 +234,7 @@ def test_restarts_never_add_copies_and_keep_a_missed_run(engine, tmp_path) -> No
 
     _calls.clear()
     _called.clear()
-    second = sched.build_scheduler(engine=engine, config=config)
+    second = sched.build_scheduler(context=context)
     counts = sched.start(second, [_probe_spec()])
     try:
         assert counts == {"added": 0, "replaced": 0, "kept": 1, "removed": 0}
@@ -253,13 +255,13 @@ def test_restarts_never_add_copies_and_keep_a_missed_run(engine, tmp_path) -> No
 def test_job_specs_have_stable_ids(engine, tmp_path) -> None:
     with Session(engine, expire_on_commit=False) as s:
         doc, _ = physician_day(s, DAY, starts=())
-    config = service_config(tmp_path)
-    ids = [s.id for s in job_specs(engine=engine, config=config)]
-    assert ids == [s.id for s in job_specs(engine=engine, config=config)]
+    settings = service_config(tmp_path)
+    ids = [s.id for s in job_specs(engine=engine, settings=settings)]
+    assert ids == [s.id for s in job_specs(engine=engine, settings=settings)]
     assert f"morning-briefing:{doc.id}" in ids and f"weekly-digest:{doc.id}" in ids
     assert {"follow-up-sweep", "deliver-outbox", "memory-sync", "task-summaries"} <= set(ids)
-    no_lit = replace(config, literature_refresh_cron=None)
-    assert "literature-refresh" not in [s.id for s in job_specs(engine=engine, config=no_lit)]
+    no_lit = service_config(tmp_path, literature_refresh_cron=None)
+    assert "literature-refresh" not in [s.id for s in job_specs(engine=engine, settings=no_lit)]
 
 
 def test_a_failing_run_fails_alone_and_says_no_more_than_its_class(engine) -> None:
@@ -296,8 +298,8 @@ def test_a_hung_feed_times_out_and_fails_that_run_only(engine, tmp_path) -> None
     from tests.support.service import running_silent
 
     with running_silent() as silent:
-        feeds = {"feed_urls": [f"http://127.0.0.1:{silent.port}/rss"], "timeout": 0.5}
-        ctx = _ctx(engine, tmp_path, utc(DAY, time(5)), config={"literature": feeds})
+        feeds = {"feed_urls": [f"http://127.0.0.1:{silent.port}/rss"], "http_timeout_seconds": 0.5}
+        ctx = _ctx(engine, tmp_path, utc(DAY, time(5)), config=feeds)
         for _ in range(2):  # and the next run fires, and times out the same way
             began = clock.monotonic()
             result = record_run(
@@ -313,9 +315,14 @@ def test_a_hung_feed_times_out_and_fails_that_run_only(engine, tmp_path) -> None
     assert [r.outcome for r in runs] == [RunOutcome.PARTIAL, RunOutcome.PARTIAL]
 
 
-def test_scheduled_briefings_read_the_same_briefing_settings_as_steve_brief() -> None:
+def test_scheduled_briefings_read_the_same_briefing_settings_as_steve_brief(engine) -> None:
+    from app import wiring
     from app.settings import Settings
-    from schedules.config import from_settings
 
-    config = from_settings(Settings(briefing_lookback_days=14, briefing_evidence_days=7))
-    assert (config.briefing_lookback_days, config.briefing_evidence_days) == (14, 7)
+    settings = Settings(briefing_lookback_days=14, briefing_evidence_days=7)
+    ctx = wiring.job_context(settings, engine=engine, instance="t", memory=False)
+    assert ctx.settings is settings  # the service's briefings read the one settings object
+    with Session(engine) as session:
+        context = wiring.briefing_context(session, settings, actor="t", model=None)
+    assert context.limits.briefing_lookback_days == 14
+    assert context.limits.briefing_evidence_days == 7

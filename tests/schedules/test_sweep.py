@@ -101,7 +101,7 @@ def test_each_loose_end_becomes_one_task_for_the_right_person(engine, tmp_path) 
     with Session(engine, expire_on_commit=False) as s:
         ids = _practice(s)
     with session_scope(engine) as s:
-        report = run_sweep(session=s, config=config)
+        report = run_sweep(session=s, settings=config)
     assert report.counts()["created"] == 5, report.counts()
     with Session(engine) as s:
         tasks = _open(s)
@@ -115,7 +115,7 @@ def test_each_loose_end_becomes_one_task_for_the_right_person(engine, tmp_path) 
         assert all(t.title and "Testperson" not in t.title for t in tasks.values())
 
     with session_scope(engine) as s:  # again: nothing new
-        assert run_sweep(session=s, config=config).counts()["created"] == 0
+        assert run_sweep(session=s, settings=config).counts()["created"] == 0
 
     with session_scope(engine) as s:  # resolve two loose ends
         lab = s.get(LabOrder, ids["lab"])
@@ -124,7 +124,7 @@ def test_each_loose_end_becomes_one_task_for_the_right_person(engine, tmp_path) 
         msg.acknowledged_at = utcnow()
         s.add_all([lab, msg])
     with session_scope(engine) as s:
-        report = run_sweep(session=s, config=config)
+        report = run_sweep(session=s, settings=config)
     assert report.closed == 2 and report.counts()["created"] == 0
     with Session(engine) as s:
         assert set(_open(s)) == {"referral", "reorder", "intake-missing"}
@@ -146,7 +146,7 @@ def test_two_sweeps_at_once_make_no_duplicates(engine, tmp_path) -> None:
         try:
             barrier.wait()
             with session_scope(engine) as s:
-                run_sweep(session=s, config=config)
+                run_sweep(session=s, settings=config)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -9,7 +9,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,9 @@ from zoneinfo import ZoneInfo
 from aiosmtpd.controller import Controller
 from sqlmodel import Session
 
+from app.settings import Settings
 from db.models import Appointment, Practitioner
-from schedules.config import ServiceConfig, SmtpConfig
+from schedules.config import SmtpConfig
 from tests.support import factories
 from tools.clock import at_local
 
@@ -119,15 +119,31 @@ def running_silent() -> Iterator[SilentServer]:
         server.close()
 
 
-def service_config(data_dir: Path, **overrides: Any) -> ServiceConfig:
-    base = ServiceConfig(
+def service_config(
+    data_dir: Path, *, zone: ZoneInfo = ZONE, smtp: SmtpConfig | None = None, **fields: Any
+) -> Settings:
+    """The settings the service tests run with; `fields` by their flat names (FLAT_FIELDS),
+    e.g. outbox_max_attempts=2 or briefing_send_times={"3": "06:30 America/New_York"}."""
+    if smtp is not None:
+        fields = {
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "smtp_security": smtp.security,
+            "smtp_username": smtp.username,
+            "smtp_password": smtp.password,
+            "smtp_timeout_seconds": smtp.timeout_seconds,
+            **fields,
+        }
+    return Settings(
         data_dir=data_dir,
-        zone=ZONE,
-        mail_from="Steve <steve@practice.test>",
-        outbox_retry_seconds=30.0,
-        outbox_lease_seconds=60.0,
+        **{
+            "timezone": zone.key,
+            "mail_from": "Steve <steve@practice.test>",
+            "outbox_retry_seconds": 30.0,
+            "outbox_lease_seconds": 60.0,
+            **fields,
+        },
     )
-    return replace(base, **overrides)
 
 
 def physician_day(

@@ -1,4 +1,5 @@
-"""One practice-local day's held appointments (the front desk's agenda, the morning run's list)."""
+"""One practice-local day's held appointments: the front desk's agenda, the morning run's list
+and the appointments a day's briefings are for (one query, one set of statuses)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tools.registry import get_practitioner
 def day_appointments(
     *, session: Session, day: date, tz: ZoneInfo, practitioner_id: int | None = None
 ) -> list[Appointment]:
-    """Held appointments on a practice-local day, by practitioner then time."""
+    """Held appointments (booked, arrived, completed) on a practice-local day, by
+    practitioner, then time, then id (so two appointments at one time keep one order)."""
     if practitioner_id is not None:
         get_practitioner(session=session, practitioner_id=practitioner_id)
     start, end = local_day_bounds(day, tz)
@@ -26,5 +28,7 @@ def day_appointments(
     )
     if practitioner_id is not None:
         stmt = stmt.where(Appointment.practitioner_id == practitioner_id)
-    stmt = stmt.order_by(col(Appointment.practitioner_id), col(Appointment.starts_at))
+    stmt = stmt.order_by(
+        col(Appointment.practitioner_id), col(Appointment.starts_at), col(Appointment.id)
+    )
     return list(session.exec(stmt).all())

@@ -61,9 +61,9 @@ def renew_password(ctx: Ctx, request: Request, *, current: str, new: str) -> tup
             user_id=ctx.user.id,
             current_password=current,
             new_password=new,
-            max_failures=s.login_lockout_attempts,
-            lockout=timedelta(minutes=s.login_lockout_minutes),
-            practice_name=s.practice_name,
+            max_failures=s.api.login_lockout_attempts,
+            lockout=timedelta(minutes=s.api.login_lockout_minutes),
+            practice_name=s.practice.name,
             actor=ctx.label,
         )
     except WrongPassword:

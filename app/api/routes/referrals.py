@@ -61,7 +61,7 @@ def overdue(ctx: CurrentCtx, page: PageParams) -> dict[str, Any]:
     rows = [
         o
         for o in overdue_referrals(
-            session=ctx.session, limits=dict(ctx.settings.referral_overdue_days)
+            session=ctx.session, limits=dict(ctx.settings.limits.referral_overdue_days)
         )
         if scope is None or o.referral.patient_id in scope
     ]

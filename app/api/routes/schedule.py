@@ -96,7 +96,7 @@ def slots(
         day=on,
         duration_minutes=duration_minutes,
         tz=tz,
-        step_minutes=ctx.settings.slot_step_minutes,
+        step_minutes=ctx.settings.limits.slot_step_minutes,
     )
     return {
         "practitioner_id": practitioner_id,

@@ -15,7 +15,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import Session, select
 
 from agent.briefing.gather import gather_facts
-from agent.briefing.graph import Briefing, appointments_on, brief_day, briefing_graph, run_briefing
+from agent.briefing.graph import Briefing, brief_day, briefing_graph, run_briefing
 from agent.briefing.state import SECTION_TITLES, SECTIONS
 from agent.briefing.verify import GUARD_HEADING, check
 from db.models import (
@@ -35,6 +35,7 @@ from tests.support.briefing import Demo, demo_practice  # noqa: F401  (fixture "
 from tests.support.fake_models import ScriptedChatModel
 from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN
 from tools.literature.verify import find_refs, split_sentences
+from tools.scheduling.agenda import day_appointments
 
 GOLDEN = paths.GOLDEN / "briefing_seed7_2025-03-03_appointment869.md"
 GOLDEN_APPOINTMENT = 869  # physician 1, 15:45: interaction, notes, evidence, open items
@@ -150,7 +151,7 @@ def test_html_is_rendered_and_escapes_all_data(demo: Demo) -> None:
 def test_brief_day_covers_the_physicians_appointments_in_order(demo: Demo) -> None:
     seen: list[tuple[int, int]] = []
     with Session(demo.engine) as s:
-        appointments = appointments_on(session=s, physician_id=1, day=demo.today, tz=demo.tz)
+        appointments = day_appointments(session=s, day=demo.today, tz=demo.tz, practitioner_id=1)
         out = brief_day(
             context=demo.context(s),
             physician_id=1,

@@ -70,7 +70,7 @@ def test_multipart_email_reaches_the_server_once_with_its_message_id(
         ("tasks:2:2026-11-23", "nurse@practice.test"),
     )
     config = service_config(tmp_path, smtp=smtp.config())
-    report = deliver_due(engine=engine, config=config, instance="t")
+    report = deliver_due(engine=engine, settings=config, instance="t")
     assert report.sent == 2 and not report.errors
     assert smtp.sink.per_key() == {"briefing:1:2026-11-23": 1, "tasks:2:2026-11-23": 1}
     got = next(m for m in smtp.sink.messages if m["X-Steve-Key"] == "briefing:1:2026-11-23")
@@ -79,7 +79,7 @@ def test_multipart_email_reaches_the_server_once_with_its_message_id(
     assert all(r.state == OutboxState.SENT for r in _rows(engine).values())
     # The window in which a crash could duplicate: server's 250 -> 'sent' committed.
     assert max(report.windows) < 1.0
-    assert deliver_due(engine=engine, config=config, instance="t").sent == 0
+    assert deliver_due(engine=engine, settings=config, instance="t").sent == 0
     assert len(smtp.sink.messages) == 2
 
 
@@ -90,7 +90,7 @@ def test_a_rejected_address_fails_that_email_only(engine, smtp, tmp_path) -> Non
         ("briefing:2:2026-11-23", "ok@practice.test"),
     )
     config = service_config(tmp_path, smtp=smtp.config())
-    report = deliver_due(engine=engine, config=config, instance="t")
+    report = deliver_due(engine=engine, settings=config, instance="t")
     rows = _rows(engine)
     assert rows["briefing:1:2026-11-23"].state == OutboxState.FAILED
     assert "550" in (rows["briefing:1:2026-11-23"].last_error or "")
@@ -109,7 +109,7 @@ def test_an_unreachable_server_leaves_emails_pending_with_backoff(engine, tmp_pa
         tmp_path,
         smtp=SmtpConfig(host="127.0.0.1", port=free_port(), security="none", timeout_seconds=2),
     )
-    report = deliver_due(engine=engine, config=config, instance="t")
+    report = deliver_due(engine=engine, settings=config, instance="t")
     assert report.retrying == 1 and report.sent == 0  # the second was not even tried
     assert "cannot reach the SMTP server" in report.errors[0]
     rows = _rows(engine)
@@ -126,7 +126,7 @@ def test_a_server_that_never_answers_times_out(engine, silent, tmp_path) -> None
         smtp=SmtpConfig(host="127.0.0.1", port=silent.port, security="none", timeout_seconds=0.5),
     )
     began = time.monotonic()
-    report = deliver_due(engine=engine, config=config, instance="t")
+    report = deliver_due(engine=engine, settings=config, instance="t")
     assert time.monotonic() - began < 5
     assert report.retrying == 1 and "did not answer within 0.5s" in report.errors[0]
     assert _rows(engine)["briefing:1:2026-11-23"].state == OutboxState.PENDING
@@ -140,9 +140,9 @@ def test_retries_end_in_failed_after_the_last_attempt(engine, tmp_path) -> None:
         outbox_max_attempts=2,
         outbox_retry_seconds=0.01,
     )
-    deliver_due(engine=engine, config=config, instance="t")
+    deliver_due(engine=engine, settings=config, instance="t")
     time.sleep(0.05)
-    report = deliver_due(engine=engine, config=config, instance="t")
+    report = deliver_due(engine=engine, settings=config, instance="t")
     assert report.failed == 1
     row = _rows(engine)["briefing:1:2026-11-23"]
     assert row.state == OutboxState.FAILED and row.attempts == 2 and row.last_error
@@ -151,7 +151,7 @@ def test_retries_end_in_failed_after_the_last_attempt(engine, tmp_path) -> None:
 def test_starttls_required_but_not_offered_is_a_clear_error(engine, smtp, tmp_path) -> None:
     _queue(engine, ("briefing:1:2026-11-23", "doc@practice.test"))
     config = service_config(tmp_path, smtp=replace(smtp.config(), security="starttls"))
-    report = deliver_due(engine=engine, config=config, instance="t")
+    report = deliver_due(engine=engine, settings=config, instance="t")
     assert report.retrying == 1 and "SMTP" in report.errors[0]
     assert smtp.sink.messages == []
 

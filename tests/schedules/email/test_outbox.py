@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from db.engine import session_scope, utcnow
 from db.models import OutboxMessage, OutboxState
+from schedules.config import outbox_dir
 from schedules.email import outbox
 from schedules.email.delivery import EmlTransport, deliver_due, eml_name
 from schedules.email.mime import build_message
@@ -163,13 +164,13 @@ def test_eml_delivery_writes_one_file_per_key_and_rewrites_in_place(engine, tmp_
     with session_scope(engine) as s:
         outbox.enqueue(session=s, email=_email(), mail_from=FROM)
         outbox.enqueue(session=s, email=_email(key="digest:1:2026-W47"), mail_from=FROM)
-    report = deliver_due(engine=engine, config=config, instance="t")
+    report = deliver_due(engine=engine, settings=config, instance="t")
     assert report.sent == 2 and len(report.windows) == 2
-    files = sorted(p.name for p in config.outbox_dir.iterdir())
+    files = sorted(p.name for p in outbox_dir(config).iterdir())
     assert files == [eml_name("briefing:1:2026-11-23"), eml_name("digest:1:2026-W47")]
     # A retry after a crash (the row never marked sent) rewrites the same file: no duplicate.
     with Session(engine) as s:
         row = s.exec(select(OutboxMessage).where(OutboxMessage.key == "digest:1:2026-W47")).one()
-    EmlTransport(config.outbox_dir).send(build_message(row, mail_from=FROM), key=row.key)
-    assert sorted(p.name for p in config.outbox_dir.iterdir()) == files
-    assert deliver_due(engine=engine, config=config, instance="t").sent == 0
+    EmlTransport(outbox_dir(config)).send(build_message(row, mail_from=FROM), key=row.key)
+    assert sorted(p.name for p in outbox_dir(config).iterdir()) == files
+    assert deliver_due(engine=engine, settings=config, instance="t").sent == 0
