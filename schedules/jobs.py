@@ -30,7 +30,6 @@ from schedules.email.smtp_faults import fault
 from schedules.history import RunResult, instance_name, record_run
 from schedules.morning import BriefingsForDay, morning_email, physicians, staff_for_task_summaries
 from schedules.sweep import run_sweep
-from schedules.weekly import weekly_digest
 from tools.errors import InvalidInput
 
 FAMILIES = (
@@ -131,6 +130,8 @@ def do_task_summaries(ctx: JobContext, *, day: date | None = None) -> RunResult:
 
 
 def do_digest(ctx: JobContext, physician_id: int, *, week_of: date | None = None) -> RunResult:
+    from schedules.weekly import weekly_digest  # late: its model composer loads LangChain
+
     result, key = weekly_digest(
         engine=ctx.engine,
         config=ctx.config,
