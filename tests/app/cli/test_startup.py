@@ -47,14 +47,15 @@ main()
 
 def _steve_imports(tmp_path: Path, *args: str) -> set[str]:
     listing = tmp_path / "modules.json"
-    subprocess.run(
+    ran = subprocess.run(
         [sys.executable, "-c", _RUN_AND_LIST, str(listing), *args],
         cwd=tmp_path,  # as the per-test data directory's tests run: no developer's .env
         env=os.environ.copy(),
         capture_output=True,
-        check=False,
+        text=True,
         timeout=120,
     )
+    assert ran.returncode == 0, ran.stderr
     return set(json.loads(listing.read_text()))
 
 
@@ -82,15 +83,28 @@ def test_help_loads_no_heavy_library(tmp_path: Path) -> None:
     assert not any(m.startswith(("sqlalchemy", "sqlmodel", "db.", "tools.")) for m in modules)
 
 
+@pytest.mark.parametrize(
+    ("command", "module"),
+    [
+        (("tasks", "list"), "app.cli.tasks"),
+        (("overview",), "app.cli.overview"),
+        (("jobs", "list"), "app.cli.jobs"),
+    ],
+)
 def test_a_database_command_loads_no_heavy_library_nor_alembic(
-    tmp_path: Path, sqlite_template: Path, _isolated_data_dir: Path
+    command: tuple[str, ...],
+    module: str,
+    tmp_path: Path,
+    sqlite_template: Path,
+    _isolated_data_dir: Path,
 ) -> None:
     _isolated_data_dir.mkdir(parents=True)
     shutil.copy(sqlite_template, _isolated_data_dir / "steve.db")
-    modules = _steve_imports(tmp_path, "tasks", "list", "--json")
-    assert "app.cli.tasks" in modules  # it ran
+    modules = _steve_imports(tmp_path, *command, "--json")
+    assert module in modules  # it ran
     heavy = _heavy(modules)
-    # The settings check the literature cron with APScheduler's parser (app/settings.py).
+    # The settings check the literature cron with APScheduler's parser (app/settings.py),
+    # and the jobs are APScheduler triggers.
     assert [m for m in heavy if not m.startswith("apscheduler")] == []
     assert not any(m.split(".")[0] == "alembic" for m in modules)
 
