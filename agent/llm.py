@@ -7,8 +7,10 @@ returns None and every document comes from the deterministic composers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
+if TYPE_CHECKING:  # LangChain loads with the first model made, not with the settings
+    from langchain_core.language_models import BaseChatModel
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from schedules.email.smtp_faults import fault
 from schedules.history import RunResult, record_run
 from schedules.morning import BriefingsForDay, morning_email, physicians, staff_for_task_summaries
 from schedules.sweep import run_sweep
-from schedules.weekly import weekly_digest
 from tools.errors import InvalidInput
 
 FAMILIES = (
@@ -123,6 +122,8 @@ def do_task_summaries(ctx: JobContext, *, day: date | None = None) -> RunResult:
 
 
 def do_digest(ctx: JobContext, physician_id: int, *, week_of: date | None = None) -> RunResult:
+    from schedules.weekly import weekly_digest  # late: its model composer loads LangChain
+
     result, key = weekly_digest(
         engine=ctx.engine,
         settings=ctx.settings,

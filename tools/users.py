@@ -13,6 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -39,8 +40,19 @@ from tools.passwords import (
 from tools.registry import get_practitioner
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the username is unknown, so both paths cost one argon2 hash.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both paths cost one argon2 hash.
+
+    Made at the first login of the process, whoever logs in (not at import: a hash costs
+    a fraction of a second every command would pay), so that login too costs the same
+    whether the username exists or not.
+    """
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
 TOKEN_PREFIX = "stv_"
 
 
@@ -321,9 +333,10 @@ def authenticate(
     """The user for a correct password; LoginFailed otherwise (the caller commits either way,
     so failures count). After `max_failures` in a row the account locks for `lockout`."""
     now = now or utcnow()
+    dummy = _dummy_hash()
     user = session.exec(select(User).where(User.username == username.strip().lower())).first()
     if user is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(dummy, password)
         raise LoginFailed()
     if not _attempt(
         session=session,

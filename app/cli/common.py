@@ -13,7 +13,6 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -27,6 +26,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
+from app.cli.console import console as console  # re-exported: the commands take it from here
+from app.cli.console import err_console
 from app.settings import Settings, get_settings
 from db.engine import NotInitialised, make_engine, schema_revision, utcnow
 from db.failures import chat_store_name, describe, store_name
@@ -35,9 +36,6 @@ from db.schema_check import check_current
 from tools.access import AccessDenied
 from tools.clock import as_of, parse_date, today_in
 from tools.errors import SteveError
-
-console = Console()
-err_console = Console(stderr=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")

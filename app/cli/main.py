@@ -1,38 +1,111 @@
-"""The `steve` command line."""
+"""The `steve` command line: a table of commands, each loaded only when it runs.
+
+`steve --help` lists every command from the table below without importing one, so it (and a
+usage error) starts in a fraction of a second; running a command imports its module and only
+what that module needs. A test compares the help with the one the eagerly built CLI printed.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from app.cli import (
-    brief,
-    chat,
-    demo,
-    jobs,
-    literature,
-    memory,
-    overview,
-    patients,
-    preferences,
-    referrals,
-    schedule,
-    serve,
-    tasks,
-    users,
-)
-from app.cli.common import console, err_console, handle_errors, settings
-from db import schema_check
-from db.engine import make_engine, migrate, schema_revision
-from db.private_files import private_dir, tighten
+from app.cli.console import err_console
 
 
-class OneLineErrors(TyperGroup):
-    """Usage errors (bad option values, unknown commands) as one line, not a framed box."""
+@dataclass(frozen=True)
+class Command:
+    """Where a command lives and the line `steve --help` shows for it."""
+
+    target: str  # "module:attribute": a typer.Typer (a command group) or a command function
+    summary: str  # the first paragraph of the command's help, as its module words it
+
+
+# In the order `steve --help` lists them.
+COMMANDS: dict[str, Command] = {
+    "demo": Command(
+        "app.cli.demo:demo",
+        "Create the demo practice in the data directory and print today's practice overview.",
+    ),
+    "overview": Command(
+        "app.cli.overview:overview",
+        "Today's practice overview: appointments, overdue referrals and labs, reorders, tasks.",
+    ),
+    "serve": Command(
+        "app.cli.serve:serve",
+        "Run the scheduled jobs (morning briefings, digests, sweeps, email delivery) and the\n"
+        "HTTP API and web app.",
+    ),
+    "chat": Command(
+        "app.cli.chat:chat",
+        "Chat with Steve; every action on someone else's behalf waits for your approval.",
+    ),
+    "brief": Command(
+        "app.cli.brief:brief",
+        "A pre-appointment briefing: decisions first, every sentence citing its record.",
+    ),
+    "init": Command(
+        "app.cli.init:init",
+        "Create the data directory, bring the schema up to date, and create the first admin.",
+    ),
+    "patient": Command(
+        "app.cli.patients:app", "Find patients and show their consolidated programme."
+    ),
+    "schedule": Command(
+        "app.cli.schedule:app",
+        "Free slots and visit blocks; book, cancel and reschedule appointments.",
+    ),
+    "referrals": Command("app.cli.referrals:app", "Referrals in and out of the practice."),
+    "tasks": Command("app.cli.tasks:app", "Follow-up tasks for the team."),
+    "literature": Command(
+        "app.cli.literature:app",
+        "Research tracking: fetch, digest and summarise the literature.",
+    ),
+    "protocols": Command("app.cli.literature:protocols_app", "Protocol-review prompts."),
+    "memory": Command("app.cli.memory:app", "Long-term memory: reindex, status, search."),
+    "preferences": Command("app.cli.preferences:app", "Standing preferences per physician."),
+    "users": Command("app.cli.users:app", "User accounts and API tokens."),
+    "jobs": Command("app.cli.jobs:app", "Scheduled jobs: list, run by hand, history, outbox."),
+}
+
+
+def load(name: str) -> Any:
+    """The command `name` as Click runs it, built exactly as an eager `add_typer` or
+    `command` on the top-level app would build it."""
+    module, attribute = COMMANDS[name].target.split(":")
+    found = getattr(importlib.import_module(module), attribute)
+    holder = typer.Typer()
+    if isinstance(found, typer.Typer):
+        holder.add_typer(found, name=name)
+    else:
+        holder.command(name)(found)
+    return typer.main.get_group(holder).commands[name]
+
+
+class _Summary(TyperCommand):
+    """Stands in for a command not loaded yet: its name and summary in the help listing and
+    in "did you mean"; never run (the group loads the real command first)."""
+
+
+class SteveGroup(TyperGroup):
+    """The top-level group: commands from COMMANDS, loaded when run; usage errors (bad option
+    values, unknown commands) as one line, not a framed box."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name, command in COMMANDS.items():
+            self.commands.setdefault(name, _Summary(name, help=command.summary))
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] in COMMANDS and isinstance(self.commands[args[0]], _Summary):
+            self.commands[args[0]] = load(args[0])
+        return super().resolve_command(ctx, args)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone_mode = kwargs.pop("standalone_mode", True)
@@ -63,71 +136,20 @@ class OneLineErrors(TyperGroup):
 
 
 cli = typer.Typer(
-    cls=OneLineErrors,
+    cls=SteveGroup,
     name="steve",
     help="Steve, the chief of staff for an integrative-medicine practice.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-cli.add_typer(patients.app, name="patient")
-cli.add_typer(schedule.app, name="schedule")
-cli.add_typer(referrals.app, name="referrals")
-cli.add_typer(tasks.app, name="tasks")
-cli.add_typer(literature.app, name="literature")
-cli.add_typer(literature.protocols_app, name="protocols")
-cli.add_typer(memory.app, name="memory")
-cli.add_typer(preferences.app, name="preferences")
-cli.add_typer(users.app, name="users")
-cli.add_typer(jobs.app, name="jobs")
-cli.command("demo")(demo.demo)
-cli.command("overview")(overview.overview)
-cli.command("serve")(serve.serve)
-cli.command("chat")(chat.chat)
-cli.command("brief")(brief.brief)
 
 
-@cli.command()
-@handle_errors
-def init(
-    admin: str = typer.Option("admin", "--admin", help="Username of the first admin."),
-    no_admin: bool = typer.Option(False, "--no-admin", help="Do not create the first admin."),
-    repair: bool = typer.Option(
-        False,
-        "--repair",
-        help="SQLite: rebuild tables an interrupted migration left missing (nothing is lost).",
-    ),
-) -> None:
-    """Create the data directory, bring the schema up to date, and create the first admin."""
-    s = settings()
-    private_dir(s.data_dir)
-    tightened = tighten(s.data_dir)  # files an older Steve made world-readable
-    engine = make_engine(s.db_url)
-    try:
-        before = schema_revision(engine)
-        if repair:
-            fixed = schema_check.repair(engine)
-            if not fixed.ok:
-                console.print(f"Repaired: {fixed.describe()}", highlight=False)
-        migrate(engine)
-        after = schema_revision(engine)
-        schema_check.check_schema(engine)
-    finally:
-        engine.dispose()
-    tighten(s.data_dir)  # the database's -wal and -shm files
-    state = "created" if before is None else ("upgraded" if before != after else "up to date")
-    console.print(f"Practice database {state} (schema {after}); data directory {s.data_dir}")
-    if tightened:
-        console.print(f"Made {tightened} file(s) in the data directory private (0600/0700).")
-    from agent.chat.checkpoint import setup_checkpointer
-    from app.wiring import checkpoint_path
-
-    # The chat threads' tables, here rather than in a first chat request (on PostgreSQL
-    # their concurrent index builds wait for every open transaction).
-    setup_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s))
-    console.print("Chat thread storage ready.")
-    if not no_admin:
-        users.first_admin(admin)
+@cli.callback()
+def _steve() -> None:
+    # Typer builds a group only for an app with commands or a callback; the commands come
+    # from COMMANDS, so this empty callback is what makes `cli` a group.
+    pass
 
 
 def main() -> None:

@@ -136,3 +136,32 @@ def test_in_batches_keeps_every_value_in_order_under_the_limit() -> None:
     assert [len(b) for b in batches] == [IN_LIMIT, IN_LIMIT, 1]
     assert [v for b in batches for v in b] == values
     assert list(in_batches([])) == []
+
+
+def test_revisions_read_without_alembic_agree_with_alembic(engine, tmp_path) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from db.engine import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+    with engine.connect() as conn:
+        assert schema_revision(engine) == MigrationContext.configure(conn).get_current_revision()
+    assert schema_revision(make_engine(f"sqlite:///{tmp_path / 'empty.db'}")) is None
+
+
+def test_a_branched_or_merged_history_is_left_to_alembic(tmp_path) -> None:
+    from db.engine import _linear_head
+
+    def write(name: str, revision: str, down: str) -> None:
+        (tmp_path / name).write_text(f"revision: str = '{revision}'\ndown_revision = {down}\n")
+
+    write("a.py", "a", "None")
+    write("b.py", "b", "'a'")
+    assert _linear_head(tmp_path) == "b"
+    write("c.py", "c", "'a'")  # a second head
+    assert _linear_head(tmp_path) is None
+    write("d.py", "d", "('b', 'c')")  # a merge, written as a tuple
+    assert _linear_head(tmp_path) is None
