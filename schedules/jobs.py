@@ -193,11 +193,15 @@ def do_refresh_schedule(ctx: JobContext) -> RunResult:
 
 
 def _run(
-    context: JobContext,
+    context: JobContext | None,
     job_id: str,
     body: Callable[[JobContext], RunResult],
     scheduled_for: Any,
 ) -> None:
+    # Optional in the targets' signatures only because APScheduler checks a stored job's
+    # arguments without it; its executor (schedules.scheduler) always passes it.
+    if context is None:
+        raise RuntimeError(f"job {job_id} was run without its context")
     record_run(
         engine=context.engine,
         job=job_id,
@@ -208,40 +212,50 @@ def _run(
 
 
 def morning_job(
-    physician_id: int, *, context: JobContext, scheduled_for: datetime | None = None
+    physician_id: int, *, context: JobContext | None = None, scheduled_for: datetime | None = None
 ) -> None:
     body = partial(_morning_body, physician_id=physician_id, day=None, force=False)
     _run(context, f"morning-briefing:{physician_id}", body, scheduled_for)
 
 
 def digest_job(
-    physician_id: int, *, context: JobContext, scheduled_for: datetime | None = None
+    physician_id: int, *, context: JobContext | None = None, scheduled_for: datetime | None = None
 ) -> None:
     body = partial(_digest_body, physician_id=physician_id, week_of=None)
     _run(context, f"weekly-digest:{physician_id}", body, scheduled_for)
 
 
-def task_summaries_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+def task_summaries_job(
+    *, context: JobContext | None = None, scheduled_for: datetime | None = None
+) -> None:
     _run(context, "task-summaries", do_task_summaries, scheduled_for)
 
 
-def sweep_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+def sweep_job(*, context: JobContext | None = None, scheduled_for: datetime | None = None) -> None:
     _run(context, "follow-up-sweep", do_sweep, scheduled_for)
 
 
-def deliver_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+def deliver_job(
+    *, context: JobContext | None = None, scheduled_for: datetime | None = None
+) -> None:
     _run(context, "deliver-outbox", do_deliver, scheduled_for)
 
 
-def memory_sync_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+def memory_sync_job(
+    *, context: JobContext | None = None, scheduled_for: datetime | None = None
+) -> None:
     _run(context, "memory-sync", do_memory_sync, scheduled_for)
 
 
-def literature_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+def literature_job(
+    *, context: JobContext | None = None, scheduled_for: datetime | None = None
+) -> None:
     _run(context, "literature-refresh", do_literature, scheduled_for)
 
 
-def refresh_schedule_job(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
+def refresh_schedule_job(
+    *, context: JobContext | None = None, scheduled_for: datetime | None = None
+) -> None:
     _run(context, "refresh-schedule", do_refresh_schedule, scheduled_for)
 
 

@@ -86,9 +86,15 @@ def _body(ctx: JobContext, job_id: str, when: datetime) -> Callable[[JobContext]
 
 
 def resume_job(
-    job_id: str, original: str, *, context: JobContext, scheduled_for: datetime | None = None
+    job_id: str,
+    original: str,
+    *,
+    context: JobContext | None = None,
+    scheduled_for: datetime | None = None,
 ) -> None:
     """APScheduler's target: run `job_id` again for its original scheduled time (the history
     row carries that time, so the run counts as the one that was interrupted)."""
     when = datetime.fromisoformat(original)
+    if context is None:
+        raise RuntimeError(f"job {job_id} was run without its context")
     _run(context, job_id, _body(context, job_id, when), when)

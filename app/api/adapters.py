@@ -12,7 +12,7 @@ from sqlmodel import Session
 from agent.toolbox import records
 from app.settings import Settings
 from app.wiring import briefing_context
-from db.models import Appointment
+from db.models import Appointment, Practitioner
 
 appointment_record = records.appointment
 referral_record = records.referral
@@ -60,8 +60,11 @@ def brief_patient(
 
 
 def day_appointments(*, session: Session, s: Settings, physician_id: int, day: date) -> list[Any]:
+    """The appointments a physician's day of briefings is for (none for an unknown id)."""
     from tools.scheduling.agenda import day_appointments as held
 
+    if session.get(Practitioner, physician_id) is None:
+        return []
     return held(session=session, day=day, tz=s.zone, practitioner_id=physician_id)
 
 

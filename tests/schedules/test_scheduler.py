@@ -204,8 +204,10 @@ _calls: list[datetime | None] = []
 _called = threading.Event()
 
 
-def probe(*, context: JobContext, scheduled_for: datetime | None = None) -> None:
-    assert context.instance == "serve:test:1"  # the executor hands every job its context
+def probe(*, context: JobContext | None = None, scheduled_for: datetime | None = None) -> None:
+    assert (
+        context is not None and context.instance == "serve:test:1"
+    )  # the executor hands every job its context
     _calls.append(scheduled_for)
     _called.set()
 
