@@ -65,8 +65,8 @@ def briefing_source(config: ServiceConfig) -> BriefingsForDay | None:
         from agent.briefing.gather import DatabasePreferences
         from agent.briefing.graph import brief_day
         from agent.briefing.keep import keep_briefing
-        from agent.briefing.render import html_fragment
         from agent.briefing.state import BriefingContext
+        from agent.documents.render import html_fragment
         from agent.llm import make_chat_model
     except ImportError as exc:
         log.warning("briefing graph unavailable (%s): agenda only", type(exc).__name__)

@@ -16,7 +16,8 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from agent.briefing.facts import FactWriter
-from agent.briefing.state import BriefFact, BriefingContext, PreferenceHit
+from agent.briefing.state import BriefingContext, PreferenceHit
+from agent.documents.facts import Fact
 from db.engine import as_utc
 from db.models import (
     Appointment,
@@ -31,12 +32,12 @@ from db.models import (
     TopicKind,
     WatchTopic,
 )
+from tools.citations import neutralise_citations
 from tools.clinical_changes import changes_since
 from tools.guidance import find_conflicts
 from tools.interactions import find_interactions, load_interactions
+from tools.literature.abstracts import article_link, key_sentences, publication_line
 from tools.literature.reviews import STRONG_GRADES, weighted
-from tools.literature.summaries import article_link, key_sentences, publication_line
-from tools.literature.verify import neutralise_citations
 from tools.programme import programme_view
 from tools.referrals import referral_overdue
 from tools.registry import get_practitioner
@@ -48,7 +49,7 @@ MIN_RELEVANCE = 0.5
 
 @dataclass
 class Gathered:
-    facts: list[BriefFact]
+    facts: list[Fact]
     sources: dict[str, str]  # reference -> what it is
     links: dict[str, str]  # reference -> URL, for articles and interaction monographs
     header: dict[str, Any]
@@ -177,10 +178,10 @@ def gather_facts(
 
     w = FactWriter(tz=tz, names=names, today=today)
     since_day = changes.since.astimezone(tz).date()
-    decision: list[BriefFact] = []
-    changed: list[BriefFact] = [w.last_visit(changes.last_visit, patient_id, context.lookback_days)]
-    programme: list[BriefFact] = []
-    open_items: list[BriefFact] = []
+    decision: list[Fact] = []
+    changed: list[Fact] = [w.last_visit(changes.last_visit, patient_id, context.lookback_days)]
+    programme: list[Fact] = []
+    open_items: list[Fact] = []
 
     # Labs: abnormal new results and unreviewed panels need a decision; the rest is news.
     for order in changes.new_labs:
@@ -241,7 +242,7 @@ def gather_facts(
     conditions = ", ".join(c.name for c in sorted(view.conditions, key=_by_id))
     conditions = conditions or "none recorded"
     programme.append(
-        BriefFact(
+        Fact(
             f"patient:{patient_id}",
             f"{_age(patient.date_of_birth, today)}-year-old, sex {patient.sex}; "
             f"active conditions: {conditions}",
@@ -262,7 +263,7 @@ def gather_facts(
         if a.id != appointment_id and a.practitioner_id != physician_id
     ][:MAX_UPCOMING]
 
-    evidence: list[BriefFact] = []
+    evidence: list[Fact] = []
     evidence_since = min(changes.since, now - timedelta(days=context.evidence_days))
     sources: dict[str, str] = {}
     links: dict[str, str] = {}
@@ -276,15 +277,15 @@ def gather_facts(
             f"({article.grade.label}{', ' + pub if pub else ''})."
         )
         text = " ".join([lead, *key_sentences(article, limit=2)])
-        evidence.append(BriefFact(article.ref, text, "evidence", external=True))
+        evidence.append(Fact(article.ref, text, "evidence", external=True))
         sources[article.ref] = f"{title} ({pub})" if pub else title
         if (url := article_link(article)) is not None:
             links[article.ref] = url
 
-    prefs: list[BriefFact] = []
+    prefs: list[Fact] = []
     if context.memory is not None:
         for hit in context.memory.preferences_for(physician_id):
-            prefs.append(BriefFact(hit.ref, f"Standing preference: {hit.text}", "preferences"))
+            prefs.append(Fact(hit.ref, f"Standing preference: {hit.text}", "preferences"))
             sources[hit.ref] = f"Standing preference of {names(physician_id)}"
 
     facts = decision + changed + programme + open_items + evidence + prefs
@@ -333,13 +334,13 @@ _KIND_LABELS = {
 _LABEL_CHARS = 90
 
 
-def _label_sources(sources: dict[str, str], links: dict[str, str], facts: list[BriefFact]) -> None:
+def _label_sources(sources: dict[str, str], links: dict[str, str], facts: list[Fact]) -> None:
     """What each reference is, for the list of sources that ends a briefing: its kind and
     the opening of the first fact that names it (a note's author and date, a result)."""
     table = {i.ref: i for i in load_interactions()}
     # Facts about one record first; a conflict or interaction fact, which joins several
     # records, names them by their kind only.
-    pairs: list[tuple[str, BriefFact | None]] = [(f.ref, f) for f in facts if not f.also]
+    pairs: list[tuple[str, Fact | None]] = [(f.ref, f) for f in facts if not f.also]
     pairs += [(ref, None) for f in facts if f.also for ref in f.refs]
     for ref, fact in pairs:
         if ref in sources:

@@ -182,7 +182,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
 
 def composer() -> Any:
     """The model-backed composer when a model is configured, else None (deterministic)."""
-    from agent.documents.composer import composer_for
+    from agent.documents.compose import composer_for
 
     return composer_for(settings().model_config_for_agent())
 

@@ -6,13 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.literature.verify import (
-    find_refs,
-    neutralise_citations,
-    normalise_ref,
-    split_sentences,
-    verify,
-)
+from agent.documents.verify import verify
+from tools.citations import find_refs, neutralise_citations, normalise_ref, split_sentences
 
 ALLOWED = {"pmid:1", "pmid:2", "doi:10.5555/abc.1", "lab:412"}
 
