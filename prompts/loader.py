@@ -1,6 +1,6 @@
 """Prompts and templates, as files in this package loaded by name.
 
-`load_prompt("evidence_summary")` reads `prompts/evidence_summary.md` (model instructions);
+`load_prompt("evidence/summary")` reads `prompts/evidence/summary.md` (model instructions);
 `render(name, **ctx)` renders a Jinja2 template such as `templates/digest/digest.html.j2`
 (documents and emails live under `prompts/templates/<document>/`). HTML templates are
 autoescaped (titles and abstracts are untrusted), Markdown and text templates are not, and

@@ -39,7 +39,13 @@ from prompts.loader import markdown_escape, render
 from tools.citations import cite, find_refs, neutralise_citations
 from tools.generated_documents import save_document
 from tools.literature.abstracts import article_link, key_sentences, publication_line
-from tools.literature.reviews import ReviewPrompt, open_reviews, review_prompts, weighted
+from tools.literature.reviews import (
+    ReviewPrompt,
+    open_reviews,
+    relevance_line,
+    review_prompts,
+    weighted,
+)
 from tools.registry import get_practitioner
 
 INTERESTS = "Your interests"
@@ -67,8 +73,7 @@ class DigestItem:
 
     @property
     def relevance_line(self) -> str:
-        terms = ", ".join(self.matched_terms)
-        return (f"matches: {terms}; " if terms else "") + f"relevance {self.relevance:.2f}"
+        return relevance_line(self.matched_terms, self.relevance)
 
 
 @dataclass

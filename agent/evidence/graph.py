@@ -133,7 +133,7 @@ def gather(state: EvidenceState, runtime: Runtime[EvidenceContext]) -> dict[str,
     raise InvalidInput(f"unknown evidence document {state['kind']!r}; use summary or review")
 
 
-_INSTRUCTIONS = {"summary": "evidence_summary", "review": "evidence/protocol_review"}
+_INSTRUCTIONS = {"summary": "evidence/summary", "review": "evidence/protocol_review"}
 
 
 def _messages(state: EvidenceState) -> list[BaseMessage]:

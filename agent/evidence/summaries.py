@@ -118,7 +118,7 @@ def build_facts(articles: Sequence[Article]) -> list[Fact]:
 
 def build_prompt(facts: Sequence[Fact]) -> str:
     """The fixed instructions, then the facts as JSON lines inside a delimited data block."""
-    return prompt_with_facts(load_prompt("evidence_summary"), facts)
+    return prompt_with_facts(load_prompt("evidence/summary"), facts)
 
 
 # ---------------------------------------------------------------------- compose

@@ -323,8 +323,13 @@ class EvidenceLine:
 
     @property
     def relevance_line(self) -> str:
-        terms = ", ".join(self.matched_terms)
-        return (f"matches: {terms}; " if terms else "") + f"relevance {self.relevance:.2f}"
+        return relevance_line(self.matched_terms, self.relevance)
+
+
+def relevance_line(matched_terms: Sequence[str], relevance: float) -> str:
+    """'matches: IBS, low-FODMAP; relevance 0.75' (what an article matched, and how well)."""
+    terms = ", ".join(matched_terms)
+    return (f"matches: {terms}; " if terms else "") + f"relevance {relevance:.2f}"
 
 
 @dataclass
