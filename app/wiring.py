@@ -64,7 +64,7 @@ def chat_model(s: Settings) -> Any:
 
 def composer(s: Settings) -> Any:
     """The model-backed document composer when a model is configured, else None."""
-    from agent.documents.composer import composer_for
+    from agent.documents.compose import composer_for
 
     return composer_for(model_config(s))
 
@@ -173,7 +173,7 @@ def briefing_source(s: Settings) -> BriefingsForDay:
     def for_day(*, session: Session, physician_id: int, day: date) -> list[tuple[str, str, str]]:
         from agent.briefing.graph import brief_day
         from agent.briefing.keep import keep_briefing
-        from agent.briefing.render import html_fragment
+        from agent.documents.render import html_fragment
         from db.engine import utcnow
         from db.models import Patient
 

@@ -12,7 +12,7 @@ Measured per briefing, from the graph's own node timings (time.perf_counter):
 - gather (programme view + changes since the last visit + conflicts, interactions,
   evidence) and verify (the checker, with the guard), which the target covers;
 - the whole graph excluding model time (gather + compose + verify + render + LangGraph);
-- model calls, and the prompt tokens of the one call (agent.tokens: tiktoken cl100k_base
+- model calls, and the prompt tokens of the one call (agent.documents.tokens: tiktoken cl100k_base
   when its encoding is on disk, else the documented estimate).
 
 The model is a stand-in that answers at once with the deterministic composition of the facts
@@ -41,14 +41,14 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from practice import demo_practice  # beside this module
 from sqlmodel import Session, col, func, select
 
-from agent.briefing.compose import deterministic_body
+from agent.briefing.document import deterministic_body
 from agent.briefing.graph import Briefing, run_briefing
-from agent.briefing.state import BriefFact, BriefingContext
-from agent.tokens import counter_name
+from agent.briefing.state import BriefingContext
+from agent.documents.facts import FACTS_CLOSE, FACTS_OPEN, Fact
+from agent.documents.tokens import counter_name
 from db.models import Appointment, AppointmentStatus, Discipline, Practitioner
 from demo.literature import ingest_demo_literature
 from tools.clock import at_local, local_day_bounds
-from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN
 
 TARGET_SECONDS = 2.0
 TARGET_TOKENS = 3000
@@ -73,7 +73,7 @@ class EchoModel(BaseChatModel):
         for line in lines:
             r = json.loads(line)
             facts.append(
-                BriefFact(
+                Fact(
                     r["ref"],
                     r["text"],
                     r["section"],

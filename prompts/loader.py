@@ -1,10 +1,11 @@
 """Prompts and templates, as files in this package loaded by name.
 
-`load_prompt("evidence_summary")` reads `prompts/evidence_summary.md`; `render(name, **ctx)`
-renders a Jinja2 template such as `digest/digest.html.j2`. HTML templates are autoescaped
-(titles and abstracts are untrusted), Markdown and text templates are not, and an undefined
-variable is an error rather than an empty string. This package imports nothing else of the
-project, so every layer may use it.
+`load_prompt("evidence/summary")` reads `prompts/evidence/summary.md` (model instructions);
+`render(name, **ctx)` renders a Jinja2 template such as `templates/digest/digest.html.j2`
+(documents and emails live under `prompts/templates/<document>/`). HTML templates are
+autoescaped (titles and abstracts are untrusted), Markdown and text templates are not, and
+an undefined variable is an error rather than an empty string. This package imports nothing
+else of the project, so every layer may use it.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def environment() -> jinja2.Environment:
 
 
 def render(template_name: str, **ctx: Any) -> str:
-    """Render a template by its path under `prompts/` (e.g. `digest/digest.md.j2`)."""
+    """Render a template by its path under `prompts/` (e.g. `templates/digest/digest.md.j2`)."""
     _checked(template_name, template_name)
     try:
         template = environment().get_template(template_name)

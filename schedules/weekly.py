@@ -3,7 +3,7 @@
 It covers the last complete ISO week (Monday to Sunday) before the day it runs, so the
 default Monday-morning send reports the whole of last week and a late run (after downtime)
 still reports that same week under the same key. The digest includes the protocol-review
-prompts that became due (tools.literature.digest opens them as it goes).
+prompts that became due (agent.evidence.digest opens them as it goes).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from agent.evidence.digest import build_digest, keep_digest
 from db.engine import session_scope, utcnow
 from db.models import Practitioner
 from schedules.config import ServiceSettings
 from schedules.email import outbox
 from schedules.history import RunResult, unreachable
-from tools.literature.digest import build_digest, keep_digest
 
 ACTOR = "steve-service"
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, tzinfo
 
 from db.models import CareMessage, ClinicalNote, MessageKind, SupplementItem, SupplementStatus
-from tools.literature.verify import split_sentences
+from tools.citations import split_sentences
 
 _STOP = re.compile(
     r"\b(stop|stopped|stopping|discontinue|discontinued|cease|ceased|withdraw|withdrawn)\b", re.I

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from agent.briefing.state import BriefFact
+from agent.documents.facts import Fact
 from db.models import (
     Appointment,
     CareMessage,
@@ -78,40 +78,40 @@ class FactWriter:
         shown = f"{result.value:g}"
         return f"{shown} {result.unit}" if result.unit else shown
 
-    def result(self, result: LabResult, order: LabOrder) -> BriefFact:
+    def result(self, result: LabResult, order: LabOrder) -> Fact:
         flag = "CRITICAL" if result.flag == LabFlag.CRITICAL else str(result.flag)
         ref_range = f"; reference {result.ref_text}" if result.ref_text else ""
         text = (
             f"{result.analyte} {self.value(result)} ({flag}{ref_range}) on the {order.panel} "
             f"from {order.lab}, resulted {self.day(result.resulted_on or order.received_on)}"
         )
-        return BriefFact(f"result:{result.id}", text, "decision")
+        return Fact(f"result:{result.id}", text, "decision")
 
-    def unreviewed(self, order: LabOrder, abnormal: int) -> BriefFact:
+    def unreviewed(self, order: LabOrder, abnormal: int) -> Fact:
         flagged = f", {abnormal} flagged abnormal" if abnormal else ", none flagged abnormal"
         text = (
             f"The {order.panel} from {order.lab} came back {self.day(order.received_on)} and "
             f"has not been reviewed yet{flagged}"
         )
-        return BriefFact(f"lab:{order.id}", text, "decision")
+        return Fact(f"lab:{order.id}", text, "decision")
 
-    def normal_results(self, order: LabOrder, results: list[LabResult]) -> BriefFact:
+    def normal_results(self, order: LabOrder, results: list[LabResult]) -> Fact:
         values = ", ".join(f"{r.analyte} {self.value(r)}" for r in results)
         text = (
             f"Within range on the {order.panel} from {order.lab} "
             f"(resulted {self.day(order.received_on)}): {values}"
         )
-        return BriefFact(f"lab:{order.id}", text, "changes")
+        return Fact(f"lab:{order.id}", text, "changes")
 
-    def overdue_lab(self, order: LabOrder, days_late: int) -> BriefFact:
+    def overdue_lab(self, order: LabOrder, days_late: int) -> Fact:
         text = (
             f"Overdue: the {order.panel} from {order.lab}, ordered {self.day(order.ordered_on)} "
             f"by {self.names(order.ordered_by_id)}, was expected {self.day(order.expected_on)} "
             f"and is {days_late} days late"
         )
-        return BriefFact(f"lab:{order.id}", text, "decision")
+        return Fact(f"lab:{order.id}", text, "decision")
 
-    def conflict(self, c: Conflict) -> BriefFact:
+    def conflict(self, c: Conflict) -> Fact:
         first_says, second_says = _CONFLICT_WORDS[c.kind]
         first_is_note = c.first_ref.startswith("note:")
         second_is_note = c.second_ref.startswith("note:")
@@ -128,47 +128,47 @@ class FactWriter:
             f"{self.names(c.second_by)}, started {self.day(c.second_on)})"
         )
         text = f"Conflicting guidance on {c.product}: {first}, but {second}"
-        return BriefFact(c.first_ref, text, "decision", also=(c.second_ref,))
+        return Fact(c.first_ref, text, "decision", also=(c.second_ref,))
 
-    def interaction(self, flag: InteractionFlag) -> BriefFact:
+    def interaction(self, flag: InteractionFlag) -> Fact:
         i = flag.interaction
         text = (
             f"Possible interaction ({i.severity}) between {flag.medication_name} and "
             f"{flag.supplement_name}: {i.effect}; {i.advice}"
         )
-        return BriefFact(i.ref, text, "decision", also=(flag.medication_ref, flag.supplement_ref))
+        return Fact(i.ref, text, "decision", also=(flag.medication_ref, flag.supplement_ref))
 
-    def overdue_task(self, task: Task) -> BriefFact:
+    def overdue_task(self, task: Task) -> Fact:
         text = (
             f"Overdue task: {task.title}, for {self.names(task.assignee_id)}, "
             f"due {self.day(task.due_on)}"
         )
-        return BriefFact(f"task:{task.id}", text, "decision")
+        return Fact(f"task:{task.id}", text, "decision")
 
-    def overdue_referral(self, referral: Referral, days: int, limit: int) -> BriefFact:
+    def overdue_referral(self, referral: Referral, days: int, limit: int) -> Fact:
         text = (
             f"Overdue referral to {self.names(referral.to_practitioner_id)}: "
             f"{days} days in '{_words(referral.status)}' against a limit of {limit} days "
             f"({referral.urgency}; reason: {_clause(referral.reason)})"
         )
-        return BriefFact(f"referral:{referral.id}", text, "decision")
+        return Fact(f"referral:{referral.id}", text, "decision")
 
     # ------------------------------------------------------------------- changes
 
-    def last_visit(self, visit: Appointment | None, patient_id: int, lookback: int) -> BriefFact:
+    def last_visit(self, visit: Appointment | None, patient_id: int, lookback: int) -> Fact:
         if visit is None:
-            return BriefFact(
+            return Fact(
                 f"patient:{patient_id}",
                 f"This is the first visit with you; changes cover the last {lookback} days",
                 "changes",
             )
-        return BriefFact(
+        return Fact(
             f"appointment:{visit.id}",
             f"Last visit with you: {self.day(visit.starts_at)} ({visit.service_type})",
             "changes",
         )
 
-    def note(self, note: ClinicalNote) -> BriefFact:
+    def note(self, note: ClinicalNote) -> Fact:
         author = self.names(note.practitioner_id)
         modality = str(note.modality).replace("_", " ")
         external = note.origin == NoteOrigin.EXTERNAL
@@ -177,9 +177,9 @@ class FactWriter:
             lead = f"External {modality} letter{title} from {author}, {self.day(note.written_at)}"
         else:
             lead = f"{modality.capitalize()} note by {author}, {self.day(note.written_at)}"
-        return BriefFact(f"note:{note.id}", f"{lead}: {note.body.strip()}", "changes", external)
+        return Fact(f"note:{note.id}", f"{lead}: {note.body.strip()}", "changes", external)
 
-    def supplement_change(self, item: SupplementItem, since: date) -> BriefFact | None:
+    def supplement_change(self, item: SupplementItem, since: date) -> Fact | None:
         what = f"{item.product}, {item.dose} {item.frequency}"
         by = f", by {self.names(item.prescriber_id)}" if item.prescriber_id else ""
         if item.status == SupplementStatus.STOPPED and item.stopped_on and item.stopped_on >= since:
@@ -188,9 +188,9 @@ class FactWriter:
             text = f"Supplement started {self.day(item.started_on)}: {what}{by}"
         else:
             return None  # dose changes arrive as care-team messages, reported with them
-        return BriefFact(f"supplement:{item.id}", text, "changes")
+        return Fact(f"supplement:{item.id}", text, "changes")
 
-    def medication_change(self, med: PatientMedication, since: date) -> BriefFact | None:
+    def medication_change(self, med: PatientMedication, since: date) -> Fact | None:
         what = " ".join(p for p in (med.name, med.dose, med.frequency) if p)
         if med.stopped_on and med.stopped_on >= since:
             text = f"Medication stopped {self.day(med.stopped_on)}: {what}"
@@ -199,17 +199,17 @@ class FactWriter:
             text = f"Medication started {self.day(med.started_on)}: {what}{by}"
         else:
             return None
-        return BriefFact(f"medication:{med.id}", text, "changes")
+        return Fact(f"medication:{med.id}", text, "changes")
 
-    def message(self, m: CareMessage) -> BriefFact:
+    def message(self, m: CareMessage) -> Fact:
         sender = self.names(m.sender_id)
         text = (
             f"Care-team message from {sender} to {self.names(m.recipient_id)}, "
             f"{self.day(m.created_at)}, '{m.subject}': {m.body.strip()}"
         )
-        return BriefFact(f"message:{m.id}", text, "changes")
+        return Fact(f"message:{m.id}", text, "changes")
 
-    def referral_move(self, event: ReferralEvent, referral: Referral) -> BriefFact:
+    def referral_move(self, event: ReferralEvent, referral: Referral) -> Fact:
         where = (
             f"to {self.names(referral.to_practitioner_id)}"
             if str(referral.direction) == "outbound"
@@ -220,7 +220,7 @@ class FactWriter:
             if event.from_status
             else f"created as {_words(event.to_status)}"
         )
-        return BriefFact(
+        return Fact(
             f"referral:{referral.id}",
             f"Referral {where} {step} on {self.day(event.at)}",
             "changes",
@@ -228,43 +228,43 @@ class FactWriter:
 
     # ----------------------------------------------------------------- programme
 
-    def allergy(self, a: PatientAllergy) -> BriefFact:
+    def allergy(self, a: PatientAllergy) -> Fact:
         details = ", ".join(p for p in (a.reaction, a.severity) if p)
         text = f"Allergy: {a.substance}" + (f" ({details})" if details else "")
-        return BriefFact(f"allergy:{a.id}", text, "programme")
+        return Fact(f"allergy:{a.id}", text, "programme")
 
-    def medication(self, med: PatientMedication) -> BriefFact:
+    def medication(self, med: PatientMedication) -> Fact:
         what = " ".join(p for p in (med.name, med.dose, med.frequency) if p)
         by = f" (prescriber: {med.prescriber})" if med.prescriber else ""
-        return BriefFact(f"medication:{med.id}", f"Current medication: {what}{by}", "programme")
+        return Fact(f"medication:{med.id}", f"Current medication: {what}{by}", "programme")
 
-    def supplement(self, item: SupplementItem) -> BriefFact:
+    def supplement(self, item: SupplementItem) -> Fact:
         by = f", prescribed by {self.names(item.prescriber_id)}" if item.prescriber_id else ""
         text = (
             f"Current supplement: {item.product}, {item.dose} {item.frequency}, "
             f"since {self.day(item.started_on)}{by}"
         )
-        return BriefFact(f"supplement:{item.id}", text, "programme")
+        return Fact(f"supplement:{item.id}", text, "programme")
 
-    def element(self, e: ProgrammeElement) -> BriefFact:
+    def element(self, e: ProgrammeElement) -> Fact:
         modality = str(e.modality).replace("_", " ")
         text = (
             f"Programme: {modality} with {self.names(e.practitioner_id)}, {e.cadence}, "
             f"{e.status} since {self.day(e.started_on)}; goal: {e.goal}"
         )
-        return BriefFact(f"element:{e.id}", text, "programme")
+        return Fact(f"element:{e.id}", text, "programme")
 
     # --------------------------------------------------------------------- open
 
-    def pending_lab(self, order: LabOrder) -> BriefFact:
+    def pending_lab(self, order: LabOrder) -> Fact:
         expected = f", expected {self.day(order.expected_on)}" if order.expected_on else ""
         text = (
             f"Awaiting the {order.panel} from {order.lab} ({order.status}), "
             f"ordered {self.day(order.ordered_on)}{expected}"
         )
-        return BriefFact(f"lab:{order.id}", text, "open")
+        return Fact(f"lab:{order.id}", text, "open")
 
-    def open_referral(self, r: Referral) -> BriefFact:
+    def open_referral(self, r: Referral) -> Fact:
         where = (
             f"to {self.names(r.to_practitioner_id)}"
             if str(r.direction) == "outbound"
@@ -274,15 +274,15 @@ class FactWriter:
             f"Open referral {where}: {_words(r.status)} since {self.day(r.status_changed_at)} "
             f"({r.urgency}; reason: {_clause(r.reason)})"
         )
-        return BriefFact(f"referral:{r.id}", text, "open")
+        return Fact(f"referral:{r.id}", text, "open")
 
-    def task(self, t: Task) -> BriefFact:
+    def task(self, t: Task) -> Fact:
         due = f", due {self.day(t.due_on)}" if t.due_on else ""
-        return BriefFact(
+        return Fact(
             f"task:{t.id}", f"Open task: {t.title}, for {self.names(t.assignee_id)}{due}", "open"
         )
 
-    def intake(self, form: IntakeForm) -> BriefFact | None:
+    def intake(self, form: IntakeForm) -> Fact | None:
         kind = form.form_type.replace("_", " ")
         if form.received_at is None and form.sent_at is not None:
             text = f"Intake form ({kind}) sent {self.day(form.sent_at)}, not returned yet"
@@ -290,11 +290,11 @@ class FactWriter:
             text = f"Intake form ({kind}) returned {self.day(form.received_at)}, not reviewed yet"
         else:
             return None
-        return BriefFact(f"intake:{form.id}", text, "open")
+        return Fact(f"intake:{form.id}", text, "open")
 
-    def upcoming(self, a: Appointment) -> BriefFact:
+    def upcoming(self, a: Appointment) -> Fact:
         when = a.starts_at.astimezone(self.tz)
-        return BriefFact(
+        return Fact(
             f"appointment:{a.id}",
             f"Booked: {a.service_type} with {self.names(a.practitioner_id)} on "
             f"{when.date().isoformat()} at {when:%H:%M}",

@@ -9,14 +9,15 @@ A fixed number of indexed queries, whatever the size of the practice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from agent.briefing.facts import FactWriter
-from agent.briefing.state import BriefFact, BriefingContext, PreferenceHit
+from agent.briefing.facts import FactWriter, Names
+from agent.briefing.state import BriefingContext, PreferenceHit, PreferenceSource
+from agent.documents.facts import Fact
 from db.engine import as_utc
 from db.models import (
     Appointment,
@@ -27,17 +28,18 @@ from db.models import (
     LabFlag,
     LabStatus,
     Practitioner,
+    SupplementItem,
     SupplementStatus,
     TopicKind,
     WatchTopic,
 )
-from tools.clinical_changes import changes_since
+from tools.citations import neutralise_citations
+from tools.clinical_changes import Changes, changes_since
 from tools.guidance import find_conflicts
 from tools.interactions import find_interactions, load_interactions
+from tools.literature.abstracts import article_link, key_sentences, publication_line
 from tools.literature.reviews import STRONG_GRADES, weighted
-from tools.literature.summaries import article_link, key_sentences, publication_line
-from tools.literature.verify import neutralise_citations
-from tools.programme import programme_view
+from tools.programme import ProgrammeView, programme_view
 from tools.referrals import referral_overdue
 from tools.registry import get_practitioner
 
@@ -48,7 +50,7 @@ MIN_RELEVANCE = 0.5
 
 @dataclass
 class Gathered:
-    facts: list[BriefFact]
+    facts: list[Fact]
     sources: dict[str, str]  # reference -> what it is
     links: dict[str, str]  # reference -> URL, for articles and interaction monographs
     header: dict[str, Any]
@@ -153,7 +155,66 @@ def gather_facts(
         lookback_days=context.limits.briefing_lookback_days,
         lab_grace_days=context.limits.lab_overdue_grace_days,
     )
-    people: dict[int, Practitioner] = {**view.practitioners, physician_id: physician}
+    names = _namer(session, view, changes, physician)
+    w = FactWriter(tz=tz, names=names, today=today)
+    active = sorted(view.supplements, key=_by_id)
+    out = _Sorted(
+        changed=[
+            w.last_visit(changes.last_visit, patient_id, context.limits.briefing_lookback_days)
+        ]
+    )
+    _add_labs(out, w, changes)
+    _add_guidance(out, w, view, changes, active)
+    _add_tasks_and_referrals(out, w, view, today, now, context.limits.referral_overdue_days)
+    _add_changes(out, w, changes)
+    _add_programme(out, w, view, active, patient_id, today)
+    _add_open(out, w, view, appointment_id, physician_id)
+    sources: dict[str, str] = {}
+    links: dict[str, str] = {}
+    evidence_since = min(changes.since, now - timedelta(days=context.limits.briefing_evidence_days))
+    evidence = _evidence_facts(session, view, evidence_since, sources, links)
+    prefs = _preference_facts(context.memory, physician_id, names, sources)
+    facts = out.decision + out.changed + out.programme + out.open_items + evidence + prefs
+    _label_sources(sources, links, facts)
+    header = {
+        "patient_id": patient_id,
+        "patient_name": view.patient.full_name,
+        "date_of_birth": view.patient.date_of_birth.isoformat(),
+        "age": _age(view.patient.date_of_birth, today),
+        "physician_id": physician_id,
+        "physician_name": names(physician_id),
+        "appointment": (
+            {
+                "id": appointment.id,
+                "service": appointment.service_type,
+                "starts": appointment.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            }
+            if appointment
+            else None
+        ),
+        "since": changes.since.astimezone(tz).date().isoformat(),
+        "first_visit": changes.first_visit,
+        "for_date": today.isoformat(),
+    }
+    return Gathered(facts=facts, sources=sources, links=links, header=header)
+
+
+@dataclass
+class _Sorted:
+    """A briefing's facts by section, in the order they are found."""
+
+    decision: list[Fact] = field(default_factory=list)
+    changed: list[Fact] = field(default_factory=list)
+    programme: list[Fact] = field(default_factory=list)
+    open_items: list[Fact] = field(default_factory=list)
+
+
+def _namer(
+    session: Session, view: ProgrammeView, changes: Changes, physician: Practitioner
+) -> Names:
+    """Practitioners' display names, for everyone the facts will name (one query at most)."""
+    assert physician.id is not None
+    people: dict[int, Practitioner] = {**view.practitioners, physician.id: physician}
     wanted = {n.practitioner_id for n in changes.notes}
     wanted |= {m.sender_id for m in changes.messages if m.sender_id} | {
         m.recipient_id for m in changes.messages
@@ -175,102 +236,143 @@ def gather_facts(
             return f"practitioner {pid}"
         return display_name(p)
 
-    w = FactWriter(tz=tz, names=names, today=today)
-    since_day = changes.since.astimezone(tz).date()
-    decision: list[BriefFact] = []
-    changed: list[BriefFact] = [
-        w.last_visit(changes.last_visit, patient_id, context.limits.briefing_lookback_days)
-    ]
-    programme: list[BriefFact] = []
-    open_items: list[BriefFact] = []
+    return names
 
-    # Labs: abnormal new results and unreviewed panels need a decision; the rest is news.
+
+def _add_labs(out: _Sorted, w: FactWriter, changes: Changes) -> None:
+    """Abnormal new results and unreviewed panels need a decision; the rest is news."""
     for order in changes.new_labs:
         results = changes.results.get(order.id or 0, [])
         abnormal = [r for r in results if r.flag != LabFlag.NORMAL]
-        decision += [w.result(r, order) for r in abnormal]
+        out.decision += [w.result(r, order) for r in abnormal]
         if order.status == LabStatus.RECEIVED:
-            decision.append(w.unreviewed(order, len(abnormal)))
+            out.decision.append(w.unreviewed(order, len(abnormal)))
         normal = [r for r in results if r.flag == LabFlag.NORMAL]
         if normal:
-            changed.append(w.normal_results(order, normal))
+            out.changed.append(w.normal_results(order, normal))
     overdue_ids = {o.order.id for o in changes.overdue_labs}
-    decision += [w.overdue_lab(o.order, o.days_late) for o in changes.overdue_labs]
-    open_items += [w.pending_lab(o) for o in changes.pending_labs if o.id not in overdue_ids]
+    out.decision += [w.overdue_lab(o.order, o.days_late) for o in changes.overdue_labs]
+    out.open_items += [w.pending_lab(o) for o in changes.pending_labs if o.id not in overdue_ids]
 
-    # Conflicting guidance and interactions, over the supplement list and recent notes.
-    active = sorted(view.supplements, key=_by_id)
+
+def _add_guidance(
+    out: _Sorted,
+    w: FactWriter,
+    view: ProgrammeView,
+    changes: Changes,
+    active: list[SupplementItem],
+) -> None:
+    """Conflicting guidance and interactions, over the supplement list and recent notes."""
     active_ids = {s.id for s in active}
     conflicts = find_conflicts(
         supplements=active + [s for s in changes.supplements if s.id not in active_ids],
         notes=changes.notes,
         messages=changes.messages,
-        tz=tz,
+        tz=w.tz,
     )
-    decision += [w.conflict(c) for c in conflicts]
+    out.decision += [w.conflict(c) for c in conflicts]
     flags = find_interactions(
         medications=[(f"medication:{m.id}", m.name) for m in sorted(view.medications, key=_by_id)],
         supplements=[
             (f"supplement:{s.id}", s.product) for s in active if s.status == SupplementStatus.ACTIVE
         ],
     )
-    decision += [w.interaction(f) for f in flags]
+    out.decision += [w.interaction(f) for f in flags]
 
+
+def _add_tasks_and_referrals(
+    out: _Sorted,
+    w: FactWriter,
+    view: ProgrammeView,
+    today: date,
+    now: datetime,
+    overdue_days: dict[str, int],
+) -> None:
+    """Overdue tasks and referrals need a decision; the others are open items."""
     tasks = sorted(view.open_tasks, key=lambda t: (t.due_on is None, t.due_on, t.id or 0))
     for task in tasks:
         if task.due_on is not None and task.due_on < today:
-            decision.append(w.overdue_task(task))
+            out.decision.append(w.overdue_task(task))
         else:
-            open_items.append(w.task(task))
+            out.open_items.append(w.task(task))
     for r in sorted(view.open_referrals, key=_by_id):
-        late = referral_overdue(r, context.limits.referral_overdue_days, now)
+        late = referral_overdue(r, overdue_days, now)
         if late is not None:
-            decision.append(w.overdue_referral(r, late.days_in_state, late.limit_days))
+            out.decision.append(w.overdue_referral(r, late.days_in_state, late.limit_days))
         else:
-            open_items.append(w.open_referral(r))
+            out.open_items.append(w.open_referral(r))
 
-    changed += [w.note(n) for n in changes.notes_by_others()]
-    changed += [
+
+def _add_changes(out: _Sorted, w: FactWriter, changes: Changes) -> None:
+    """Since the last visit: others' notes, supplement and medication changes, referral
+    moves and care-team messages."""
+    since_day = changes.since.astimezone(w.tz).date()
+    out.changed += [w.note(n) for n in changes.notes_by_others()]
+    out.changed += [
         f for s in changes.supplements if (f := w.supplement_change(s, since_day)) is not None
     ]
-    changed += [
+    out.changed += [
         f for m in changes.medications if (f := w.medication_change(m, since_day)) is not None
     ]
-    changed += [w.referral_move(e, r) for e, r in changes.referral_moves]
-    changed += [w.message(m) for m in changes.messages_since()]
+    out.changed += [w.referral_move(e, r) for e, r in changes.referral_moves]
+    out.changed += [w.message(m) for m in changes.messages_since()]
 
+
+def _add_programme(
+    out: _Sorted,
+    w: FactWriter,
+    view: ProgrammeView,
+    active: list[SupplementItem],
+    patient_id: int,
+    today: date,
+) -> None:
+    """Who the patient is, and the current programme and treatment."""
     patient = view.patient
     conditions = ", ".join(c.name for c in sorted(view.conditions, key=_by_id))
     conditions = conditions or "none recorded"
-    programme.append(
-        BriefFact(
+    out.programme.append(
+        Fact(
             f"patient:{patient_id}",
             f"{_age(patient.date_of_birth, today)}-year-old, sex {patient.sex}; "
             f"active conditions: {conditions}",
             "programme",
         )
     )
-    programme += [w.allergy(a) for a in sorted(view.allergies, key=_by_id)]
-    programme += [w.medication(m) for m in sorted(view.medications, key=_by_id)]
-    programme += [w.supplement(s) for s in active]
-    programme += [
+    out.programme += [w.allergy(a) for a in sorted(view.allergies, key=_by_id)]
+    out.programme += [w.medication(m) for m in sorted(view.medications, key=_by_id)]
+    out.programme += [w.supplement(s) for s in active]
+    out.programme += [
         w.element(e) for e in sorted(view.elements, key=lambda e: (e.started_on, e.id or 0))
     ]
+
+
+def _add_open(
+    out: _Sorted,
+    w: FactWriter,
+    view: ProgrammeView,
+    appointment_id: int | None,
+    physician_id: int,
+) -> None:
+    """Intake forms outstanding, and the next few visits with other practitioners."""
     forms = sorted(view.intake_forms, key=_by_id)
-    open_items += [f for form in forms if (f := w.intake(form)) is not None]
-    open_items += [
+    out.open_items += [f for form in forms if (f := w.intake(form)) is not None]
+    out.open_items += [
         w.upcoming(a)
         for a in sorted(view.next_appointments, key=lambda a: (a.starts_at, a.id or 0))
         if a.id != appointment_id and a.practitioner_id != physician_id
     ][:MAX_UPCOMING]
 
-    evidence: list[BriefFact] = []
-    evidence_since = min(changes.since, now - timedelta(days=context.limits.briefing_evidence_days))
-    sources: dict[str, str] = {}
-    links: dict[str, str] = {}
-    for article, protocol, score in _evidence(
-        session, [c.name for c in view.conditions], evidence_since
-    ):
+
+def _evidence_facts(
+    session: Session,
+    view: ProgrammeView,
+    since: datetime,
+    sources: dict[str, str],
+    links: dict[str, str],
+) -> list[Fact]:
+    """New evidence for the patient's protocols: quoted, each article listed as a source."""
+    evidence: list[Fact] = []
+    for article, protocol, score in _evidence(session, [c.name for c in view.conditions], since):
         title = neutralise_citations(article.title).strip().rstrip(".")
         pub = neutralise_citations(publication_line(article))
         lead = (
@@ -278,40 +380,23 @@ def gather_facts(
             f"({article.grade.label}{', ' + pub if pub else ''})."
         )
         text = " ".join([lead, *key_sentences(article, limit=2)])
-        evidence.append(BriefFact(article.ref, text, "evidence", external=True))
+        evidence.append(Fact(article.ref, text, "evidence", external=True))
         sources[article.ref] = f"{title} ({pub})" if pub else title
         if (url := article_link(article)) is not None:
             links[article.ref] = url
+    return evidence
 
-    prefs: list[BriefFact] = []
-    if context.memory is not None:
-        for hit in context.memory.preferences_for(physician_id):
-            prefs.append(BriefFact(hit.ref, f"Standing preference: {hit.text}", "preferences"))
+
+def _preference_facts(
+    memory: PreferenceSource | None, physician_id: int, names: Names, sources: dict[str, str]
+) -> list[Fact]:
+    """The physician's standing preferences (none without a memory)."""
+    prefs: list[Fact] = []
+    if memory is not None:
+        for hit in memory.preferences_for(physician_id):
+            prefs.append(Fact(hit.ref, f"Standing preference: {hit.text}", "preferences"))
             sources[hit.ref] = f"Standing preference of {names(physician_id)}"
-
-    facts = decision + changed + programme + open_items + evidence + prefs
-    _label_sources(sources, links, facts)
-    header = {
-        "patient_id": patient_id,
-        "patient_name": patient.full_name,
-        "date_of_birth": patient.date_of_birth.isoformat(),
-        "age": _age(patient.date_of_birth, today),
-        "physician_id": physician_id,
-        "physician_name": names(physician_id),
-        "appointment": (
-            {
-                "id": appointment.id,
-                "service": appointment.service_type,
-                "starts": appointment.starts_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            }
-            if appointment
-            else None
-        ),
-        "since": changes.since.astimezone(tz).date().isoformat(),
-        "first_visit": changes.first_visit,
-        "for_date": today.isoformat(),
-    }
-    return Gathered(facts=facts, sources=sources, links=links, header=header)
+    return prefs
 
 
 _QUOTING = {"note", "message"}  # their facts quote a text after the first ': '
@@ -335,13 +420,13 @@ _KIND_LABELS = {
 _LABEL_CHARS = 90
 
 
-def _label_sources(sources: dict[str, str], links: dict[str, str], facts: list[BriefFact]) -> None:
+def _label_sources(sources: dict[str, str], links: dict[str, str], facts: list[Fact]) -> None:
     """What each reference is, for the list of sources that ends a briefing: its kind and
     the opening of the first fact that names it (a note's author and date, a result)."""
     table = {i.ref: i for i in load_interactions()}
     # Facts about one record first; a conflict or interaction fact, which joins several
     # records, names them by their kind only.
-    pairs: list[tuple[str, BriefFact | None]] = [(f.ref, f) for f in facts if not f.also]
+    pairs: list[tuple[str, Fact | None]] = [(f.ref, f) for f in facts if not f.also]
     pairs += [(ref, None) for f in facts if f.also for ref in f.refs]
     for ref, fact in pairs:
         if ref in sources:

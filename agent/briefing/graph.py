@@ -20,11 +20,16 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from agent.briefing.compose import deterministic_body, messages, model_text, prompt_tokens
+from agent.briefing.document import (
+    check_with_guard,
+    deterministic_body,
+    messages,
+    render_briefing,
+)
 from agent.briefing.gather import gather_facts
-from agent.briefing.render import render_briefing
-from agent.briefing.state import BriefFact, BriefingContext, BriefingState
-from agent.briefing.verify import check_with_guard
+from agent.briefing.state import BriefingContext, BriefingState
+from agent.documents.compose import model_text, prompt_tokens
+from agent.documents.facts import Fact
 from tools.scheduling.agenda import day_appointments
 
 log = logging.getLogger(__name__)
@@ -177,7 +182,7 @@ class Briefing:
     html: str
     body: str  # the verified text, without header, checker line and sources
     mode: str  # "model" or "deterministic"
-    facts: list[BriefFact]
+    facts: list[Fact]
     cited: list[str]
     kept: int
     dropped: list[tuple[str, str]]  # of the text used

@@ -1,4 +1,5 @@
-"""The briefing graph's state, its run context, and the fact every briefing is built from."""
+"""The briefing graph's state, its run context, and the sections its facts are sorted into
+(the facts themselves are agent.documents.facts.Fact, as for every document)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from langchain_core.language_models import BaseChatModel
 from sqlmodel import Session
 
+from agent.documents.facts import Fact
 from tools.practice_limits import PracticeLimits
 
 # Sections in the order a briefing shows them: what needs a decision always comes first.
@@ -24,21 +26,6 @@ SECTION_TITLES = {
     "evidence": "New evidence for this patient's protocols",
     "preferences": "Your standing preferences",
 }
-
-
-@dataclass(frozen=True)
-class BriefFact:
-    """One thing the briefing may say, with the reference(s) a sentence about it cites."""
-
-    ref: str  # e.g. 'result:412', 'note:87', 'pmid:38912345'
-    text: str  # what is known; notes and abstracts may run to several sentences
-    section: str  # one of SECTIONS
-    external: bool = False  # written outside the practice's staff: quoted data, never orders
-    also: tuple[str, ...] = ()  # further references it stands for (an interaction's records)
-
-    @property
-    def refs(self) -> tuple[str, ...]:
-        return (self.ref, *self.also)
 
 
 class PreferenceHit(Protocol):
@@ -84,7 +71,7 @@ class BriefingState(TypedDict, total=False):
     now: datetime
     # gather
     header: dict[str, Any]  # patient, physician, appointment: rendered by templates only
-    facts: list[BriefFact]
+    facts: list[Fact]
     sources: dict[str, str]  # reference -> what it is, for the closing source list
     links: dict[str, str]  # reference -> URL (articles, interaction monographs)
     # compose

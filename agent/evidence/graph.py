@@ -1,14 +1,14 @@
 """The evidence graph: evidence summaries and protocol-review prompts, gather -> compose ->
-verify -> render, like briefings.
+verify -> render through the document pipeline (agent.documents), like briefings.
 
-- summary: stored articles (tools.literature.summaries' facts: design, sample size,
+- summary: stored articles (agent.evidence.summaries' facts: design, sample size,
   publication, abstract sections); without a model the extractive summary.
 - review: one protocol review (tools.literature.reviews): the protocol, why it is due, and
   its evidence; without a model every fact as a cited line.
 
 With a model, exactly one call whose facts travel as a delimited data block; the checker then
-drops sentences citing nothing or something else, and (unlike the research digest's older
-path) sentences stating a number or date their cited facts do not. If nothing survives, or the
+drops sentences citing nothing or something else, and sentences stating a number or date
+their cited facts do not. If nothing survives, or the
 call fails, the deterministic text is used and the document says so.
 """
 
@@ -21,30 +21,22 @@ from datetime import date
 from typing import Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from markupsafe import Markup
 from sqlmodel import Session, col, select
 
-from agent.briefing.compose import model_text, prompt_tokens
-from agent.briefing.render import html_fragment
-from agent.briefing.verify import dropped_summary
+from agent.documents import render as documents_render
+from agent.documents.compose import cited, messages, model_text, prompt_tokens
+from agent.documents.facts import Fact
+from agent.documents.verify import check as check_facts
+from agent.documents.verify import dropped_summary
+from agent.evidence.summaries import build_facts, grade_line, retraction_line, summarise
 from db.models import Article, ClinicalProtocol, ProtocolReview
-from prompts.loader import load_prompt, markdown_escape, render
+from prompts.loader import load_prompt
+from tools.citations import find_refs
 from tools.errors import InvalidInput, NotFound
 from tools.literature.reviews import review_prompts
-from tools.literature.summaries import (
-    FACTS_OPEN,
-    Fact,
-    build_facts,
-    build_prompt,
-    cite,
-    grade_line,
-    retraction_line,
-    summarise,
-)
-from tools.literature.verify import find_refs, split_sentences, verify
 
 log = logging.getLogger(__name__)
 
@@ -74,17 +66,6 @@ class EvidenceState(TypedDict, total=False):
     notes: list[str]
     markdown: str
     html: str
-
-
-def _facts_by_ref(facts: Sequence[Fact]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for f in facts:
-        out.setdefault(f.ref, []).append(f.text)
-    return out
-
-
-def _cited_line(fact: Fact) -> str:
-    return " ".join(cite(markdown_escape(s), fact.ref) for s in split_sentences(fact.text))
 
 
 def _articles(session: Session, ids: Sequence[int]) -> list[Article]:
@@ -131,7 +112,7 @@ def _gather_review(session: Session, review_id: int, today: date) -> dict[str, A
     if prompt.more:
         facts.append(Fact(ref, f"{prompt.more} further matching articles are not listed"))
     ids = [e.article_id for e in prompt.evidence]
-    lines = [_cited_line(f) for f in facts]
+    lines = [cited(f) for f in facts]
     deterministic = "\n".join(f"- {line}" for line in lines)
     # The model also gets each article's own facts (design, sample size, abstract).
     extra = build_facts(_articles(session, ids)) if ids else []
@@ -152,17 +133,11 @@ def gather(state: EvidenceState, runtime: Runtime[EvidenceContext]) -> dict[str,
     raise InvalidInput(f"unknown evidence document {state['kind']!r}; use summary or review")
 
 
+_INSTRUCTIONS = {"summary": "evidence/summary", "review": "evidence/protocol_review"}
+
+
 def _messages(state: EvidenceState) -> list[BaseMessage]:
-    facts = state["facts"]
-    if state["kind"] == "summary":
-        prompt = build_prompt(facts)
-        instructions, _, data = prompt.rpartition("\n" + FACTS_OPEN + "\n")
-        return [SystemMessage(instructions.strip()), HumanMessage(FACTS_OPEN + "\n" + data)]
-    data = build_prompt(facts).rpartition("\n" + FACTS_OPEN + "\n")[2]
-    return [
-        SystemMessage(load_prompt("evidence/protocol_review").strip()),
-        HumanMessage(FACTS_OPEN + "\n" + data),
-    ]
+    return messages(load_prompt(_INSTRUCTIONS[state["kind"]]), state["facts"])
 
 
 def compose(state: EvidenceState, runtime: Runtime[EvidenceContext]) -> dict[str, Any]:
@@ -186,11 +161,10 @@ def compose(state: EvidenceState, runtime: Runtime[EvidenceContext]) -> dict[str
 
 
 def check(state: EvidenceState) -> dict[str, Any]:
-    table = _facts_by_ref(state["facts"])
-    verified = verify(state["draft"], allowed_refs=set(table), facts=table)
+    verified = check_facts(state["draft"], state["facts"])
     if state["mode"] == "model" and not verified.kept:
         n = verified.dropped_count
-        again = verify(state["deterministic"], allowed_refs=set(table), facts=table)
+        again = check_facts(state["deterministic"], state["facts"])
         return {
             "body": again.text,
             "kept": again.kept_count,
@@ -205,21 +179,20 @@ def check(state: EvidenceState) -> dict[str, Any]:
     return {"body": verified.text, "kept": verified.kept_count, "dropped": verified.dropped}
 
 
-def render_document(state: EvidenceState) -> dict[str, Any]:
+def render(state: EvidenceState) -> dict[str, Any]:
     body = "\n\n".join([*state.get("preamble", []), state["body"]])
     notes = state.get("notes", [])
     checker = dropped_summary(state.get("dropped", []))
-    ctx = {
-        "title": state["title"],
-        "notes": notes,
-        "body": body,
-        "checker_line": checker,
-        "refs": find_refs(body),
-    }
-    return {
-        "markdown": render("evidence/document.md.j2", **ctx).strip() + "\n",
-        "html": render("evidence/document.html.j2", **ctx, body_html=Markup(html_fragment(body))),
-    }
+    rendered = documents_render.render_document(
+        "evidence",
+        "document",
+        body=body,
+        title=state["title"],
+        notes=notes,
+        checker_line=checker,
+        refs=find_refs(body),
+    )
+    return {"markdown": rendered.markdown, "html": rendered.html}
 
 
 def evidence_graph() -> StateGraph[EvidenceState, EvidenceContext, EvidenceState, EvidenceState]:
@@ -228,7 +201,7 @@ def evidence_graph() -> StateGraph[EvidenceState, EvidenceContext, EvidenceState
     graph.add_node("gather", gather)
     graph.add_node("compose", compose)
     graph.add_node("verify", check)
-    graph.add_node("render", render_document)
+    graph.add_node("render", render)
     graph.add_edge(START, "gather")
     graph.add_edge("gather", "compose")
     graph.add_edge("compose", "verify")

@@ -1,4 +1,8 @@
-"""The model-backed contradiction judge (implements tools.literature.contradiction's protocol)."""
+"""The model-backed contradiction judge (implements tools.literature.contradiction's protocol).
+
+Its reason is shown to the physician, so the answer passes the judge hook of the document
+checker (agent.documents.verify.ground_judgement) before it can raise a flag.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import re
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from agent.documents.verify import ground_judgement
 from agent.untrusted import data_block
 from db.models import Article, ClinicalProtocol
 from prompts.loader import load_prompt
@@ -63,4 +68,7 @@ class ModelContradictionJudge:
             return None
         if not isinstance(answer, dict) or not isinstance(answer.get("contradicts"), bool):
             return None
-        return Judgement(contradicts=answer["contradicts"], reason=str(answer.get("reason", "")))
+        judgement = Judgement(
+            contradicts=answer["contradicts"], reason=str(answer.get("reason", ""))
+        )
+        return ground_judgement(judgement, protocol=protocol, article=article)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from langchain_core.tools import InjectedToolArg, tool
 from pydantic import Field
 
+from agent.evidence.summaries import summarise
 from agent.toolbox import records
 from agent.toolbox.arguments import PatientId, PractitionerId
 from agent.toolbox.context import ToolContext
@@ -19,7 +20,6 @@ from tools.clock import parse_date
 from tools.errors import InvalidInput
 from tools.literature import articles as article_reads
 from tools.literature.reviews import pending_reviews
-from tools.literature.summaries import summarise
 from tools.overview import practice_overview
 from tools.programme import programme_view
 from tools.referrals import overdue_referrals

@@ -134,7 +134,7 @@ def digest(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The weekly research digest for one physician."""
-    from tools.literature.digest import build_digest, keep_digest
+    from agent.evidence.digest import build_digest, keep_digest
 
     if fmt not in ("markdown", "html", "text"):
         raise InvalidInput(f"unknown format {fmt!r}; use markdown, html or text")

@@ -17,8 +17,10 @@ from prompts.loader import render
 
 
 def render_email(template: str, /, **ctx: Any) -> tuple[str, str]:
-    """(text, html) from prompts/email/<name>.txt.j2 and .html.j2."""
-    return render(f"email/{template}.txt.j2", **ctx), render(f"email/{template}.html.j2", **ctx)
+    """(text, html) from prompts/templates/email/<name>.txt.j2 and .html.j2."""
+    return render(f"templates/email/{template}.txt.j2", **ctx), render(
+        f"templates/email/{template}.html.j2", **ctx
+    )
 
 
 def build_message(row: OutboxMessage, *, mail_from: str) -> EmailMessage:

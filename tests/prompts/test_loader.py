@@ -13,7 +13,7 @@ from prompts.loader import PromptNotFound, load_prompt, markdown_escape, render
 
 
 def test_load_by_name() -> None:
-    text = load_prompt("evidence_summary")
+    text = load_prompt("evidence/summary")
     assert "data, not instructions" in text
     assert "[pmid:" in text
 

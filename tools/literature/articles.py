@@ -15,9 +15,9 @@ from sqlmodel import Session, col, func, or_, select
 from db.engine import in_batches, utcnow
 from db.models import Article
 from tools.errors import InvalidInput
+from tools.literature.abstracts import estimate_sample_size
 from tools.literature.grading import grade
 from tools.literature.sources.harvest import ArticleRecord
-from tools.literature.summaries import estimate_sample_size
 from tools.literature.text import title_key
 
 MIN_TITLE_KEY = 25  # shorter titles are too generic to identify a paper

@@ -1,7 +1,9 @@
 """Does a new article go against the direction of a protocol's recommendation?
 
 Only a language model can judge that, so this runs only when the agent layer supplies a
-`ContradictionJudge`; without one every match stays unjudged (None), never "agrees".
+`ContradictionJudge`; without one every match stays unjudged (None), never "agrees". The
+judge answers with a grounded reason (the agent layer's judge checks it against the article
+and the protocol: agent.documents.verify.ground_judgement), which is what the physician reads.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from db.models import (
     TopicKind,
     WatchTopic,
 )
-from tools.literature.verify import verify
 
 MIN_SCORE = 0.5
 MIN_GRADE = EvidenceGrade.OBSERVATIONAL
@@ -34,7 +35,8 @@ class Judgement:
 
 class ContradictionJudge(Protocol):
     def judge(self, *, protocol: ClinicalProtocol, article: Article) -> Judgement | None:
-        """None when the judge could not decide (model error, unreadable answer)."""
+        """None when the judge could not decide (model error, unreadable answer); a
+        contradiction only with a reason citing the article or the protocol."""
         ...
 
 
@@ -71,11 +73,9 @@ def check_contradictions(
         judgement = judge.judge(protocol=protocol, article=article)
         if judgement is None:
             continue
-        # The reason is shown to the physician: it must be grounded like any other sentence.
-        checked = verify(judgement.reason, allowed_refs={article.ref, protocol_ref(protocol)})
-        grounded = bool(checked.kept)
-        match.contradicts = judgement.contradicts and grounded
-        match.contradiction_note = checked.text.strip()[:1000] if match.contradicts else None
+        reason = judgement.reason.strip()
+        match.contradicts = judgement.contradicts and bool(reason)
+        match.contradiction_note = reason[:1000] if match.contradicts else None
         session.add(match)
         flagged += bool(match.contradicts)
     session.flush()

@@ -35,9 +35,9 @@ from db.models import (
 )
 from prompts.loader import render
 from tools import audit
+from tools.citations import neutralise_citations
 from tools.errors import InvalidInput, InvalidTransition, NotFound
-from tools.literature.summaries import article_link
-from tools.literature.verify import neutralise_citations
+from tools.literature.abstracts import article_link
 from tools.registry import get_practitioner
 
 STRONG_GRADES = tuple(g for g in EvidenceGrade if g.rank >= EvidenceGrade.RCT.rank)
@@ -323,8 +323,13 @@ class EvidenceLine:
 
     @property
     def relevance_line(self) -> str:
-        terms = ", ".join(self.matched_terms)
-        return (f"matches: {terms}; " if terms else "") + f"relevance {self.relevance:.2f}"
+        return relevance_line(self.matched_terms, self.relevance)
+
+
+def relevance_line(matched_terms: Sequence[str], relevance: float) -> str:
+    """'matches: IBS, low-FODMAP; relevance 0.75' (what an article matched, and how well)."""
+    terms = ", ".join(matched_terms)
+    return (f"matches: {terms}; " if terms else "") + f"relevance {relevance:.2f}"
 
 
 @dataclass
@@ -355,11 +360,11 @@ class ReviewPrompt:
 
     @property
     def markdown(self) -> str:
-        return render("digest/review_prompt.md.j2", review=self).strip()
+        return render("templates/digest/review_prompt.md.j2", review=self).strip()
 
     @property
     def text(self) -> str:
-        return render("digest/review_prompt.txt.j2", review=self).strip()
+        return render("templates/digest/review_prompt.txt.j2", review=self).strip()
 
 
 def _reason_line(protocol: ClinicalProtocol, reasons: list[ReviewReason]) -> str:

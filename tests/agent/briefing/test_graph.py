@@ -14,10 +14,12 @@ from datetime import date, timedelta
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import Session, select
 
+from agent.briefing.document import GUARD_HEADING
 from agent.briefing.gather import gather_facts
 from agent.briefing.graph import Briefing, brief_day, briefing_graph, run_briefing
 from agent.briefing.state import SECTION_TITLES, SECTIONS
-from agent.briefing.verify import GUARD_HEADING, check
+from agent.documents.facts import FACTS_CLOSE, FACTS_OPEN
+from agent.documents.verify import check
 from db.models import (
     Appointment,
     CareMessage,
@@ -33,8 +35,7 @@ from demo.vocab_text import INJECTED_REPORT
 from tests.support import paths
 from tests.support.briefing import Demo, demo_practice  # noqa: F401  (fixture "demo")
 from tests.support.fake_models import ScriptedChatModel
-from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN
-from tools.literature.verify import find_refs, split_sentences
+from tools.citations import find_refs, split_sentences
 from tools.scheduling.agenda import day_appointments
 
 GOLDEN = paths.GOLDEN / "briefing_seed7_2025-03-03_appointment869.md"

@@ -6,13 +6,14 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import Session, col, select
 
+from agent.documents.facts import FACTS_CLOSE, FACTS_OPEN
 from agent.evidence.graph import EvidenceContext, evidence_graph, evidence_summary, review_document
 from db.models import Article, EvidenceGrade
 from tests.support.briefing import Demo, demo_practice  # noqa: F401  (fixture "demo")
 from tests.support.fake_models import ScriptedChatModel
+from tools.citations import find_refs, split_sentences
+from tools.literature.abstracts import sample_size_of
 from tools.literature.reviews import open_reviews
-from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN, sample_size_of
-from tools.literature.verify import find_refs, split_sentences
 
 
 def body_sentences(markdown: str) -> list[str]:

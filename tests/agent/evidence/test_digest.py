@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
+from agent.documents.verify import verify
+from agent.evidence.digest import INTERESTS, Digest, build_digest, week_bounds
 from db.models import Article, ClinicalProtocol, EvidenceGrade, Practitioner
 from tests.support import factories
 from tests.support import literature_factories as lf
-from tests.tools.literature.test_summaries import ScriptedComposer
+from tests.support.composers import ScriptedComposer
+from tools.citations import find_refs
 from tools.errors import NotFound
-from tools.literature.digest import INTERESTS, Digest, build_digest, week_bounds
-from tools.literature.verify import find_refs, verify
 
 LONDON = ZoneInfo("Europe/London")
 WEEK_OF = date(2025, 3, 5)  # Wednesday: the week is Mon 3 - Sun 9 March 2025
@@ -251,3 +252,22 @@ def test_composer_adds_a_verified_overview(session: Session) -> None:
     unverifiable = _build(session, p, composer=ScriptedComposer("No citations at all."))
     assert unverifiable.overview is None and "This week in brief" not in unverifiable.markdown
     assert re.search(r"FODMAP meta-analysis", unverifiable.markdown)
+
+
+def test_an_overview_sentence_with_a_wrong_number_is_removed(session: Session) -> None:
+    """The overview is checked with its facts, as briefings are: a sentence citing the right
+    article but stating a figure that article's facts do not state goes."""
+    p = _practice(session)
+    sr = p.articles["sr"]
+    sr.sample_size = 1240
+    session.commit()
+    composer = ScriptedComposer(
+        f"A meta-analysis of 1,240 patients supports low-FODMAP diets [{sr.ref}]. "
+        f"It pooled 9,999 patients [{sr.ref}]."
+    )
+    d = _build(session, p, composer=composer)
+    assert d.overview == f"A meta-analysis of 1,240 patients supports low-FODMAP diets [{sr.ref}]."
+    assert d.overview_dropped == 1
+    assert "9,999" not in d.markdown + d.html + d.text
+    _, facts = composer.calls[0]
+    assert "Sample size: n = 1,240" in [f.text for f in facts if f.ref == sr.ref]

@@ -1,8 +1,9 @@
 """Evidence summaries of one article or a set: by a language model, verified, or extractive.
 
 With a composer (the agent layer wraps a model in one), the articles become facts with
-references, the model writes once, and the grounding verifier drops every sentence that
-cites nothing or cites something else; if nothing survives (or the model fails), the
+references, the model writes once, and the checker (agent.documents.verify) drops every
+sentence that cites nothing, cites something else, or states a number or date the facts it
+cites do not; if nothing survives (or the model fails), the
 extractive summary is used and the summary says so. Without a composer the summary is
 extractive: design and grade, sample size, and the abstract's conclusions, every sentence
 cited. Either way retractions come first and the evidence grade is stated by us, not left
@@ -11,31 +12,26 @@ to the model.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from agent.documents.compose import prompt_with_facts
+from agent.documents.facts import Fact
+from agent.documents.verify import check
 from db.models import Article
 from prompts.loader import load_prompt, markdown_escape
+from tools.citations import cite, neutralise_citations
 from tools.errors import InvalidInput
-from tools.literature.verify import neutralise_citations, split_sentences, verify
+from tools.literature.abstracts import (
+    key_sentences,
+    publication_line,
+    sample_size_of,
+    sections,
+)
 
 log = logging.getLogger(__name__)
-
-FACTS_OPEN, FACTS_CLOSE = "<facts>", "</facts>"
-MAX_EXTRACT_SENTENCES = 4  # a long RESULTS section is cut; conclusions rarely run longer
-
-_CONCLUSION_LABELS = ("CONCLUSION", "INTERPRETATION", "IMPLICATION", "SUMMARY")
-_RESULT_LABELS = ("RESULT", "FINDING", "MAIN OUTCOME")
-
-
-@dataclass(frozen=True)
-class Fact:
-    ref: str
-    text: str
 
 
 class SummaryComposer(Protocol):
@@ -56,85 +52,7 @@ class EvidenceSummary:
     dropped_sentences: list[tuple[str, str]] = field(default_factory=list)
 
 
-# ------------------------------------------------------------------ sample size
-
-_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)"
-_N_EQUALS = re.compile(rf"(?<![A-Za-z])[nN]\s*=\s*{_NUMBER}(?![\d.])")
-_N_PEOPLE = re.compile(
-    rf"\b{_NUMBER}\s+((?:[A-Za-z-]+\s+){{0,2}}?)"
-    r"(participants|patients|women|men|adults|subjects|children|adolescents|individuals|"
-    r"volunteers|persons|people|infants|respondents|mothers|pregnant women)\b",
-    re.IGNORECASE,
-)
-# "1,000 screened patients" counts people looked at, not people studied.
-_NOT_ENROLLED = re.compile(
-    r"screened|eligible|assessed|approached|invited|excluded|potential", re.I
-)
-_MAX_PLAUSIBLE = 5_000_000
-
-
-def estimate_sample_size(text: str | None) -> int | None:
-    """The study's sample size as stated in its abstract, or None.
-
-    Reads "n = 120", "N=45" and "120 participants/patients/women/adults..." (up to two words
-    between, e.g. "120 postmenopausal women"); the largest figure wins, since arms and
-    completers are subsets of the total. Screening counts are ignored.
-    """
-    if not text:
-        return None
-    found = [int(m.group(1).replace(",", "")) for m in _N_EQUALS.finditer(text)]
-    for m in _N_PEOPLE.finditer(text):
-        if not _NOT_ENROLLED.search(m.group(2)):
-            found.append(int(m.group(1).replace(",", "")))
-    plausible = [n for n in found if 0 < n <= _MAX_PLAUSIBLE]
-    return max(plausible) if plausible else None
-
-
 # ----------------------------------------------------------------------- pieces
-
-
-def _sections(article: Article) -> list[tuple[str, str]]:
-    return [
-        ((s.get("label") or "").strip(), (s.get("text") or "").strip())
-        for s in article.abstract_sections
-        if (s.get("text") or "").strip()
-    ]
-
-
-def sample_size_of(article: Article) -> int | None:
-    if article.sample_size:
-        return article.sample_size
-    return estimate_sample_size(article.abstract or " ".join(t for _, t in _sections(article)))
-
-
-def key_sentences(article: Article, *, limit: int = MAX_EXTRACT_SENTENCES) -> list[str]:
-    """The abstract's CONCLUSIONS, else its RESULTS, else its last two sentences.
-
-    Returned raw (untrusted text, citation-shaped brackets made inert), without citations.
-    """
-    sections = _sections(article)
-    for labels in (_CONCLUSION_LABELS, _RESULT_LABELS):
-        chosen = [t for label, t in sections if label.upper().startswith(labels)]
-        if chosen:
-            sentences = split_sentences(" ".join(chosen))
-            return [neutralise_citations(s) for s in sentences[:limit]]
-    text = " ".join(t for _, t in sections) or article.abstract
-    sentences = split_sentences(text)
-    return [neutralise_citations(s) for s in sentences[-min(2, limit) :]]
-
-
-def cite(sentence: str, ref: str) -> str:
-    """`X improved.` -> `X improved [pmid:1].` (the citation inside the sentence)."""
-    sentence = sentence.strip()
-    m = re.search(r"[.!?]+[\"'\u201d\u2019)]*$", sentence)
-    if m:
-        return f"{sentence[: m.start()].rstrip()} [{ref}]{sentence[m.start() :]}"
-    return f"{sentence} [{ref}]."
-
-
-def publication_line(article: Article) -> str:
-    when = article.pub_date_text or (article.pub_date.isoformat() if article.pub_date else "")
-    return ", ".join(p for p in (article.journal, when) if p)
 
 
 def grade_line(articles: Sequence[Article]) -> str:
@@ -189,9 +107,9 @@ def build_facts(articles: Sequence[Article]) -> list[Fact]:
             facts.append(Fact(ref, f"Published: {pub}"))
         if not a.is_retracted:
             facts.append(Fact(ref, "Status: not retracted"))
-        sections = _sections(a)
-        if sections:
-            for label, text in sections:
+        labelled = sections(a)
+        if labelled:
+            for label, text in labelled:
                 facts.append(Fact(ref, f"{label.upper() or 'ABSTRACT'}: {text}"))
         elif a.abstract.strip():
             facts.append(Fact(ref, f"ABSTRACT: {a.abstract.strip()}"))
@@ -199,16 +117,8 @@ def build_facts(articles: Sequence[Article]) -> list[Fact]:
 
 
 def build_prompt(facts: Sequence[Fact]) -> str:
-    """The fixed instructions, then the facts as JSON lines inside a delimited data block.
-
-    JSON keeps each fact on one line and escapes quotes; '<' is escaped too, so no abstract
-    can close the block early and write text that looks like instructions.
-    """
-    lines = [
-        json.dumps({"ref": f.ref, "text": f.text}, ensure_ascii=False).replace("<", "\\u003c")
-        for f in facts
-    ]
-    return "\n".join([load_prompt("evidence_summary").rstrip(), FACTS_OPEN, *lines, FACTS_CLOSE])
+    """The fixed instructions, then the facts as JSON lines inside a delimited data block."""
+    return prompt_with_facts(load_prompt("evidence/summary"), facts)
 
 
 # ---------------------------------------------------------------------- compose
@@ -264,7 +174,8 @@ def summarise(
             )
             note = "The language model was unavailable; this is the extractive summary."
         else:
-            verified = verify(reply, allowed_refs=set(refs))
+            # Checked against the facts: a number or date they do not state goes too.
+            verified = check(reply, facts)
             dropped = verified.dropped
             if verified.kept:
                 return EvidenceSummary(
@@ -292,15 +203,3 @@ def summarise(
         note=note,
         dropped_sentences=dropped,
     )
-
-
-def article_link(article: Article) -> str | None:
-    """A safe link to the article: its own http(s) URL, else PubMed, else doi.org."""
-    url = (article.url or "").strip()
-    if re.match(r"^https?://[^\s<>\"']+$", url, re.IGNORECASE):
-        return url
-    if article.pmid:
-        return f"https://pubmed.ncbi.nlm.nih.gov/{article.pmid}/"
-    if article.doi:
-        return f"https://doi.org/{article.doi}"
-    return None

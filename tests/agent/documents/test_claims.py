@@ -1,11 +1,11 @@
-"""tools.grounding: the dates, times, numbers and units a sentence states, and which of them
+"""agent.documents.claims: the dates, times, numbers and units a sentence states, and which of them
 its sources do not."""
 
 from __future__ import annotations
 
 import pytest
 
-from tools.grounding import extract_claims, ungrounded_claims
+from agent.documents.claims import extract_claims, ungrounded_claims
 
 FACT = "Magnesium glycinate 120 mg (Pure Encapsulations), 240 mg twice daily, started 2026-11-01"
 

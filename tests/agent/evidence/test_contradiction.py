@@ -1,4 +1,5 @@
-"""Contradiction flags: judged only with a model, grounded like any other sentence."""
+"""Contradiction flags: judged only with a model, grounded like any other sentence (the
+judge hook of agent.documents.verify)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from zoneinfo import ZoneInfo
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import Session
 
+from agent.documents.verify import ground_judgement
+from agent.evidence.digest import build_digest
 from agent.evidence.judge import ModelContradictionJudge
 from db.models import Article, ClinicalProtocol, EvidenceGrade
 from tests.support import factories
 from tests.support import literature_factories as lit
 from tests.support.fake_models import ScriptedChatModel
 from tools.literature.contradiction import Judgement, check_contradictions
-from tools.literature.digest import build_digest
 
 
 class ScriptedJudge:
@@ -24,7 +26,10 @@ class ScriptedJudge:
 
     def judge(self, *, protocol: ClinicalProtocol, article: Article) -> Judgement | None:
         self.asked.append((protocol.id, article.pmid))
-        return self.answers.pop(0)
+        answer = self.answers.pop(0)
+        if answer is None:
+            return None
+        return ground_judgement(answer, protocol=protocol, article=article)
 
 
 def _setup(session: Session, grade: EvidenceGrade = EvidenceGrade.RCT, retracted: bool = False):

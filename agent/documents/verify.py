@@ -1,47 +1,33 @@
-"""The grounding verifier every document passes through: keep only sentences whose citations
-all name known sources.
+"""Verify: keep only the sentences grounded in the facts they cite.
 
-A citation is a bracket of `kind:value` references: `[pmid:39000001]`, `[pmid:1, pmid:2]`,
-`[doi:10.5555/x]`, `[lab:412; note:87]`. A sentence is kept only if it cites at least one
-reference and every reference it cites is allowed. Markdown structure survives: headings are
-kept without a citation (unless they cite something unknown), bullet items are verified
-sentence by sentence and vanish when nothing in them survives.
+Every document passes through here before it is rendered. A sentence is kept only if it
+cites at least one reference (tools.citations syntax) and every reference it cites is
+allowed; given the facts behind each reference, it must also state no date, time, number,
+dose or unit those facts do not (agent.documents.claims). Markdown structure survives:
+headings are kept without a citation (unless they cite something unknown or state what no
+fact states), bullet items are verified sentence by sentence and vanish when nothing in
+them survives.
 
-The splitter leans towards splitting too often rather than too rarely: an over-split loses a
-fragment (it is dropped as uncited), an under-split could let an uncited claim ride along
-with a cited one.
-
-Given the facts behind each reference (`facts={"supplement:4": ["... started 2026-11-01"]}`),
-the verifier also drops a sentence stating a date, time, number, dose or unit that none of the
-facts it cites states (tools.grounding); headings, which cite nothing, are checked against
-all the facts.
+On top of the sentence check:
+- `check_with_guard`: facts that must not go missing (a briefing's decisions) and that the
+  verified text no longer cites are put back, in the deterministic wording, at the top;
+- `ground_judgement`: the judge hook; a contradiction judge's reason is shown to the
+  physician, so it is grounded like any other sentence before it can raise a flag.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tools.grounding import ungrounded_claims
-
-_KIND = r"[A-Za-z][A-Za-z0-9_-]*"
-_BRACKET = re.compile(r"\[([^\[\]\n]+)\]")
-_REF = re.compile(rf"^({_KIND}):(\S+)$")
-# Split a bracket's content only where the next part starts a new `kind:` reference, so a
-# DOI containing ';' or ',' (old SICI DOIs do) stays whole.
-_REF_SEP = re.compile(rf"\s*[,;]\s*(?={_KIND}:\S)")
-
-# Terminal punctuation, closing quotes/parentheses, then any citations that follow it
-# ("improved. [pmid:1] Next"): those belong to the sentence before.
-_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)]*(?:\s*\[[^\[\]\n]*\])*(?=\s|$)")
-_LAST_WORD = re.compile(r"(\S+)$")
-# Abbreviations that end in a period mid-sentence. Units ("mg.") and "etc." are left out on
-# purpose: they often end sentences, and not splitting there would be the unsafe mistake.
-_ABBREVIATION_WORDS = (
-    "e.g eg i.e ie vs v cf al approx ca fig figs dr mr mrs ms prof st jr sr vol incl resp"
-)
-_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+from agent.documents.claims import ungrounded_claims
+from agent.documents.compose import cited
+from agent.documents.facts import Fact, facts_by_ref
+from db.models import Article, ClinicalProtocol
+from tools.citations import find_refs, normalise_ref, split_sentences
+from tools.literature.contradiction import Judgement, protocol_ref
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
@@ -66,79 +52,6 @@ class Verified:
     def refs(self) -> list[str]:
         """Every reference the verified text cites, in order of first appearance."""
         return find_refs(self.text)
-
-
-def normalise_ref(ref: str) -> str:
-    """`PMID:1` -> `pmid:1`; DOIs are case-insensitive, so their value is lower-cased too."""
-    kind, _, value = ref.strip().partition(":")
-    kind = kind.lower()
-    value = value.strip()
-    return f"{kind}:{value.lower() if kind == 'doi' else value}"
-
-
-def _bracket_refs(content: str) -> list[str] | None:
-    """The references in one bracket's content, or None when it is not a citation."""
-    parts = _REF_SEP.split(content.strip())
-    if not all(_REF.match(p) for p in parts):
-        return None
-    return [normalise_ref(p) for p in parts]
-
-
-def find_refs(text: str) -> list[str]:
-    """Every `kind:value` reference cited in `text`, normalised, in order, without repeats."""
-    found: dict[str, None] = {}
-    for m in _BRACKET.finditer(text):
-        for ref in _bracket_refs(m.group(1)) or ():
-            found.setdefault(ref, None)
-    return list(found)
-
-
-def neutralise_citations(text: str) -> str:
-    """Make citation-shaped brackets in untrusted text inert: `[pmid:9]` -> `(pmid:9)`.
-
-    An abstract quoting `[pmid:9]` must not look, to the verifier or a reader, as if the
-    document cited pmid:9.
-    """
-
-    def _swap(m: re.Match[str]) -> str:
-        return f"({m.group(1)})" if _bracket_refs(m.group(1)) is not None else m.group(0)
-
-    return _BRACKET.sub(_swap, text)
-
-
-def _is_boundary(text: str, start: int, m: re.Match[str]) -> bool:
-    rest = text[m.end() :].lstrip()
-    if not rest:
-        return True
-    if rest[0].islower():  # "vs. placebo", "approx. three": a sentence rarely starts lower-case
-        return False
-    punct_at = m.start()
-    word_match = _LAST_WORD.search(text[start:punct_at])
-    if word_match is None:
-        return True
-    word = word_match.group(1).lstrip("([\"'\u201c\u2018").lower()
-    if word in _ABBREVIATIONS:
-        return False
-    # "No. 5", "Fig. 2": numbering abbreviations before a number
-    return not (word in {"no", "nos", "p", "pp"} and rest[0].isdigit())
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of one paragraph of prose (line breaks count as spaces)."""
-    text = " ".join(text.split())
-    sentences: list[str] = []
-    start = 0
-    for m in _END.finditer(text):
-        if m.end() <= start or not _is_boundary(text, start, m):
-            continue
-        sentence = text[start : m.end()].strip()
-        if sentence:
-            sentences.append(sentence)
-        start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
 
 
 def _ungrounded(sentence: str, sources: Iterable[str]) -> str | None:
@@ -256,3 +169,71 @@ def verify(
     for line in text.splitlines():
         verifier.line(line)
     return verifier.result()
+
+
+def check(draft: str, facts: Sequence[Fact]) -> Verified:
+    """`draft` verified against `facts`: the references they carry, and what they state."""
+    table = facts_by_ref(facts)
+    return verify(draft, allowed_refs=set(table), facts=table)
+
+
+# ----------------------------------------------------------------------- the guard
+
+
+@dataclass
+class Checked:
+    body: str
+    kept: int
+    dropped: list[tuple[str, str]]
+    restored: int  # required facts put back by the guard
+
+
+def missing(text: str, facts: Sequence[Fact], required: Callable[[Fact], bool]) -> list[Fact]:
+    """Required facts none of whose references the text cites."""
+    cited_refs = set(find_refs(text))
+    return [f for f in facts if required(f) and not cited_refs & set(f.refs)]
+
+
+def check_with_guard(
+    draft: str, facts: Sequence[Fact], *, required: Callable[[Fact], bool], heading: str
+) -> Checked:
+    """`check`, then the guard: required facts the verified text no longer cites (the model
+    left them out, or their sentence was dropped) go back in under `heading`, at the top."""
+    verified = check(draft, facts)
+    left_out = missing(verified.text, facts, required)
+    body = verified.text
+    if left_out and verified.kept:
+        guard = check(heading + "\n\n" + "\n".join(f"- {cited(f)}" for f in left_out), facts)
+        body = guard.text + "\n\n" + body
+    return Checked(
+        body, verified.kept_count, verified.dropped, len(left_out) if verified.kept else 0
+    )
+
+
+def dropped_summary(dropped: Sequence[tuple[str, str]]) -> str:
+    """'2 sentences removed: 1 cited no source, 1 stated what its sources do not.'"""
+    if not dropped:
+        return "No sentence was removed."
+    reasons = Counter(why.split(":", 1)[0] for _, why in dropped)
+    words = {
+        "no citation": "cited no source",
+        "cites unknown reference": "cited a source not in the records",
+        "cites unknown references": "cited sources not in the records",
+        "states what its sources do not": "stated a date or figure its sources do not",
+    }
+    parts = [f"{n} {words.get(reason, reason)}" for reason, n in reasons.items()]
+    n = len(dropped)
+    return f"{n} sentence{'s' if n != 1 else ''} removed: {'; '.join(parts)}."
+
+
+# ------------------------------------------------------------------ the judge hook
+
+
+def ground_judgement(
+    judgement: Judgement, *, protocol: ClinicalProtocol, article: Article
+) -> Judgement:
+    """A judge's answer with its reason verified: only sentences citing the article or the
+    protocol stay, and a contradiction with no grounded reason left is no contradiction."""
+    checked = verify(judgement.reason, allowed_refs={article.ref, protocol_ref(protocol)})
+    reason = checked.text.strip()
+    return Judgement(contradicts=judgement.contradicts and bool(checked.kept), reason=reason)

@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-from agent.briefing.compose import deterministic_body
-from agent.briefing.state import BriefFact
-from agent.briefing.verify import (
-    GUARD_HEADING,
-    check,
-    check_with_guard,
-    dropped_summary,
-    facts_by_ref,
-)
-from tools.literature.verify import find_refs, split_sentences, verify
+from agent.briefing.document import GUARD_HEADING, check_with_guard, deterministic_body
+from agent.documents.facts import Fact, facts_by_ref
+from agent.documents.verify import check, dropped_summary, verify
+from tools.citations import find_refs, split_sentences
 
 FACTS = [
-    BriefFact(
+    Fact(
         "result:7",
         "Ferritin 12 ug/L (low; reference 15-150) on the Iron panel from Genova, "
         "resulted 2026-11-10",
         "decision",
     ),
-    BriefFact(
+    Fact(
         "interaction:levothyroxine-iron",
         "Possible interaction (moderate) between Levothyroxine and Iron bisglycinate 20 mg: "
         "iron lowers absorption; take levothyroxine at least 4 hours apart from iron",
         "decision",
         also=("medication:3", "supplement:9"),
     ),
-    BriefFact(
+    Fact(
         "supplement:4",
         "Supplement started 2026-11-01: Magnesium glycinate 120 mg, 240 mg twice daily",
         "changes",
     ),
-    BriefFact("note:87", "Acupuncture note by Mei-Lin Zhou, 2026-11-12: Pain 5/10.", "changes"),
+    Fact("note:87", "Acupuncture note by Mei-Lin Zhou, 2026-11-12: Pain 5/10.", "changes"),
 ]
 
 GOOD = [

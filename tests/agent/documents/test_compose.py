@@ -5,11 +5,11 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import Session
 
-from agent.documents.composer import ModelComposer
+from agent.documents.compose import ModelComposer
+from agent.evidence.summaries import summarise
 from db.models import EvidenceGrade
 from tests.support import literature_factories as lit
 from tests.support.fake_models import ScriptedChatModel
-from tools.literature.summaries import summarise
 
 
 def test_summary_with_a_model_keeps_grounded_sentences_only(session: Session) -> None:

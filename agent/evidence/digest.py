@@ -10,7 +10,8 @@ changed (the retraction arrived) or was matched this week. Then the protocol rev
 protocols the physician owns or that have no owner.
 
 Item summaries are extractive and cite their article; with a composer, one model call adds a
-short verified overview of the week's strongest articles.
+short overview of the week's strongest articles, verified with their facts (references,
+numbers and dates: agent.documents.verify) like every other document.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
+from agent.documents.render import template
+from agent.evidence.summaries import SummaryComposer, summarise
 from db.engine import as_utc, utcnow
 from db.models import (
     Article,
@@ -33,17 +36,16 @@ from db.models import (
     WatchTopic,
 )
 from prompts.loader import markdown_escape, render
+from tools.citations import cite, find_refs, neutralise_citations
 from tools.generated_documents import save_document
-from tools.literature.reviews import ReviewPrompt, open_reviews, review_prompts, weighted
-from tools.literature.summaries import (
-    SummaryComposer,
-    article_link,
-    cite,
-    key_sentences,
-    publication_line,
-    summarise,
+from tools.literature.abstracts import article_link, key_sentences, publication_line
+from tools.literature.reviews import (
+    ReviewPrompt,
+    open_reviews,
+    relevance_line,
+    review_prompts,
+    weighted,
 )
-from tools.literature.verify import find_refs, neutralise_citations
 from tools.registry import get_practitioner
 
 INTERESTS = "Your interests"
@@ -71,8 +73,7 @@ class DigestItem:
 
     @property
     def relevance_line(self) -> str:
-        terms = ", ".join(self.matched_terms)
-        return (f"matches: {terms}; " if terms else "") + f"relevance {self.relevance:.2f}"
+        return relevance_line(self.matched_terms, self.relevance)
 
 
 @dataclass
@@ -143,6 +144,9 @@ def _week_label(monday: date, sunday: date) -> str:
     return f"{monday:%a} {monday.day} {monday:%b} - {sunday:%a} {sunday.day} {sunday:%b %Y}"
 
 
+Best = tuple[Article, float, WatchTopic, set[str]]  # article, score, its topic, all terms
+
+
 def build_digest(
     *,
     session: Session,
@@ -158,7 +162,37 @@ def build_digest(
     monday, sunday, start, end = week_bounds(week_of, tz)
     protocols = {p.id: p for p in session.exec(select(ClinicalProtocol)).all()}
     owned = {pid for pid, p in protocols.items() if p.owner_id == physician_id}
-    topics = {
+    topics = _topics(session, physician_id)
+    rows = _week_matches(session, topics, start, end)
+    best, contradictions = _best_matches(rows, topics, owned)
+    retractions, groups, articles_by_id = _items(best, contradictions)
+    sections = _sections(groups, protocols, owned)
+    now = now or utcnow()
+    today = min(sunday, now.astimezone(tz).date())
+    reviews = _reviews_due(
+        session,
+        physician_id=physician_id,
+        protocols=protocols,
+        today=today,
+        now=now,
+        relevance_threshold=relevance_threshold,
+    )
+    overview, overview_dropped = _overview(sections, articles_by_id, composer)
+    return _render(
+        physician=physician,
+        monday=monday,
+        sunday=sunday,
+        sections=sections,
+        retractions=retractions,
+        reviews=reviews,
+        overview=overview,
+        overview_dropped=overview_dropped,
+    )
+
+
+def _topics(session: Session, physician_id: int) -> dict[int | None, WatchTopic]:
+    """Every active protocol topic of the practice, and the physician's own interests."""
+    return {
         t.id: t
         for t in session.exec(
             select(WatchTopic).where(
@@ -171,8 +205,14 @@ def build_digest(
             )
         ).all()
     }
+
+
+def _week_matches(
+    session: Session, topics: dict[int | None, WatchTopic], start: datetime, end: datetime
+) -> Sequence[tuple[ArticleMatch, Article]]:
+    """Matches to these topics made this week, and those of articles retracted this week."""
     in_week = (col(ArticleMatch.matched_at) >= start) & (col(ArticleMatch.matched_at) < end)
-    rows = session.exec(
+    return session.exec(
         select(ArticleMatch, Article)
         .join(Article, col(Article.id) == ArticleMatch.article_id)
         .where(
@@ -186,12 +226,21 @@ def build_digest(
         )
     ).all()
 
+
+def _best_matches(
+    rows: Sequence[tuple[ArticleMatch, Article]],
+    topics: dict[int | None, WatchTopic],
+    owned: set[int | None],
+) -> tuple[dict[int, Best], dict[int, str]]:
+    """Each article once, under its best-matching topic (with every term it matched), and
+    the contradiction notes raised against the protocols."""
+
     def tier(topic: WatchTopic) -> int:  # ties between topics: own protocols, interests, others
         if topic.kind == TopicKind.INTEREST:
             return 1
         return 0 if topic.protocol_id in owned else 2
 
-    best: dict[int, tuple[Article, float, WatchTopic, set[str]]] = {}
+    best: dict[int, Best] = {}
     contradictions: dict[int, str] = {}
     for match, article in rows:
         assert article.id is not None
@@ -204,7 +253,14 @@ def build_digest(
             best[article.id] = (article, match.score, topic, terms)
         else:
             best[article.id] = (*seen[:3], terms)
+    return best, contradictions
 
+
+def _items(
+    best: dict[int, Best], contradictions: dict[int, str]
+) -> tuple[list[DigestItem], dict[int | None, list[DigestItem]], dict[int, Article]]:
+    """Retractions (ranked), the other items grouped by protocol (None: interests), and the
+    articles behind those items."""
     retractions: list[DigestItem] = []
     groups: dict[int | None, list[DigestItem]] = {}
     articles_by_id: dict[int, Article] = {}
@@ -218,7 +274,16 @@ def build_digest(
         key = topic.protocol_id if topic.kind == TopicKind.PROTOCOL else None
         groups.setdefault(key, []).append(item)
     retractions.sort(key=_rank_key)
+    return retractions, groups, articles_by_id
 
+
+def _sections(
+    groups: dict[int | None, list[DigestItem]],
+    protocols: dict[int | None, ClinicalProtocol],
+    owned: set[int | None],
+) -> list[DigestSection]:
+    """One section per protocol (and one for interests): own protocols first, then
+    interests, then the practice's other protocols, each ranked and cut to its maximum."""
     sections: list[DigestSection] = []
     for key, items in groups.items():
         items.sort(key=_rank_key)
@@ -236,40 +301,44 @@ def build_digest(
     sections.sort(
         key=lambda s: (0 if s.owned else 1 if s.protocol_id is None else 2, s.title.casefold())
     )
+    return sections
 
-    now = now or utcnow()
-    today = min(sunday, now.astimezone(tz).date())
+
+def _reviews_due(
+    session: Session,
+    *,
+    physician_id: int,
+    protocols: dict[int | None, ClinicalProtocol],
+    today: date,
+    now: datetime,
+    relevance_threshold: float,
+) -> list[ReviewPrompt]:
+    """Protocol reviews due (opened as they come due) for the protocols this physician owns,
+    or that have no owner: reviews ask for action, so they go to the protocol's owner."""
     due = open_reviews(
         session=session, today=today, relevance_threshold=relevance_threshold, now=now
     )
-    # Reviews ask for action, so they go to the protocol's owner (everyone, when unowned).
     mine = [
         r
         for r in due
         if (owner := protocols.get(r.protocol_id)) and owner.owner_id in (None, physician_id)
     ]
-    reviews = review_prompts(session=session, reviews=mine, today=today)
+    return review_prompts(session=session, reviews=mine, today=today)
 
-    overview, overview_dropped = None, 0
-    if composer is not None and articles_by_id:
-        shown = sorted((i for s in sections for i in s.items), key=_rank_key)[:OVERVIEW_ARTICLES]
-        summary = summarise(
-            articles=[articles_by_id[i.article_id] for i in shown], composer=composer
-        )
-        overview_dropped = summary.dropped
-        if summary.mode == "model":
-            overview = summary.body
 
-    return _render(
-        physician=physician,
-        monday=monday,
-        sunday=sunday,
-        sections=sections,
-        retractions=retractions,
-        reviews=reviews,
-        overview=overview,
-        overview_dropped=overview_dropped,
-    )
+def _overview(
+    sections: list[DigestSection],
+    articles_by_id: dict[int, Article],
+    composer: SummaryComposer | None,
+) -> tuple[str | None, int]:
+    """The model's overview of the week's strongest articles, checked against their facts
+    (references, numbers, dates), and how many of its sentences were removed; None without
+    a composer, or when nothing of it held."""
+    if composer is None or not articles_by_id:
+        return None, 0
+    shown = sorted((i for s in sections for i in s.items), key=_rank_key)[:OVERVIEW_ARTICLES]
+    summary = summarise(articles=[articles_by_id[i.article_id] for i in shown], composer=composer)
+    return (summary.body if summary.mode == "model" else None), summary.dropped
 
 
 def _render(
@@ -330,9 +399,9 @@ def _render(
         sections=sections,
         retractions=retractions,
         reviews=list(reviews),
-        markdown=render("digest/digest.md.j2", **ctx).strip() + "\n",
-        html=render("digest/digest.html.j2", **ctx),
-        text=render("digest/digest.txt.j2", **ctx).strip() + "\n",
+        markdown=render(template("digest", "digest.md.j2"), **ctx).strip() + "\n",
+        html=render(template("digest", "digest.html.j2"), **ctx),
+        text=render(template("digest", "digest.txt.j2"), **ctx).strip() + "\n",
         refs=list(refs),
         empty=empty,
         subject=f"Research digest, {week_label}",

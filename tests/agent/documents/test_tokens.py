@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.tokens import counter_name, estimate_tokens
+from agent.documents.tokens import counter_name, estimate_tokens
 
 
 def test_estimate_is_in_the_range_of_cl100k_for_prose_and_json() -> None:
