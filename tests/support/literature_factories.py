@@ -1,7 +1,7 @@
 """Small builders for literature tests: articles, protocols, watch topics and matches.
 
 `make_article` builds an unsaved Article (for pure tests of summaries); the others insert
-real rows and flush, so ids exist.
+real rows and flush, so ids exist. `ScriptedComposer` stands in for the summary model.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from db.models import (
     TopicKind,
     WatchTopic,
 )
+from tools.literature.summaries import Fact
 from tools.literature.text import title_key
 
 _pmids = itertools.count(39_000_001)
@@ -160,3 +161,18 @@ def match(
     session.add(m)
     session.flush()
     return m
+
+
+class ScriptedComposer:
+    """A fake model: returns queued replies and records what it was asked."""
+
+    def __init__(self, *replies: str | Exception) -> None:
+        self.replies = list(replies)
+        self.calls: list[tuple[str, list[Fact]]] = []
+
+    def compose(self, *, prompt: str, facts: list[Fact]) -> str:
+        self.calls.append((prompt, facts))
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from agent.evidence.graph import EvidenceContext, evidence_graph, evidence_summary, review_document
 from db.models import Article, EvidenceGrade
-from tests.support.briefing import Demo, demo_practice  # noqa: F401  (fixture "demo")
+from tests.support.briefing import Demo
 from tests.support.fake_models import ScriptedChatModel
 from tools.literature.reviews import open_reviews
 from tools.literature.summaries import FACTS_CLOSE, FACTS_OPEN, sample_size_of
