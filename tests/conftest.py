@@ -8,28 +8,30 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from db.engine import make_engine, migrate
-
-PG_ADMIN_URL = os.environ.get(
-    "STEVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from tests.support import clock_shift
+from tests.support.databases import (
+    IN_CI,
+    create_database,
+    drop_database,
+    empty_tables,
+    postgres_available,
 )
-# Fixtures shared by several test modules (clinic, team for scheduling).
-pytest_plugins = [
-    "tests.support.clock_shift",
-    "tests.support.scheduling",
-    "tests.support.chroma_server",
-]
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+def pytest_configure(config: pytest.Config) -> None:
+    clock_shift.configure()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return clock_shift.report_header()
 
 
 @pytest.fixture(autouse=True)
@@ -66,44 +68,20 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -------------------------------------------------------------------- PostgreSQL
 
 
-def _postgres_available() -> str | None:
-    """None when the server answers, else the reason it does not."""
-    try:
-        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-        engine.dispose()
-    except Exception as exc:  # any failure to connect means "not here"
-        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})"
-    return None
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated database on the machine's server for this test session."""
-    reason = _postgres_available()
+    reason = postgres_available()
     if reason:
         if IN_CI:
             pytest.fail(f"CI=true but {reason}")
         pytest.skip(reason)
-    name = f"steve_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = create_database("steve_test")
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
     yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _truncate_all(engine: Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    drop_database(url)
 
 
 # ----------------------------------------------------------------------- engine
@@ -120,7 +98,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url = request.getfixturevalue("postgres_url")
     yield url
     engine = make_engine(url)
-    _truncate_all(engine)
+    empty_tables(engine)
     engine.dispose()
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,9 @@ from sqlalchemy import event
 
 from db.engine import head_revision, make_engine, migrate, schema_revision
 from db.schema_check import inspect_schema
-from tests.conftest import PG_ADMIN_URL
 from tests.support import paths
 from tests.support.cli import run
+from tests.support.databases import IN_CI, create_database, drop_database
 
 ROOT = paths.ROOT
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
@@ -66,20 +65,14 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
     if request.param == "sqlite":
         yield f"sqlite:///{data_dir / 'steve.db'}", data_dir
         return
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as conn:
-            name = f"steve_mig_{uuid.uuid4().hex[:10]}"
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = create_database("steve_mig")
     except sa.exc.OperationalError as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if IN_CI:
             raise
         pytest.skip(f"PostgreSQL not reachable ({type(exc).__name__})")
-    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name)
-    yield url.render_as_string(hide_password=False), data_dir
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield url, data_dir
+    drop_database(url)
 
 
 def steve(data_dir: Path, db_url: str, *args: str, fault: str | None = None) -> Any:
@@ -97,6 +90,7 @@ def steve(data_dir: Path, db_url: str, *args: str, fault: str | None = None) -> 
     )
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("killed_in", ["0001", "0002", "0006"])
 def test_init_killed_inside_a_migration_leaves_the_last_whole_revision(
     empty_db: tuple[str, Path], boundaries: dict[str, int], killed_in: str

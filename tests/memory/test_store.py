@@ -18,7 +18,7 @@ from memory.documents import MemoryDocument
 from memory.embeddings import LocalMiniLM
 from memory.inputs import COLLECTIONS
 from memory.store import MemoryStore
-from tests.support.chroma_server import _free_port
+from tests.support.service import free_port
 from tools.errors import ConfigError, InvalidInput
 
 pytest.importorskip("sentence_transformers")
@@ -241,7 +241,7 @@ def test_empty_text_and_bad_arguments_are_refused(store: MemoryStore) -> None:
 
 
 def test_unreachable_server_is_one_clear_line(embedder: MemoisedMiniLM) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ConfigError, match=f"Chroma server at {url} is not reachable") as err:
         MemoryStore.http(url, embedder)
     assert "\n" not in str(err.value)

@@ -24,8 +24,9 @@ from memory import store as store_module
 from memory.documents import MemoryDocument
 from memory.inputs import COLLECTIONS, MAX_CHUNKS
 from memory.store import MemoryStore
-from tests.support.chroma_server import STARTUP_TIMEOUT, _chroma_executable, _free_port
+from tests.support.chroma_server import STARTUP_TIMEOUT, chroma_executable
 from tests.support.memory_fakes import SECRET, WordHash, note, one_line_without_data
+from tests.support.service import free_port
 from tools.errors import ConfigError, InvalidInput, Unavailable
 
 chromadb = pytest.importorskip("chromadb")
@@ -99,10 +100,10 @@ class Server:
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[Server]:
     """A `chroma run` server for this test alone, so the test may kill or freeze it."""
-    executable = _chroma_executable()
+    executable = chroma_executable()
     if not Path(executable).exists():
         pytest.skip(f"no chroma executable at {executable}")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     db = tmp_path / "server-db"
     with (tmp_path / "server.log").open("w") as log:
@@ -142,6 +143,7 @@ def silent_listener() -> Iterator[str]:
 # ------------------------------------------------- a server that dies or hangs
 
 
+@pytest.mark.process
 def test_a_killed_server_gives_one_clear_error_for_every_operation(own_server: Server) -> None:
     store = MemoryStore.http(own_server.url, WordHash(), timeout_seconds=5)
     store.upsert([note(1, f"{SECRET} confirmed on serology.", 4)])
@@ -171,6 +173,7 @@ def test_a_killed_server_gives_one_clear_error_for_every_operation(own_server: S
         assert err.value.exit_code == 3
 
 
+@pytest.mark.process
 def test_a_frozen_server_times_out_in_bounded_time(own_server: Server) -> None:
     store = MemoryStore.http(own_server.url, WordHash(), timeout_seconds=1)
     store.upsert([note(1, "Knee pain on stairs.", 4)])

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,14 @@ import pytest
 
 from schedules import scheduler as sched
 from schedules.jobs import JobContext
-from tests.schedules.test_leader import _queue, _sent
-from tests.schedules.test_serve_faults import service_env, wait_until
-from tests.support.service import SmtpServer, free_port, running_smtp, service_config
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
+from tests.support.service import (
+    all_sent,
+    free_port,
+    queue_emails,
+    service_config,
+    service_env,
+    wait_until,
+)
 
 
 def _serve(env: dict[str, str], cwd: Path, log: Path, port: int) -> subprocess.Popen[bytes]:
@@ -59,6 +57,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
     return int(proc.returncode)
 
 
+@pytest.mark.process
 def test_a_leader_whose_scheduler_dies_hands_over(db_url, smtp, tmp_path) -> None:
     env = service_env(db_url, tmp_path / "data", smtp)
     log_a, log_b = tmp_path / "a.log", tmp_path / "b.log"
@@ -81,8 +80,8 @@ def test_a_leader_whose_scheduler_dies_hands_over(db_url, smtp, tmp_path) -> Non
 
         assert wait_until(second_leads, 120), log_b.read_text()[-3000:]
         keys = [f"tasks:{i}:2026-11-23" for i in range(3)]
-        _queue(db_url, keys)  # only the new leader can deliver them now
-        assert wait_until(lambda: _sent(db_url, keys), 60), log_b.read_text()[-3000:]
+        queue_emails(db_url, keys)  # only the new leader can deliver them now
+        assert wait_until(lambda: all_sent(db_url, keys), 60), log_b.read_text()[-3000:]
         code_b, body_b = _health(port_b) or (0, {})
         assert code_b == 200 and body_b["status"] == "ok"
         assert body_b["scheduler"]["state"] == "running"
@@ -138,6 +137,7 @@ def test_health_without_a_scheduler_in_the_process(tmp_path) -> None:
     }
 
 
+@pytest.mark.process
 def test_a_lone_leader_recovers_once_the_disk_has_space(db_url, smtp, tmp_path) -> None:
     """No standby: the process gives up the lead, tries again on its own, and once writes
     work again (the fault file removed: space freed) its fresh scheduler delivers."""
@@ -155,9 +155,9 @@ def test_a_lone_leader_recovers_once_the_disk_has_space(db_url, smtp, tmp_path) 
 
         assert wait_until(failed, 120), log.read_text()[-3000:]
         keys = [f"tasks:{i}:2026-11-25" for i in range(2)]
-        _queue(db_url, keys)
+        queue_emails(db_url, keys)
         full.unlink()  # space freed
-        assert wait_until(lambda: _sent(db_url, keys), 90), log.read_text()[-3000:]
+        assert wait_until(lambda: all_sent(db_url, keys), 90), log.read_text()[-3000:]
 
         def leads() -> bool:
             got = _health(port)

@@ -7,23 +7,21 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session, select
 
-from db.engine import make_engine, session_scope
-from db.models import JobRun, OutboxMessage, OutboxState
-from schedules.email import outbox
+from db.engine import make_engine
+from db.models import JobRun
 from schedules.leader import FileLeader, PostgresLeader
-from tests.schedules.test_serve_faults import service_env, start_serve, stop, wait_until
-from tests.support.service import SmtpServer, running_smtp
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
+from tests.support.service import (
+    all_sent,
+    queue_emails,
+    service_env,
+    start_serve,
+    stop,
+    wait_until,
+)
 
 
 def _runs(db_url: str) -> list[JobRun]:
@@ -35,32 +33,11 @@ def _runs(db_url: str) -> list[JobRun]:
         engine.dispose()
 
 
-def _queue(db_url: str, keys: list[str]) -> None:
-    engine = make_engine(db_url)
-    with session_scope(engine) as s:
-        for key in keys:
-            outbox.enqueue(
-                session=s,
-                email=outbox.Email(key, "tasks", None, "a@practice.test", "Tasks", "t", "<p>t</p>"),
-                mail_from="Steve <steve@practice.test>",
-            )
-    engine.dispose()
-
-
-def _sent(db_url: str, keys: list[str]) -> bool:
-    engine = make_engine(db_url)
-    try:
-        with Session(engine) as s:
-            rows = s.exec(select(OutboxMessage).where(OutboxMessage.key.in_(keys))).all()  # type: ignore[attr-defined]
-            return len(rows) == len(keys) and all(r.state == OutboxState.SENT for r in rows)
-    finally:
-        engine.dispose()
-
-
 def _by(pid: int, runs: list[JobRun]) -> list[JobRun]:
     return [r for r in runs if r.instance.endswith(f":{pid}")]
 
 
+@pytest.mark.process
 def test_one_leader_no_double_runs_and_takeover(db_url, smtp, tmp_path) -> None:
     env = service_env(db_url, tmp_path / "data", smtp)
     log = tmp_path / "serve.log"
@@ -73,15 +50,15 @@ def test_one_leader_no_double_runs_and_takeover(db_url, smtp, tmp_path) -> None:
         runs = _runs(db_url)
         assert _by(second.pid, runs) == [], "the standby ran a job while the leader lived"
         batch1 = [f"tasks:{i}:2026-11-23" for i in range(3)]
-        _queue(db_url, batch1)
-        assert wait_until(lambda: _sent(db_url, batch1)), log.read_text()[-3000:]
+        queue_emails(db_url, batch1)
+        assert wait_until(lambda: all_sent(db_url, batch1)), log.read_text()[-3000:]
 
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         assert wait_until(lambda: bool(_by(second.pid, _runs(db_url))), 20), log.read_text()[-3000:]
         batch2 = [f"tasks:{i}:2026-11-24" for i in range(3)]
-        _queue(db_url, batch2)
-        assert wait_until(lambda: _sent(db_url, batch2)), log.read_text()[-3000:]
+        queue_emails(db_url, batch2)
+        assert wait_until(lambda: all_sent(db_url, batch2)), log.read_text()[-3000:]
     finally:
         stop(first)
         if second is not None:

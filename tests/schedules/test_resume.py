@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,16 +30,16 @@ from db.models import (
 )
 from schedules import scheduler as sched
 from schedules.jobs import JobContext, job_specs
-from tests.schedules.test_serve_faults import service_env, start_serve, stop, wait_until
 from tests.support import factories
-from tests.support.service import SmtpServer, running_smtp, service_config
+from tests.support.service import (
+    SmtpServer,
+    service_config,
+    service_env,
+    start_serve,
+    stop,
+    wait_until,
+)
 from tools.clock import at_local
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
 
 
 def _noon_zone(now: datetime) -> ZoneInfo:
@@ -167,6 +166,7 @@ def _run_a_while(env: dict[str, str], tmp_path: Path, log: Path, until) -> None:
     assert proc.returncode == 0, log.read_text()[-3000:]
 
 
+@pytest.mark.process
 def test_a_killed_morning_run_is_resumed_once_before_the_first_appointment(
     db_url, smtp, tmp_path
 ) -> None:
@@ -188,6 +188,7 @@ def test_a_killed_morning_run_is_resumed_once_before_the_first_appointment(
     assert [t for t in practice.rows(Task) if (t.source_ref or "").startswith("missed")] == []
 
 
+@pytest.mark.process
 def test_a_killed_morning_run_resumed_after_the_first_appointment_is_missed_with_a_task(
     db_url, smtp, tmp_path
 ) -> None:

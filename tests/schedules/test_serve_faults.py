@@ -7,14 +7,10 @@ itself at the named step, so every step is hit exactly, not by timing luck.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from datetime import time as clock
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -22,72 +18,12 @@ from sqlmodel import Session, select
 from db.engine import make_engine, session_scope
 from db.models import OutboxMessage, OutboxState
 from schedules.email import outbox
-from tests.support import paths
-from tests.support.clock_shift import child_pythonpath
-from tests.support.service import SmtpServer, physician_day, running_smtp
+from tests.support.service import physician_day, service_env, start_serve, stop, wait_until
 from tools.clock import today_in
 
-ROOT = paths.ROOT
+pytestmark = pytest.mark.process
+
 KEYS = ("briefing:1:2026-11-23", "briefing:2:2026-11-23", "digest:1:2026-W47")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
-
-
-def service_env(db_url: str, data_dir: Path, smtp: SmtpServer, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEVE_")}
-    env.update(
-        STEVE_DATA_DIR=str(data_dir),
-        STEVE_DATABASE_URL=db_url,
-        STEVE_SMTP_HOST="127.0.0.1",
-        STEVE_SMTP_PORT=str(smtp.port),
-        STEVE_SMTP_SECURITY="none",
-        STEVE_SMTP_TIMEOUT_SECONDS="5",
-        STEVE_MAIL_FROM="Steve <steve@practice.test>",
-        STEVE_OUTBOX_POLL_SECONDS="0.3",
-        STEVE_OUTBOX_LEASE_SECONDS="1.5",
-        STEVE_OUTBOX_RETRY_SECONDS="0.2",
-        STEVE_LEADER_POLL_SECONDS="0.2",
-        STEVE_MEMORY_SYNC_SECONDS="3600",
-        STEVE_LITERATURE_REFRESH_CRON="",
-        PYTHONPATH=child_pythonpath(),
-    )
-    env.update(extra)
-    return env
-
-
-def start_serve(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("ab")
-    return subprocess.Popen(
-        # No HTTP: several of these run at once and would share the API port.
-        [sys.executable, "-m", "app.cli.main", "serve", "--no-http"],
-        env=env,
-        cwd=cwd,
-        stdout=out,
-        stderr=out,
-    )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def wait_until(check, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _rows(db_url: str) -> dict[str, OutboxMessage]:

@@ -8,19 +8,20 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from db.engine import make_engine, migrate
-from tests.schedules.test_serve_faults import service_env, wait_until
-from tests.support.chroma_server import _free_port
 from tests.support.clock_shift import child_pythonpath
-from tests.support.service import running_smtp
+from tests.support.service import free_port, running_smtp, service_env, wait_until
+
+pytestmark = pytest.mark.process
 
 
 def test_serve_answers_http_and_stops_cleanly(db_url: str, tmp_path: Path) -> None:
     engine = make_engine(db_url)
     migrate(engine)
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with running_smtp() as smtp:
         env = service_env(db_url, tmp_path / "data", smtp, PYTHONPATH=child_pythonpath())

@@ -9,14 +9,14 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from app.cli import serve as serve_cli
 from app.settings import Settings
 from db.engine import make_engine, migrate
 from db.models import JobRun
-from tests.schedules.test_serve_faults import ROOT, service_env
-from tests.support.service import running_smtp
+from tests.support.service import ROOT, running_smtp, service_env
 
 
 def _occupied() -> socket.socket:
@@ -27,6 +27,7 @@ def _occupied() -> socket.socket:
     return sock
 
 
+@pytest.mark.process
 def test_serve_with_its_port_taken_exits_with_one_line(db_url: str, tmp_path: Path) -> None:
     engine = make_engine(db_url)
     migrate(engine)

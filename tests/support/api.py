@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 from fastapi.testclient import TestClient
 from langgraph.checkpoint.memory import InMemorySaver
@@ -14,10 +15,31 @@ from app.api import create_app
 from app.settings import Settings
 from db.models import AuditEvent
 from tests.support.chat import Practice, build_practice
+from tools import users as user_accounts
 from tools.access import Role
 from tools.users import create_token, create_user
 
 PASSWORD = "correct horse battery"
+
+
+class _HashOnce:
+    """The accounts' argon2 hasher, hashing each password once per process: a team's users
+    all get the same genuine argon2id hash of PASSWORD (logins still verify it for real),
+    instead of 0.2 s of CPU per user in hundreds of tests that are not about hashing."""
+
+    def __init__(self, hasher: Any) -> None:
+        self._hasher = hasher
+
+    def hash(self, password: str) -> str:
+        if password not in _HASHES:
+            _HASHES[password] = self._hasher.hash(password)
+        return _HASHES[password]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._hasher, name)
+
+
+_HASHES: dict[str, str] = {}
 
 
 @dataclass
@@ -34,7 +56,11 @@ class Team:
 def build_team(engine: Engine, roles: tuple[str, ...] | None = None) -> Team:
     """The chat helpers' practice, plus users: physician, practitioner (the acupuncturist,
     who works in one patient's programme), staff (reception) and admin, each with a token."""
-    with Session(engine, expire_on_commit=False) as session:
+    hasher = _HashOnce(user_accounts._HASHER)
+    with (
+        Session(engine, expire_on_commit=False) as session,
+        mock.patch.object(user_accounts, "_HASHER", hasher),
+    ):
         practice = build_practice(session)
         from tools.users import create_admin_practitioner
 
@@ -49,7 +75,7 @@ def build_team(engine: Engine, roles: tuple[str, ...] | None = None) -> Team:
         team = Team(practice=practice, admin_practitioner=admin_pid)
         for role, (pid, explicit) in people.items():
             if roles is not None and role not in roles:
-                continue  # argon2 hashing is slow on purpose: only the users a test needs
+                continue  # only the users a test needs
             user = create_user(
                 session=session,
                 username=role,

@@ -1,46 +1,38 @@
-"""A real Chroma server for tests: `chroma run` on a free loopback port in a temporary dir.
-
-Register it in the root conftest with `pytest_plugins = ["tests.support.chroma_server"]`, or import
-the fixture into a test module.
-"""
+"""A real Chroma server for tests: `chroma run` on a free loopback port in a given folder
+(the `chroma_url` fixture in tests/memory/conftest.py starts one per session)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.support.service import free_port
+
 STARTUP_TIMEOUT = 30.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _chroma_executable() -> str:
+def chroma_executable() -> str:
     return str(Path(sys.executable).with_name("chroma"))
 
 
-@pytest.fixture(scope="session")
-def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a running Chroma server, stopped (SIGTERM) at the end of the session."""
+@contextmanager
+def running_chroma(data: Path) -> Iterator[str]:
+    """URL of a Chroma server keeping its files in `data`, stopped (SIGTERM) on exit."""
     import chromadb
     from chromadb.config import Settings
 
-    executable = _chroma_executable()
+    executable = chroma_executable()
     if not os.path.exists(executable):
         pytest.skip(f"no chroma executable at {executable}")
-    data = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
+    port = free_port()
     log = (data / "server.log").open("w")
     proc = subprocess.Popen(
         [executable, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data / "db")],

@@ -12,8 +12,6 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 ENV = "TEST_CLOCK_SHIFT_DAYS"
 SITE = Path(__file__).resolve().parent / "clock_shift_site"
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +41,8 @@ def start_shift() -> None:
     _traveller.start()
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def configure() -> None:
+    """At the start of a test run (the root conftest's pytest_configure)."""
     if not shift_days():
         return
     start_shift()
@@ -56,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(paths)
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def report_header() -> str | None:
     days = shift_days()
     if not days:
         return None

@@ -1,7 +1,7 @@
 """Small builders for literature tests: articles, protocols, watch topics and matches.
 
 `make_article` builds an unsaved Article (for pure tests of summaries); the others insert
-real rows and flush, so ids exist.
+real rows and flush, so ids exist. `ScriptedComposer` stands in for the summary model.
 """
 
 from __future__ import annotations

@@ -14,13 +14,11 @@ from sqlmodel import Session, select
 from db.models import (
     Appointment,
     AuditEvent,
-    Discipline,
     Practitioner,
 )
-from tests.support import factories
 from tools.clock import at_local
 from tools.errors import SteveError
-from tools.scheduling import BlockPart, book, free_slots
+from tools.scheduling import book, free_slots
 
 TZ = ZoneInfo("Europe/London")
 MONDAY = date(2030, 3, 4)
@@ -68,15 +66,6 @@ def refuses(
     return str(info.value)
 
 
-@pytest.fixture
-def clinic(session: Session) -> dict[str, Any]:
-    """A physician working 9-17 on weekdays and a patient with a distinctive name."""
-    doc = factories.practitioner(session, name="Dr Ivy Hale")
-    zelda = factories.patient(session, given="Zelda", family="Quixote")
-    session.commit()
-    return {"doc": doc, "patient": zelda}
-
-
 # ----------------------------------------------------------------- visit blocks
 
 
@@ -89,14 +78,3 @@ def slots_of(session: Session, pr_id: int, *, day: date = MONDAY, minutes: int =
 
 def starts(session: Session, pr_id: int, **kw: Any) -> list[str]:
     return [local(s.start) for s in slots_of(session, pr_id, **kw)]
-
-
-@pytest.fixture
-def team(session: Session) -> dict[str, Any]:
-    doc = factories.practitioner(session, name="Dr A")
-    acu = factories.practitioner(session, name="Acu B", discipline=Discipline.ACUPUNCTURE)
-    coach = factories.practitioner(session, name="Coach C", discipline=Discipline.HEALTH_COACHING)
-    pt = factories.patient(session)
-    session.commit()
-    parts = [BlockPart(doc.id, 60), BlockPart(acu.id, 45, "acupuncture"), BlockPart(coach.id, 30)]  # type: ignore[arg-type]
-    return {"doc": doc, "acu": acu, "coach": coach, "patient": pt, "parts": parts}

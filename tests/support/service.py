@@ -1,29 +1,39 @@
 """Shared by the service tests: a real SMTP server on loopback (aiosmtpd), a server that
-accepts connections and never answers, service settings, and a physician's day."""
+accepts connections and never answers, service settings, a physician's day, and a real
+`steve serve` process (its environment, start, stop, and waiting for what it should do)."""
 
 from __future__ import annotations
 
 import email
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiosmtpd.controller import Controller
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.settings import Settings
-from db.models import Appointment, Practitioner
+from db.engine import make_engine, session_scope
+from db.models import Appointment, OutboxMessage, OutboxState, Practitioner
 from schedules.config import SmtpConfig
-from tests.support import factories
+from schedules.email import outbox
+from tests.support import factories, paths
+from tests.support.clock_shift import child_pythonpath
 from tools.clock import at_local
 
 ZONE = ZoneInfo("Europe/London")
+ROOT = paths.ROOT
 
 
 def free_port() -> int:
@@ -177,3 +187,82 @@ def physician_day(
 def utc(day: date, clock: time) -> datetime:
     """A practice-local wall time as an aware UTC datetime."""
     return at_local(day, clock, ZONE).astimezone(UTC)
+
+
+# ------------------------------------------------------------------ steve serve
+
+
+def service_env(db_url: str, data_dir: Path, smtp: SmtpServer, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEVE_")}
+    env.update(
+        STEVE_DATA_DIR=str(data_dir),
+        STEVE_DATABASE_URL=db_url,
+        STEVE_SMTP_HOST="127.0.0.1",
+        STEVE_SMTP_PORT=str(smtp.port),
+        STEVE_SMTP_SECURITY="none",
+        STEVE_SMTP_TIMEOUT_SECONDS="5",
+        STEVE_MAIL_FROM="Steve <steve@practice.test>",
+        STEVE_OUTBOX_POLL_SECONDS="0.3",
+        STEVE_OUTBOX_LEASE_SECONDS="1.5",
+        STEVE_OUTBOX_RETRY_SECONDS="0.2",
+        STEVE_LEADER_POLL_SECONDS="0.2",
+        STEVE_MEMORY_SYNC_SECONDS="3600",
+        STEVE_LITERATURE_REFRESH_CRON="",
+        PYTHONPATH=child_pythonpath(),
+    )
+    env.update(extra)
+    return env
+
+
+def start_serve(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("ab")
+    return subprocess.Popen(
+        # No HTTP: several of these run at once and would share the API port.
+        [sys.executable, "-m", "app.cli.main", "serve", "--no-http"],
+        env=env,
+        cwd=cwd,
+        stdout=out,
+        stderr=out,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_until(check: Callable[[], object], timeout: float = 30.0) -> bool:
+    deadline = monotonic() + timeout
+    while monotonic() < deadline:
+        if check():
+            return True
+        sleep(0.1)
+    return False
+
+
+def queue_emails(db_url: str, keys: list[str]) -> None:
+    """A task email per key, waiting in the outbox."""
+    engine = make_engine(db_url)
+    with session_scope(engine) as s:
+        for key in keys:
+            outbox.enqueue(
+                session=s,
+                email=outbox.Email(key, "tasks", None, "a@practice.test", "Tasks", "t", "<p>t</p>"),
+                mail_from="Steve <steve@practice.test>",
+            )
+    engine.dispose()
+
+
+def all_sent(db_url: str, keys: list[str]) -> bool:
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            rows = s.exec(select(OutboxMessage).where(OutboxMessage.key.in_(keys))).all()  # type: ignore[attr-defined]
+            return len(rows) == len(keys) and all(r.state == OutboxState.SENT for r in rows)
+    finally:
+        engine.dispose()

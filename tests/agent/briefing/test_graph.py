@@ -33,7 +33,7 @@ from db.models import (
 )
 from demo.vocab_text import INJECTED_REPORT
 from tests.support import paths
-from tests.support.briefing import Demo, demo_practice  # noqa: F401  (fixture "demo")
+from tests.support.briefing import Demo
 from tests.support.fake_models import ScriptedChatModel
 from tools.citations import find_refs, split_sentences
 from tools.scheduling.agenda import day_appointments

@@ -7,7 +7,6 @@ Each test makes its own fresh database: the saver's schema must not exist before
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,9 +17,14 @@ from fastapi.testclient import TestClient
 from agent.chat.checkpoint import SCHEMA, checkpoint_schema_ready
 from app.api import create_app
 from db.engine import make_engine, migrate
-from tests.conftest import PG_ADMIN_URL, _postgres_available
 from tests.support.api import build_team, settings_for
 from tests.support.cli import run
+from tests.support.databases import (
+    PG_ADMIN_URL,
+    create_database,
+    drop_database,
+    postgres_available,
+)
 from tests.support.fake_models import ToolCallingChatModel
 
 pytestmark = pytest.mark.postgres
@@ -31,17 +35,11 @@ BOUND_SECONDS = 60.0
 @pytest.fixture
 def fresh_pg() -> Iterator[str]:
     """A brand-new database (no langgraph schema yet); dropped, connections and all, after."""
-    if reason := _postgres_available():
+    if reason := postgres_available():
         pytest.skip(reason)
-    name = f"steve_chatsetup_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = create_database("steve_chatsetup")
     yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(url)
 
 
 def _within(seconds: float, fn: Any, *, url: str) -> Any:

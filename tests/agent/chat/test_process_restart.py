@@ -22,6 +22,8 @@ from tests.support.cli import practice_engine, run
 from tests.support.clock_shift import child_pythonpath
 from tests.support.openai_fake import running_fake_openai, text, tool_call
 
+pytestmark = pytest.mark.process
+
 ROOT = paths.ROOT
 
 

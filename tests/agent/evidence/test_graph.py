@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from agent.documents.facts import FACTS_CLOSE, FACTS_OPEN
 from agent.evidence.graph import EvidenceContext, evidence_graph, evidence_summary, review_document
 from db.models import Article, EvidenceGrade
-from tests.support.briefing import Demo, demo_practice  # noqa: F401  (fixture "demo")
+from tests.support.briefing import Demo
 from tests.support.fake_models import ScriptedChatModel
 from tools.citations import find_refs, split_sentences
 from tools.literature.abstracts import sample_size_of

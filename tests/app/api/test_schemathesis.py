@@ -21,13 +21,15 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlmodel import Session, col, select
 
 from db.engine import make_engine
 from db.models import Affiliation, Discipline, Practitioner, PractitionerStatus
-from tests.schedules.test_serve_faults import ROOT, wait_until
-from tests.support.chroma_server import _free_port
+from tests.support.service import ROOT, free_port, wait_until
 from tools.users import create_token, create_user
+
+pytestmark = pytest.mark.process
 
 EXAMPLES_PER_OPERATION = 20
 DEMO_DAY = "2026-11-23"
@@ -175,7 +177,7 @@ def test_openapi_description_holds_against_the_served_api(db_url: str, tmp_path:
     _demo(env, tmp_path)
     token = _physician_token(db_url)
     _chat_store(db_url, tmp_path / "data")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
     with log.open("ab") as out:

@@ -14,9 +14,8 @@ DAY = "2025-03-03"
 
 
 @pytest.fixture
-def demo_dir() -> None:
-    result = run("demo", "--patients", "300", "--date", DAY, "--json")
-    assert result.exit_code == 0, result.stderr
+def demo_dir(demo_copy) -> None:
+    demo_copy("--patients", "300", "--date", DAY, "--json")
 
 
 def test_brief_a_physicians_day_with_a_progress_bar(demo_dir: None) -> None:

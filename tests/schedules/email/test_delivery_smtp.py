@@ -16,20 +16,12 @@ from schedules.email import outbox
 from schedules.email.delivery import deliver_due
 from tests.support.service import (
     SilentServer,
-    SmtpServer,
     free_port,
     running_silent,
-    running_smtp,
     service_config,
 )
 
 FROM = "Steve <steve@practice.test>"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
 
 
 @pytest.fixture
