@@ -239,7 +239,7 @@ def test_every_item_cites_its_ref(session: Session) -> None:
 def test_composer_adds_a_verified_overview(session: Session) -> None:
     p = _practice(session)
     sr = p.articles["sr"].ref
-    composer = lf.ScriptedComposer(
+    composer = ScriptedComposer(
         f"A meta-analysis supports low-FODMAP diets [{sr}]. Invented claim [pmid:123456789]."
     )
     d = _build(session, p, composer=composer)
@@ -249,7 +249,7 @@ def test_composer_adds_a_verified_overview(session: Session) -> None:
     assert "pmid:123456789" not in d.markdown + d.html + d.text
     _, facts = composer.calls[0]
     assert {f.ref for f in facts} <= {i.ref for s in d.sections for i in s.items}
-    unverifiable = _build(session, p, composer=lf.ScriptedComposer("No citations at all."))
+    unverifiable = _build(session, p, composer=ScriptedComposer("No citations at all."))
     assert unverifiable.overview is None and "This week in brief" not in unverifiable.markdown
     assert re.search(r"FODMAP meta-analysis", unverifiable.markdown)
 
