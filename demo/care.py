@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 from db.models import Discipline, TaskStatus
-from demo.context import Context, PatientInfo, weighted
+from demo.build_state import Context, PatientInfo, weighted
 from demo.vocab_clinical import CONDITIONS
 from demo.vocab_text import MESSAGES, PATIENT_TASKS, PRACTICE_TASKS
 

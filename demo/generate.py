@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from demo.build_state import Context, Progress
 from demo.care import generate_intake, generate_messages, generate_protocols, generate_tasks
-from demo.context import Context, Progress
 from demo.patients import generate_patients
 from demo.referrals import generate_referrals
 from demo.schedule import generate_appointments

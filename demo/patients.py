@@ -14,7 +14,7 @@ from db.models import (
     ProgrammeStatus,
     Sex,
 )
-from demo.context import Context, ElementInfo, PatientInfo, Staff, weighted
+from demo.build_state import Context, ElementInfo, PatientInfo, Staff, weighted
 from demo.names import (
     FAMILY,
     FEMALE_GIVEN,

@@ -13,7 +13,7 @@ from itertools import pairwise
 from typing import Any
 
 from db.models import Discipline, ReferralDirection, ReferralStatus, Urgency
-from demo.context import Context, PatientInfo, weighted
+from demo.build_state import Context, PatientInfo, weighted
 from demo.vocab_text import (
     INBOUND_REASONS,
     INJECTED_REPORT,

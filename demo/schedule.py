@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from db.models import AppointmentStatus, BillingTrack, Discipline, ElementStatus
-from demo.context import Context, ElementInfo, PatientInfo, Staff, weighted
+from demo.build_state import Context, ElementInfo, PatientInfo, Staff, weighted
 from demo.vocab_clinical import CADENCE_DAYS, MODALITIES
 from demo.vocab_text import CANCEL_REASONS, NOTE_PHRASES
 

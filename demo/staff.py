@@ -7,7 +7,7 @@ import random
 from datetime import datetime, time, timedelta
 
 from db.models import Affiliation, Discipline, PractitionerStatus
-from demo.context import Context, Staff, Team, weighted
+from demo.build_state import Context, Staff, Team, weighted
 from demo.names import FAMILY, FEMALE_GIVEN, MALE_GIVEN, NEUTRAL_GIVEN, SHARED_NAMES
 from tools.registry import name_key
 

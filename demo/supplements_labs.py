@@ -6,7 +6,7 @@ import random
 from datetime import date, timedelta
 
 from db.models import Discipline, LabFlag, LabStatus, SupplementStatus
-from demo.context import Context, PatientInfo, weighted
+from demo.build_state import Context, PatientInfo, weighted
 from demo.vocab_labs import PANELS, SUPPLEMENTS, SUPPLIERS, Analyte
 
 REORDER_LEAD_DAYS = 7  # reorder a week before the patient runs out

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from agent.briefing.facts import FactWriter, Names
+from agent.briefing.record_facts import FactWriter, Names
 from agent.briefing.state import BriefingContext, PreferenceHit, PreferenceSource
 from agent.documents.facts import Fact
 from db.engine import as_utc

@@ -38,7 +38,7 @@ class PreferenceHit(Protocol):
 
 class PreferenceSource(Protocol):
     """Where a physician's standing preferences come from: memory.store.MemoryStore, or
-    agent.briefing.facts.DatabasePreferences."""
+    agent.briefing.gather.DatabasePreferences."""
 
     def preferences_for(self, physician_id: int) -> Sequence[PreferenceHit]: ...
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from db.models import (
     AppointmentStatus,
 )
-from demo.context import Context
+from demo.build_state import Context
 from demo.generate import build
 from demo.staff import generate_staff, team_count
 from tools.clock import at_local
