@@ -47,7 +47,7 @@ def day_briefings(demo: Demo, session: Session, **kwargs: object) -> list[Briefi
     out: list[Briefing] = []
     for physician in PHYSICIANS:
         out += brief_day(
-            context=demo.build_state(session, **kwargs),  # type: ignore[arg-type]
+            context=demo.context(session, **kwargs),  # type: ignore[arg-type]
             physician_id=physician,
             day=demo.today,
             now=demo.now,
@@ -67,7 +67,7 @@ def brief(demo: Demo, session: Session, appointment_id: int, **kwargs: object) -
     appointment = session.get(Appointment, appointment_id)
     assert appointment is not None
     return run_briefing(
-        context=demo.build_state(session, **kwargs),  # type: ignore[arg-type]
+        context=demo.context(session, **kwargs),  # type: ignore[arg-type]
         patient_id=appointment.patient_id,
         physician_id=appointment.practitioner_id,
         now=demo.now,
@@ -154,7 +154,7 @@ def test_brief_day_covers_the_physicians_appointments_in_order(demo: Demo) -> No
     with Session(demo.engine) as s:
         appointments = day_appointments(session=s, day=demo.today, tz=demo.tz, practitioner_id=1)
         out = brief_day(
-            context=demo.build_state(s),
+            context=demo.context(s),
             physician_id=1,
             day=demo.today,
             now=demo.now,
@@ -296,7 +296,7 @@ def test_model_path_one_call_verified_planted_sentences_removed(demo: Demo) -> N
         appointment = s.get(Appointment, GOLDEN_APPOINTMENT)
         assert appointment is not None
         facts = gather_facts(
-            context=demo.build_state(s),
+            context=demo.context(s),
             patient_id=appointment.patient_id,
             physician_id=1,
             now=demo.now,
@@ -337,7 +337,7 @@ def test_model_path_one_call_verified_planted_sentences_removed(demo: Demo) -> N
 def test_model_leaving_out_a_decision_gets_it_put_back(demo: Demo) -> None:
     with Session(demo.engine) as s:
         facts = gather_facts(
-            context=demo.build_state(s),
+            context=demo.context(s),
             patient_id=41,
             physician_id=1,
             now=demo.now,
@@ -383,7 +383,7 @@ def test_external_text_reaches_the_model_only_as_quoted_data(demo: Demo) -> None
             if any(
                 f.ref == f"note:{note.id}"
                 for f in gather_facts(
-                    context=demo.build_state(s),
+                    context=demo.context(s),
                     patient_id=note.patient_id,
                     physician_id=p,
                     now=note.written_at + timedelta(days=1),
@@ -392,7 +392,7 @@ def test_external_text_reaches_the_model_only_as_quoted_data(demo: Demo) -> None
         )
         model = ScriptedChatModel.replying(["- Nothing [patient:1]."])
         run_briefing(
-            context=demo.build_state(s, model=model),
+            context=demo.context(s, model=model),
             patient_id=note.patient_id,
             physician_id=physician,
             now=note.written_at + timedelta(days=1),
@@ -414,7 +414,7 @@ def test_the_graph_is_exported_uncompiled() -> None:
 def test_check_rejects_figures_from_other_facts(demo: Demo) -> None:
     with Session(demo.engine) as s:
         facts = gather_facts(
-            context=demo.build_state(s),
+            context=demo.context(s),
             patient_id=41,
             physician_id=1,
             now=demo.now,
