@@ -17,10 +17,15 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect
 from sqlalchemy import text as sa_text
 
-from db.engine import head_revision, migrate, migration_connection, schema_revision
+from db.engine import (
+    VERSION_TABLE,
+    head_revision,
+    migrate,
+    migration_connection,
+    schema_revision,
+)
 from db.errors import ConfigError
 
-VERSION_TABLE = "alembic_version"
 WAY_OUT = "restore the database from a backup or run `steve init --repair`"
 
 
