@@ -9,10 +9,13 @@ from typing import Any
 
 from sqlmodel import Session
 
+from agent.briefing.appointments import briefing_physician, briefing_time
+from agent.briefing.graph import run_briefing
 from agent.toolbox import records
 from app.settings import Settings
 from app.wiring import briefing_context
 from db.models import Appointment, Practitioner
+from tools.scheduling.agenda import day_appointments as held
 
 appointment_record = records.appointment
 referral_record = records.referral
@@ -44,9 +47,6 @@ def brief_patient(
     day: date,
     physician_id: int | None,
 ) -> Any:
-    from agent.briefing.appointments import briefing_physician, briefing_time
-    from agent.briefing.graph import run_briefing
-
     chosen, appointment = briefing_physician(
         session=session, patient_id=patient_id, day=day, tz=s.zone, physician_id=physician_id
     )
@@ -61,8 +61,6 @@ def brief_patient(
 
 def day_appointments(*, session: Session, s: Settings, physician_id: int, day: date) -> list[Any]:
     """The appointments a physician's day of briefings is for (none for an unknown id)."""
-    from tools.scheduling.agenda import day_appointments as held
-
     if session.get(Practitioner, physician_id) is None:
         return []
     return held(session=session, day=day, tz=s.zone, practitioner_id=physician_id)
@@ -78,9 +76,6 @@ def brief_appointments(
     day: date,
 ) -> list[Any]:
     """A briefing per appointment, with one context and one 'as of' time for them all."""
-    from agent.briefing.appointments import briefing_time
-    from agent.briefing.graph import run_briefing
-
     context = briefing_context(session, s, actor=actor_label, model=model)
     now = briefing_time(day, s.zone)
     return [

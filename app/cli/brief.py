@@ -9,6 +9,9 @@ from typing import Any
 import typer
 from sqlmodel import Session
 
+from agent.briefing.appointments import briefing_physician, briefing_time
+from agent.briefing.graph import brief_day, run_briefing
+from agent.briefing.keep import keep_briefing
 from app import wiring
 from app.cli.acting import act_as
 from app.cli.common import (
@@ -76,8 +79,6 @@ def brief(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """A pre-appointment briefing: decisions first, every sentence citing its record."""
-    from agent.briefing.keep import keep_briefing
-
     _check_arguments(patient=patient, on=on, day=day, physician=physician, fmt=fmt)
     when = today(day or on)
     with transaction() as session:
@@ -115,9 +116,6 @@ def _check_arguments(
 
 def _brief_day(context: Any, doctor: Any, when: date, *, quiet: bool) -> list[Any]:
     """A briefing per appointment of the physician's day, with a progress bar."""
-    from agent.briefing.appointments import briefing_time
-    from agent.briefing.graph import brief_day
-
     with progress_bar(transient=quiet) as bar:
         task = bar.add_task("briefings", total=None)
         briefings = brief_day(
@@ -134,9 +132,6 @@ def _brief_day(context: Any, doctor: Any, when: date, *, quiet: bool) -> list[An
 
 def _brief_patient(context: Any, patient_id: int, physician_id: int | None, when: date) -> Any:
     """The patient's briefing for the physician it is for (agent.briefing.appointments)."""
-    from agent.briefing.appointments import briefing_physician, briefing_time
-    from agent.briefing.graph import run_briefing
-
     chosen, appointment = briefing_physician(
         session=context.session,
         patient_id=patient_id,

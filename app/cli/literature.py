@@ -27,14 +27,15 @@ from app.cli.common import (
     today,
     transaction,
 )
-from db.models import Article
+from db.models import Article, ProtocolReview
 from tools.access import Category
 from tools.clock import parse_date
 from tools.errors import ConfigError, InvalidInput, NotFound
 from tools.generated_documents import save_document
 from tools.literature.fetch import fetch_literature
 from tools.literature.ingest import IngestReport, ingest
-from tools.literature.topics import active_topics, sync_protocol_topics
+from tools.literature.reviews import acknowledge_review, open_reviews, snooze_review
+from tools.literature.topics import active_topics, add_interest, sync_protocol_topics
 
 app = typer.Typer(
     help="Research tracking: fetch, digest and summarise the literature.", no_args_is_help=True
@@ -229,8 +230,6 @@ def summary(
 @handle_errors
 def due(day: str | None = DATE_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Protocols due for review: interval passed, or strong new evidence arrived."""
-    from tools.literature.reviews import open_reviews
-
     with transaction() as session:
         sync_protocol_topics(session=session)
         reviews = open_reviews(session=session, today=today(day))
@@ -270,7 +269,6 @@ def show(
     """The protocol-review prompt: why it is due and the new evidence, every line cited."""
     from agent.evidence.graph import EvidenceContext, review_document
     from app import wiring
-    from db.models import ProtocolReview
 
     if fmt not in ("markdown", "html"):
         raise InvalidInput(f"unknown format {fmt!r}; use markdown or html")
@@ -303,8 +301,6 @@ def ack(
     by: str = typer.Option(..., "--by", help="Who reviewed it: a physician (id or name)."),
 ) -> None:
     """Acknowledge a protocol review: the protocol counts as reviewed today (physicians)."""
-    from tools.literature.reviews import acknowledge_review
-
     reviewed_on = today()
     with transaction() as session:
         actor = act_as(session=session, who=by, needs=REVIEWS, entity="protocol_review")
@@ -326,8 +322,6 @@ def snooze(
     by: str = typer.Option(..., "--by", help="Who decides: a physician (id or name)."),
 ) -> None:
     """Snooze a protocol review until a date (physicians)."""
-    from tools.literature.reviews import snooze_review
-
     day = parse_date(until, what="snooze date")
     with transaction() as session:
         actor = act_as(session=session, who=by, needs=REVIEWS, entity="protocol_review")
@@ -351,8 +345,6 @@ def interest(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add a physician's research interest; it is watched like a protocol."""
-    from tools.literature.topics import add_interest
-
     with transaction() as session:
         actor = act_as(session=session, who=physician, needs=LITERATURE, entity="watch_topic")
         topic = add_interest(
