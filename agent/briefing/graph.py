@@ -192,6 +192,28 @@ class Briefing:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
+    def record(self, *, detail: bool = False) -> dict[str, Any]:
+        """The briefing as JSON data: the API's form (how many sentences were removed), or
+        with `detail` the CLI's (each removed sentence with why, model calls, prompt tokens)."""
+        out: dict[str, Any] = {
+            "patient_id": self.patient_id,
+            "physician_id": self.physician_id,
+            "appointment_id": self.appointment_id,
+            "mode": self.mode,
+            "kept": self.kept,
+            "dropped": len(self.dropped),
+        }
+        if detail:
+            out["dropped"] = [{"sentence": s, "why": w} for s, w in self.dropped]
+            out["model_calls"] = self.model_calls
+            out["prompt_tokens"] = self.prompt_tokens
+        return out | {
+            "sources": self.cited,
+            "notes": self.notes,
+            "markdown": self.markdown,
+            "html": self.html,
+        }
+
 
 _COMPILED: Any = None
 

@@ -23,18 +23,7 @@ task_record = records.task
 
 
 def briefing_record(b: Any) -> dict[str, Any]:
-    return {
-        "patient_id": b.patient_id,
-        "physician_id": b.physician_id,
-        "appointment_id": b.appointment_id,
-        "mode": b.mode,
-        "kept": b.kept,
-        "dropped": len(b.dropped),
-        "sources": b.cited,
-        "notes": b.notes,
-        "markdown": b.markdown,
-        "html": b.html,
-    }
+    return dict(b.record())
 
 
 def brief_patient(

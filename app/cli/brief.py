@@ -42,20 +42,7 @@ def _context(session: Session) -> Any:
 
 
 def _record(b: Any) -> dict[str, Any]:
-    return {
-        "patient_id": b.patient_id,
-        "physician_id": b.physician_id,
-        "appointment_id": b.appointment_id,
-        "mode": b.mode,
-        "kept": b.kept,
-        "dropped": [{"sentence": s, "why": w} for s, w in b.dropped],
-        "model_calls": b.model_calls,
-        "prompt_tokens": b.prompt_tokens,
-        "sources": b.cited,
-        "notes": b.notes,
-        "markdown": b.markdown,
-        "html": b.html,
-    }
+    return dict(b.record(detail=True))
 
 
 def _write(out: Path, day: date, b: Any, fmt: str) -> Path:
