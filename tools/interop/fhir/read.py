@@ -1,0 +1,170 @@
+"""The FHIR reading layer's entry point: paths in, validated resources and their links out.
+
+`read_fhir(paths=...)` reads Bundles, directories and NDJSON (see `sources`), validates each
+resource with the R4B models (see `validation`), gives each a stable local key, resolves every
+reference (see `references`), and groups the resources by patient (see `compartments`). Bad
+input never raises: it becomes `Problem`s and the rest is read. Nothing is written anywhere.
+
+The local key is `Type/id` when the resource has an id, else its entry's fullUrl (a
+transaction's `urn:uuid:`), else `file#entry N`. A second resource with a key already read is a
+problem and is skipped (the first is kept).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fhir.resources.R4B.resource import Resource
+
+from tools.interop.fhir.compartments import Link, PatientGroups, group_by_patient
+from tools.interop.fhir.problems import Problem
+from tools.interop.fhir.references import ReferenceIndex, references_in
+from tools.interop.fhir.sources import RawEntry, input_files, read_file
+from tools.interop.fhir.validation import validate_resource
+
+
+@dataclass(frozen=True)
+class ReadResource:
+    """One validated resource with its local key and where it was read."""
+
+    key: str
+    resource_type: str
+    resource: Resource
+    file: str
+    where: str
+    full_url: str | None = None
+    request: Mapping[str, Any] | None = None
+
+
+@dataclass
+class ReadResult:
+    """Everything one read produced: resources by key, links, groups, counts and problems."""
+
+    resources: dict[str, ReadResource] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)
+    groups: PatientGroups = field(default_factory=PatientGroups)
+    counts: Counter[str] = field(default_factory=Counter)  # validated, by resource type
+    skipped: Counter[str] = field(default_factory=Counter)  # failed validation, by resource type
+    problems: list[Problem] = field(default_factory=list)
+    index: ReferenceIndex = field(default_factory=ReferenceIndex)
+
+    def resolve(self, *, reference: Mapping[str, Any] | Any, source_key: str) -> str | None:
+        """The key a Reference (model or JSON object) in resource `source_key` points at."""
+        if not isinstance(reference, Mapping):
+            reference = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return self.index.resolve(reference=reference, source_key=source_key).target
+
+    def links_from(self, *, key: str) -> list[Link]:
+        """The references a resource holds, resolved."""
+        return [link for link in self.links if link.source == key]
+
+
+def read_fhir(*, paths: Iterable[Path]) -> ReadResult:
+    """Read, validate and resolve the FHIR input at `paths` (files or directories)."""
+    result = ReadResult()
+    pending: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for item in input_files(paths=list(paths)):
+        if isinstance(item, Problem):
+            result.problems.append(item)
+            continue
+        for entry in read_file(path=item):
+            if isinstance(entry, Problem):
+                result.problems.append(entry)
+            else:
+                _take(result=result, entry=entry, pending=pending)
+    for key, references in pending.items():
+        for path, reference in references:
+            _link(result=result, key=key, path=path, reference=reference)
+    result.groups = group_by_patient(
+        keys=list(result.resources), types=result.index.types, links=result.links
+    )
+    return result
+
+
+def _take(
+    *,
+    result: ReadResult,
+    entry: RawEntry,
+    pending: dict[str, list[tuple[str, Mapping[str, Any]]]],
+) -> None:
+    raw = entry.resource
+    model, problems = validate_resource(raw=raw, file=entry.file, where=entry.where)
+    resource_type = str(raw.get("resourceType"))
+    if model is None:
+        result.problems.extend(problems)
+        result.skipped[resource_type] += 1
+        return
+    key = _local_key(entry=entry, resource_type=resource_type)
+    if key in result.resources:
+        first = result.resources[key]
+        result.problems.append(
+            Problem(
+                file=entry.file,
+                where=entry.where,
+                resource_type=resource_type,
+                message=f"same key as {first.file}, {first.where}; skipped, the first is kept",
+            )
+        )
+        result.skipped[resource_type] += 1
+        return
+    result.resources[key] = ReadResource(
+        key=key,
+        resource_type=resource_type,
+        resource=model,
+        file=entry.file,
+        where=entry.where,
+        full_url=entry.full_url,
+        request=entry.request,
+    )
+    result.counts[resource_type] += 1
+    result.index.add(key=key, resource=raw, full_url=entry.full_url, request=entry.request)
+    pending[key] = list(references_in(resource=raw))
+
+
+def _local_key(*, entry: RawEntry, resource_type: str) -> str:
+    resource_id = entry.resource.get("id")
+    if isinstance(resource_id, str) and resource_id:
+        return f"{resource_type}/{resource_id}"
+    if entry.full_url:
+        return entry.full_url
+    return f"{entry.file}#{entry.where}"
+
+
+def _link(*, result: ReadResult, key: str, path: str, reference: Mapping[str, Any]) -> None:
+    resolution = result.index.resolve(reference=reference, source_key=key)
+    result.links.append(
+        Link(
+            source=key,
+            path=path,
+            form=resolution.form,
+            target=resolution.target,
+            target_type_hint=_type_hint(reference),
+        )
+    )
+    if resolution.target is None:
+        read = result.resources[key]
+        result.problems.append(
+            Problem(
+                file=read.file,
+                where=read.where,
+                resource_type=read.resource_type,
+                field=path,
+                message=f"dangling reference ({resolution.form}): nothing read matches it",
+            )
+        )
+
+
+def _type_hint(reference: Mapping[str, Any]) -> str | None:
+    if isinstance(reference.get("type"), str):
+        return str(reference["type"])
+    literal = reference.get("reference")
+    if not isinstance(literal, str) or literal.startswith(("#", "urn:")):
+        return None
+    head = literal.split("?", 1)[0].split("/_history/", 1)[0].rstrip("/").split("/")
+    if "?" in literal:
+        return head[-1]
+    return head[-2] if len(head) >= 2 else None
