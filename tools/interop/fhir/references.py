@@ -1,13 +1,17 @@
 """FHIR references resolved to the local key of the resource they point at, in every form.
 
 The forms (FHIR R4 §2.36 "Resolving references in Bundles", §3.1.0.4 "Conditional references"):
-`urn:uuid:`/`urn:oid:` full URLs; relative (`Patient/123`, tried first against the base of the
-referring entry's absolute fullUrl); absolute URLs (matched against fullUrls, then by their
-trailing `Type/id`); `_history` versions (the version is dropped); contained (`#id`, and `#` for
-the container); conditional (`Patient?identifier=system|value`, matched against the entries'
-`request.ifNoneExist` and conditional `request.url`, then against the resources' identifiers);
-and logical references carrying only an `identifier` (matched by system and value, restricted
-to `Reference.type` when given). A reference that matches nothing resolves to None.
+- `urn:uuid:`/`urn:oid:` full URLs;
+- relative (`Patient/123`), tried first against the base of the referring entry's absolute
+  fullUrl, then as `Type/id`;
+- absolute URLs, matched against fullUrls, then by their trailing `Type/id` when the target's
+  own server is unknown (an NDJSON resource); `_history` versions drop the version;
+- contained (`#id`, and `#` for the container);
+- conditional (`Patient?identifier=system|value`), matched against the entries'
+  `request.ifNoneExist` and conditional `request.url`, then against the resources' identifiers;
+- logical references carrying only an `identifier`, matched by system and value and restricted
+  to `Reference.type` when given.
+A reference that matches nothing, or several resources, resolves to None.
 """
 
 from __future__ import annotations
@@ -106,7 +110,11 @@ class ReferenceIndex:
             if candidate in self.by_full_url:
                 return self.by_full_url[candidate]
         parts = _strip_history(url).rstrip("/").split("/")
-        return self.by_type_id.get("/".join(parts[-2:])) if len(parts) >= 2 else None
+        key = self.by_type_id.get("/".join(parts[-2:])) if len(parts) >= 2 else None
+        known_url = self.full_urls.get(key or "", "")
+        if "://" in known_url:
+            return None  # the target's server is known and is not this one
+        return key
 
     def _conditional(self, *, literal: str) -> str | None:
         resource_type, _, query = literal.partition("?")
