@@ -46,6 +46,7 @@ class ReadResult:
 
     resources: dict[str, ReadResource] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)
+    links_by_source: dict[str, list[Link]] = field(default_factory=dict)
     groups: PatientGroups = field(default_factory=PatientGroups)
     counts: Counter[str] = field(default_factory=Counter)  # validated, by resource type
     skipped: Counter[str] = field(default_factory=Counter)  # failed validation, by resource type
@@ -60,7 +61,7 @@ class ReadResult:
 
     def links_from(self, *, key: str) -> list[Link]:
         """The references a resource holds, resolved."""
-        return [link for link in self.links if link.source == key]
+        return list(self.links_by_source.get(key, []))
 
 
 def read_fhir(*, paths: Iterable[Path]) -> ReadResult:
@@ -136,15 +137,15 @@ def _local_key(*, entry: RawEntry, resource_type: str) -> str:
 
 def _link(*, result: ReadResult, key: str, path: str, reference: Mapping[str, Any]) -> None:
     resolution = result.index.resolve(reference=reference, source_key=key)
-    result.links.append(
-        Link(
-            source=key,
-            path=path,
-            form=resolution.form,
-            target=resolution.target,
-            target_type_hint=_type_hint(reference),
-        )
+    link = Link(
+        source=key,
+        path=path,
+        form=resolution.form,
+        target=resolution.target,
+        target_type_hint=_type_hint(reference),
     )
+    result.links.append(link)
+    result.links_by_source.setdefault(key, []).append(link)
     if resolution.target is None:
         read = result.resources[key]
         result.problems.append(
