@@ -10,7 +10,8 @@ resources as Bulk Data NDJSON, then times, best of `--repeat`:
 - the library alone: `json.load` and `model_validate` of each resource with the R4B models;
 - `read_fhir` on the bundle (read, validate, index, resolve every reference, group by patient);
 - the library alone keeping every model (as any reader must: the GC then costs more);
-- `read_fhir` on the NDJSON files, and its peak traced memory in a separate run.
+- `read_fhir` on the NDJSON files, and its peak traced memory in separate runs, with and
+  without `keep_models`.
 Prints resources per second and the ratio of `read_fhir` time to the library-alone time.
 """
 
@@ -230,9 +231,9 @@ def _library_only(bundle_path: Path, *, keep: bool) -> float:
     return time.perf_counter() - start
 
 
-def _timed_read(path: Path) -> tuple[float, int, int]:
+def _timed_read(path: Path, *, keep_models: bool = True) -> tuple[float, int, int]:
     start = time.perf_counter()
-    result = read_fhir(paths=[path])
+    result = read_fhir(paths=[path], keep_models=keep_models)
     return time.perf_counter() - start, sum(result.counts.values()), len(result.problems)
 
 
@@ -249,10 +250,12 @@ def main() -> None:
         reads = [_timed_read(bundle_path) for _ in range(args.repeat)]
         read_time = min(r[0] for r in reads)
         nd_time, nd_count, nd_problems = min(_timed_read(ndjson) for _ in range(args.repeat))
-        tracemalloc.start()
-        _timed_read(ndjson)
-        peak = tracemalloc.get_traced_memory()[1] / 1e6
-        tracemalloc.stop()
+        peaks = []
+        for keep in (True, False):
+            tracemalloc.start()
+            _timed_read(ndjson, keep_models=keep)
+            peaks.append(tracemalloc.get_traced_memory()[1] / 1e6)
+            tracemalloc.stop()
     print(
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{total} resources, bundle {size:.1f} MB"
@@ -266,7 +269,8 @@ def main() -> None:
     )
     print(
         f"read_fhir NDJSON: {nd_count / nd_time:,.0f} resources/s, "
-        f"peak {peak:.0f} MB traced; problems {nd_problems}"
+        f"peak {peaks[0]:.0f} MB traced keeping models, {peaks[1]:.0f} MB with "
+        f"keep_models=False; problems {nd_problems}"
     )
 
 

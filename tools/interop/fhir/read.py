@@ -13,7 +13,7 @@ problem and is skipped (the first is kept).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,10 @@ from tools.interop.fhir.validation import validate_resource
 
 @dataclass(frozen=True)
 class ReadResource:
-    """One validated resource with its local key and where it was read."""
+    """Where a validated resource was read and its local key (its model is in `models`)."""
 
     key: str
     resource_type: str
-    resource: Resource
     file: str
     where: str
     full_url: str | None = None
@@ -45,6 +44,7 @@ class ReadResult:
     """Everything one read produced: resources by key, links, groups, counts and problems."""
 
     resources: dict[str, ReadResource] = field(default_factory=dict)
+    models: dict[str, Resource] = field(default_factory=dict)  # validated models, by key
     links: list[Link] = field(default_factory=list)
     links_by_source: dict[str, list[Link]] = field(default_factory=dict)
     groups: PatientGroups = field(default_factory=PatientGroups)
@@ -64,19 +64,70 @@ class ReadResult:
         return list(self.links_by_source.get(key, []))
 
 
-def read_fhir(*, paths: Iterable[Path]) -> ReadResult:
-    """Read, validate and resolve the FHIR input at `paths` (files or directories)."""
-    result = ReadResult()
-    pending: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+@dataclass(frozen=True)
+class Validated:
+    """A resource that passed validation: where it was read, its model, its raw JSON."""
+
+    read: ReadResource
+    model: Resource
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A resource that failed validation, with the problems why."""
+
+    resource_type: str
+    problems: list[Problem]
+
+
+def iter_validated(*, paths: Iterable[Path]) -> Iterator[Validated | Rejected | Problem]:
+    """Each resource at `paths` validated, one at a time, nothing kept (NDJSON streams).
+
+    For a second pass over large input: `read_fhir(keep_models=False)` indexes and resolves,
+    then this yields the models again file by file. Duplicate keys are not filtered here.
+    """
     for item in input_files(paths=list(paths)):
         if isinstance(item, Problem):
-            result.problems.append(item)
+            yield item
             continue
         for entry in read_file(path=item):
             if isinstance(entry, Problem):
-                result.problems.append(entry)
-            else:
-                _take(result=result, entry=entry, pending=pending)
+                yield entry
+                continue
+            raw = entry.resource
+            resource_type = str(raw.get("resourceType"))
+            model, problems = validate_resource(raw=raw, file=entry.file, where=entry.where)
+            if model is None:
+                yield Rejected(resource_type=resource_type, problems=problems)
+                continue
+            read = ReadResource(
+                key=_local_key(entry=entry, resource_type=resource_type),
+                resource_type=resource_type,
+                file=entry.file,
+                where=entry.where,
+                full_url=entry.full_url,
+                request=entry.request,
+            )
+            yield Validated(read=read, model=model, raw=raw)
+
+
+def read_fhir(*, paths: Iterable[Path], keep_models: bool = True) -> ReadResult:
+    """Read, validate and resolve the FHIR input at `paths` (files or directories).
+
+    With `keep_models=False` the validated models are dropped once indexed (`models` stays
+    empty): memory then grows with the index and links, not with the resources.
+    """
+    result = ReadResult()
+    pending: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for item in iter_validated(paths=paths):
+        if isinstance(item, Problem):
+            result.problems.append(item)
+        elif isinstance(item, Rejected):
+            result.problems.extend(item.problems)
+            result.skipped[item.resource_type] += 1
+        else:
+            _take(result=result, item=item, pending=pending, keep_models=keep_models)
     for key, references in pending.items():
         for path, reference in references:
             _link(result=result, key=key, path=path, reference=reference)
@@ -89,41 +140,29 @@ def read_fhir(*, paths: Iterable[Path]) -> ReadResult:
 def _take(
     *,
     result: ReadResult,
-    entry: RawEntry,
+    item: Validated,
     pending: dict[str, list[tuple[str, Mapping[str, Any]]]],
+    keep_models: bool,
 ) -> None:
-    raw = entry.resource
-    model, problems = validate_resource(raw=raw, file=entry.file, where=entry.where)
-    resource_type = str(raw.get("resourceType"))
-    if model is None:
-        result.problems.extend(problems)
-        result.skipped[resource_type] += 1
-        return
-    key = _local_key(entry=entry, resource_type=resource_type)
-    if key in result.resources:
-        first = result.resources[key]
+    read = item.read
+    if read.key in result.resources:
+        first = result.resources[read.key]
         result.problems.append(
             Problem(
-                file=entry.file,
-                where=entry.where,
-                resource_type=resource_type,
+                file=read.file,
+                where=read.where,
+                resource_type=read.resource_type,
                 message=f"same key as {first.file}, {first.where}; skipped, the first is kept",
             )
         )
-        result.skipped[resource_type] += 1
+        result.skipped[read.resource_type] += 1
         return
-    result.resources[key] = ReadResource(
-        key=key,
-        resource_type=resource_type,
-        resource=model,
-        file=entry.file,
-        where=entry.where,
-        full_url=entry.full_url,
-        request=entry.request,
-    )
-    result.counts[resource_type] += 1
-    result.index.add(key=key, resource=raw, full_url=entry.full_url, request=entry.request)
-    pending[key] = list(references_in(resource=raw))
+    result.resources[read.key] = read
+    if keep_models:
+        result.models[read.key] = item.model
+    result.counts[read.resource_type] += 1
+    result.index.add(key=read.key, resource=item.raw, full_url=read.full_url, request=read.request)
+    pending[read.key] = list(references_in(resource=item.raw))
 
 
 def _local_key(*, entry: RawEntry, resource_type: str) -> str:

@@ -55,7 +55,8 @@ def test_deceased_patient_keeps_its_deceased_date(fixtures: Path):
     patient = result.resources[PATIENT_URN]
     assert patient.resource_type == "Patient"
     assert patient.request is not None and patient.request["method"] == "POST"
-    assert str(patient.resource.deceasedDateTime).startswith("2024-11-05")  # type: ignore[attr-defined]
+    model = result.models[PATIENT_URN]
+    assert str(model.deceasedDateTime).startswith("2024-11-05")  # type: ignore[attr-defined]
 
 
 def test_batch_patient_with_no_records_and_a_delete_entry(fixtures: Path):
@@ -155,7 +156,7 @@ def test_missing_path_is_a_problem(tmp_path: Path):
 
 def test_resolve_accepts_a_reference_model(fixtures: Path):
     result = read_fhir(paths=[fixtures / "transaction.json"])
-    request = result.resources[MEDREQ_URN].resource
+    request = result.models[MEDREQ_URN]
 
     assert result.resolve(reference=request.subject, source_key=MEDREQ_URN) == PATIENT_URN  # type: ignore[attr-defined]
 
@@ -169,3 +170,12 @@ def test_duplicate_key_keeps_the_first(tmp_path: Path, fixtures: Path):
     assert result.resources["Patient/p-batch"].file.endswith("batch.json")
     assert result.resources["Patient/p-batch"].file == str(fixtures / "batch.json")
     assert any("same key as" in p.message for p in result.problems)
+
+
+def test_without_models_the_index_links_and_groups_are_the_same(fixtures: Path):
+    kept = read_fhir(paths=[fixtures / "transaction.json", fixtures / "bulk"])
+    light = read_fhir(paths=[fixtures / "transaction.json", fixtures / "bulk"], keep_models=False)
+
+    assert light.models == {}
+    assert len(kept.models) == len(kept.resources) == len(light.resources) == 10
+    assert (light.links, light.groups, light.problems) == (kept.links, kept.groups, kept.problems)
