@@ -118,7 +118,7 @@ def read_ndjson(*, path: Path) -> Iterator[RawEntry | Problem]:
     file = str(path)
     seen_resource = False
     try:
-        with path.open("r", encoding="utf-8") as handle:
+        with path.open("r", encoding="utf-8-sig") as handle:  # a BOM is tolerated
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tools.interop.fhir.read import read_fhir
+from tools.interop.fhir.read import iter_validated, read_fhir
 
 PATIENT_URN = "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"
 PRACTITIONER_URN = "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059"
@@ -179,3 +179,13 @@ def test_without_models_the_index_links_and_groups_are_the_same(fixtures: Path):
     assert light.models == {}
     assert len(kept.models) == len(kept.resources) == len(light.resources) == 10
     assert (light.links, light.groups, light.problems) == (kept.links, kept.groups, kept.problems)
+
+
+def test_iter_validated_yields_models_rejections_and_file_problems(fixtures: Path):
+    from tools.interop.fhir.read import Rejected, Validated
+
+    items = list(iter_validated(paths=[fixtures / "bulk" / "Observation.ndjson"]))
+
+    assert [type(i).__name__ for i in items] == ["Validated", "Problem", "Validated", "Rejected"]
+    assert isinstance(items[0], Validated) and items[0].read.key == "Observation/bobs-1"
+    assert isinstance(items[3], Rejected) and items[3].resource_type == "Observation"

@@ -39,3 +39,12 @@ def test_directory_lists_json_and_ndjson_in_name_order(tmp_path: Path):
         "a.json",
         "b.ndjson",
     ]
+
+
+def test_ndjson_with_a_byte_order_mark(tmp_path: Path):
+    ndjson = tmp_path / "Patient.ndjson"
+    ndjson.write_bytes(b'\xef\xbb\xbf{"resourceType": "Patient", "id": "1"}\n')
+
+    items = list(read_ndjson(path=ndjson))
+
+    assert [type(i) for i in items] == [RawEntry]
