@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import datetime
 
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.core import Segment
@@ -40,7 +40,7 @@ from tools.interop.hl7.records import (
     ResultStatus,
     Severity,
 )
-from tools.interop.hl7.splitting import split_messages
+from tools.interop.hl7.splitting import decode_payload, split_messages
 from tools.interop.hl7.values import BadValue, coded, read_value
 
 _SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{2}$")
@@ -79,7 +79,7 @@ class _Reader:
     def text(self, raw: str) -> str:
         return unescape(text=raw, encoding_chars=self.chars)
 
-    def stamp(self, segment: Segment, fld: int) -> Any:
+    def stamp(self, segment: Segment, fld: int) -> datetime | None:
         try:
             return parse_timestamp(text=field_text(segment=segment, field=fld))
         except BadDate:
@@ -92,6 +92,11 @@ def read_messages(*, text: str) -> list[ReadOutcome]:
         read_message(segments=segments, index=index)
         for index, segments in enumerate(split_messages(text=text), start=1)
     ]
+
+
+def read_payload(*, data: bytes) -> list[ReadOutcome]:
+    """Every message of a file's or MLLP frame's bytes, decoded as MSH-18 declares."""
+    return read_messages(text=decode_payload(data=data))
 
 
 def read_message(*, segments: list[str], index: int = 1) -> ReadOutcome:

@@ -192,3 +192,32 @@ def test_every_supported_version_reads(version: str) -> None:
     assert outcome.message is not None
     assert outcome.message.orders[0].results[0].value == NumericValue(Decimal("5.5"))
     assert outcome.message.orders[0].results[0].observed_at == datetime(2024, 1, 1, 8, 0)
+
+
+def test_custom_separators_declared_in_msh() -> None:
+    text = "\r".join(
+        [
+            "MSH*$~\\&*LAB*FAC*S*C*20240101**ORU$R01*C1*P*2.5.1",
+            "PID***123$$$EHR$MR**DOE$JANE$Q**19900101*F",
+            "OBR*1*P1*F1*2345-7$Glucose$LN***20240101",
+            "OBX*1*SN*2345-7$Glucose$LN**>$5*mg/dL$$UCUM*3-5*H***F",
+            "OBX*2*ST*X$Y$LN**a \\F\\ b \\S\\ c******F",
+        ]
+    )
+    [outcome] = read_messages(text=text)
+    assert outcome.message is not None, outcome.problems
+    assert outcome.message.patient.identifiers[0].assigning_authority == "EHR"
+    results = outcome.message.orders[0].results
+    assert results[0].value == StructuredNumeric(">", Decimal("5"))
+    assert results[1].value == TextValue("a * b $ c")
+
+
+def test_read_payload_decodes_bytes() -> None:
+    from tools.interop.hl7.reading import read_payload
+
+    data = (FIXTURES / "oru_r01_batch_newlines_v251.hl7").read_bytes()
+    assert [o.header.control_id for o in read_payload(data=data)] == [
+        "BATCH-1",
+        "BATCH-2",
+        "BATCH-3",
+    ]
