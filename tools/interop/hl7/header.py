@@ -53,9 +53,11 @@ def read_header(*, msh: str) -> tuple[MessageHeader | None, Segment | None, list
         return None, None, [_reject(None, 100, "not an MSH segment with its separators")]
     declared_version = msh.split(chars["FIELD"])[11:12]
     version = declared_version[0].split(chars["COMPONENT"])[0] if declared_version else ""
+    # Only MSH-1 to MSH-12 are read: later fields are cut before hl7apy parses the segment.
+    kept = chars["FIELD"].join(msh.split(chars["FIELD"])[:12])
     try:
         segment = parse_segment(
-            msh,
+            kept,
             version=version if version in SUPPORTED_VERSIONS else FALLBACK_VERSION,
             encoding_chars=chars,
             validation_level=VALIDATION_LEVEL.TOLERANT,

@@ -44,6 +44,9 @@ from tools.interop.hl7.splitting import decode_payload, split_messages
 from tools.interop.hl7.values import BadValue, coded, read_value
 
 _SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{2}$")
+#: The last field read of each segment taken; later fields are cut before hl7apy parses the
+#: segment (hl7apy builds an object per component: a full PID costs it ~3 ms).
+_LAST_FIELD_READ = {"PID": 8, "OBR": 25, "OBX": 14, "NTE": 3}
 
 
 class _Stop(Exception):
@@ -135,11 +138,14 @@ def _read_segment(*, reader: _Reader, line: str, line_number: int) -> None:
             Problem(Severity.ERROR, f"segment {line_number}", 0, None, 100, "not a segment")
         )
     reader.counts[name] = reader.counts.get(name, 0) + 1
-    if name not in ("PID", "OBR", "OBX", "NTE"):
+    if name not in _LAST_FIELD_READ:
         return  # PD1, PV1, ORC, SPM, Z segments...: not needed to take the results
+    kept = reader.chars["FIELD"].join(
+        line.split(reader.chars["FIELD"])[: _LAST_FIELD_READ[name] + 1]
+    )
     try:
         segment = parse_segment(
-            line,
+            kept,
             version=reader.version,
             encoding_chars=reader.chars,
             validation_level=VALIDATION_LEVEL.TOLERANT,
