@@ -5,7 +5,6 @@ a full disk did; the standby has no fault and must deliver what waits in the out
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from tests.support.service import (
     queue_emails,
     service_config,
     service_env,
+    stop,
     wait_until,
 )
 
@@ -44,17 +44,6 @@ def _health(port: int) -> tuple[int, dict[str, Any]] | None:
     except httpx.TransportError:
         return None
     return r.status_code, r.json()
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return int(proc.returncode)
 
 
 @pytest.mark.process
@@ -92,7 +81,9 @@ def test_a_leader_whose_scheduler_dies_hands_over(db_url, smtp, tmp_path) -> Non
         assert code_a == (503 if body_a["scheduler"]["state"] == "failed" else 200)
         assert "thread died" in body_a["scheduler"]["last_failure"]["reason"]
     finally:
-        codes = [_stop(first)] + ([_stop(second)] if second is not None else [])
+        codes = [stop(first, timeout=30)] + (
+            [stop(second, timeout=30)] if second is not None else []
+        )
     assert codes == [0] * len(codes), log_a.read_text()[-2000:] + log_b.read_text()[-2000:]
     assert smtp.sink.per_key() == {k: 1 for k in keys}
 
@@ -169,6 +160,6 @@ def test_a_lone_leader_recovers_once_the_disk_has_space(db_url, smtp, tmp_path) 
         assert log.read_text().count("giving up the leader lock") == gave_up
         assert leads()
     finally:
-        code = _stop(proc)
+        code = stop(proc, timeout=30)
     assert code == 0, log.read_text()[-3000:]
     assert smtp.sink.per_key() == {k: 1 for k in keys}

@@ -226,14 +226,17 @@ def start_serve(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[b
     )
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[Any], *, timeout: float = 20.0) -> int:
+    """Stop a Steve process as an operator would (SIGTERM), killing it after `timeout`
+    seconds; its exit code."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(20)
+            proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    return int(proc.returncode)
 
 
 def wait_until(check: Callable[[], object], timeout: float = 30.0) -> bool:

@@ -15,7 +15,6 @@ that no JSON Schema can state; only for those does the positive-data check also 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from db.engine import make_engine
 from db.models import Affiliation, Discipline, Practitioner, PractitionerStatus
-from tests.support.service import ROOT, free_port, wait_until
+from tests.support.service import ROOT, free_port, stop, wait_until
 from tools.users import create_token, create_user
 
 pytestmark = pytest.mark.process
@@ -232,12 +231,7 @@ def test_openapi_description_holds_against_the_served_api(db_url: str, tmp_path:
             timeout=600,
         )
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait()
+        stop(serve, timeout=30)
     (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)
     failures = run.stdout.split("=== WARNINGS ===")[0]
     report = failures[-20000:] + run.stdout[-3000:] + run.stderr[-2000:]
