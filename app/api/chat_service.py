@@ -18,11 +18,10 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from sqlalchemy import Engine
 
 from agent.chat import ChatDeps, ChatSession, build_chat_graph
-from agent.chat.checkpoint import open_checkpointer, setup_checkpointer
 from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
 from agent.untrusted import message_text
+from app import wiring
 from app.settings import Settings
-from app.wiring import chat_deps, checkpoint_path
 from tools.access import Actor
 
 
@@ -45,29 +44,24 @@ class ChatService:
     def checkpointer(self) -> Any:
         with self._lock:
             if self._checkpointer is None:
-                s = self.settings
-                self._checkpointer = self._stack.enter_context(
-                    open_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s))
-                )
+                self._checkpointer = self._stack.enter_context(wiring.checkpointer(self.settings))
             return self._checkpointer
 
     def prepare(self) -> None:
         """Make the saver's tables now (the API's start-up), on a connection of its own."""
         if self._checkpointer is None:
-            s = self.settings
-            setup_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s))
+            wiring.prepare_checkpointer(self.settings)
 
     def close(self) -> None:
         self._stack.close()
 
     def memory(self) -> Any:
         """Long-term memory for the chat's search tools, when the practice has a store."""
-        from app.wiring import memory_configured, open_memory_store
         from memory.retrieval import Retriever
 
         with self._lock:
-            if self._memory is None and memory_configured(self.settings):
-                store = open_memory_store(self.settings)
+            if self._memory is None and wiring.memory_configured(self.settings):
+                store = wiring.open_memory_store(self.settings)
                 self._memory = Retriever(store=store, engine=self.engine)
             return self._memory
 
@@ -77,7 +71,7 @@ class ChatService:
         with self._lock:
             found = self._graphs.get(actor)
             if found is None:
-                deps = chat_deps(
+                deps = wiring.chat_deps(
                     self.settings,
                     engine=self.engine,
                     actor=actor,

@@ -19,11 +19,10 @@ import typer
 from langchain_core.language_models import BaseChatModel
 
 from agent.chat import ChatSession, Turn, build_chat_graph
-from agent.chat.checkpoint import open_checkpointer
 from agent.toolbox.execute import OUTCOME_TEXT, outcome_of
+from app import wiring
 from app.cli.acting import act_as
 from app.cli.common import console, engine, err_console, handle_errors, settings
-from app.wiring import chat_deps, checkpoint_path
 from db.engine import session_scope
 from tools.access import AccessDenied
 from tools.errors import InvalidInput
@@ -31,8 +30,6 @@ from tools.errors import InvalidInput
 
 def chat_model() -> BaseChatModel | None:
     """The configured model (tests replace this with a scripted one)."""
-    from app import wiring
-
     return wiring.chat_model(settings())
 
 
@@ -41,9 +38,7 @@ def chat_memory(eng: Any, wanted: bool | None) -> Any:
 
     Opening is cheap; the embedding model loads on the first search only.
     """
-    from app.wiring import memory_configured
-
-    if wanted is False or (wanted is None and not memory_configured(settings())):
+    if wanted is False or (wanted is None and not wiring.memory_configured(settings())):
         return None
     from app.cli.memory import open_store
     from memory.retrieval import Retriever
@@ -62,10 +57,10 @@ def open_session(who: str, thread_id: str, memory: bool | None = None) -> Iterat
             except AccessDenied:
                 db.commit()  # keep the denial's audit row (nothing else was written)
                 raise
-        deps = chat_deps(
+        deps = wiring.chat_deps(
             s, engine=eng, actor=actor, model=chat_model(), memory=chat_memory(eng, memory)
         )
-        with open_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s)) as saver:
+        with wiring.checkpointer(s) as saver:
             graph = build_chat_graph(deps).compile(checkpointer=saver)
             yield ChatSession(graph, deps, thread_id)
     finally:

@@ -42,12 +42,11 @@ def init(
     console.print(f"Practice database {state} (schema {after}); data directory {s.data_dir}")
     if tightened:
         console.print(f"Made {tightened} file(s) in the data directory private (0600/0700).")
-    from agent.chat.checkpoint import setup_checkpointer
-    from app.wiring import checkpoint_path
+    from app.wiring import prepare_checkpointer
 
     # The chat threads' tables, here rather than in a first chat request (on PostgreSQL
     # their concurrent index builds wait for every open transaction).
-    setup_checkpointer(db_url=s.db_url, sqlite_path=checkpoint_path(s))
+    prepare_checkpointer(s)
     console.print("Chat thread storage ready.")
     if not no_admin:
         users.first_admin(admin)
