@@ -14,6 +14,7 @@ from db.models.enums import (
     LabStatus,
     MessageKind,
     NoteOrigin,
+    ResultStatus,
     SupplementStatus,
     enum_column,
 )
@@ -58,6 +59,9 @@ class LabOrderBase(SQLModel):
     received_on: date | None = None
     status: LabStatus = Field(default=LabStatus.ORDERED, sa_type=enum_column(LabStatus), index=True)
     reviewed_by_id: int | None = Field(default=None, foreign_key="practitioner.id")
+    # The laboratory's order numbers (HL7 ORC/OBR-2 placer, OBR-3 filler; FHIR identifiers).
+    placer_number: str | None = Field(default=None, max_length=100, index=True)
+    filler_number: str | None = Field(default=None, max_length=100, index=True)
 
 
 class LabOrder(LabOrderBase, table=True):
@@ -81,6 +85,56 @@ class LabResult(SQLModel, table=True):
     ref_text: str | None = Field(default=None, max_length=200)
     flag: LabFlag = Field(default=LabFlag.NORMAL, sa_type=enum_column(LabFlag))
     resulted_on: date | None = None
+    code_system: str | None = Field(default=None, max_length=100, description="LOINC")
+    code: str | None = Field(default=None, max_length=40)
+    status: ResultStatus = Field(
+        default=ResultStatus.FINAL,
+        sa_type=enum_column(ResultStatus),
+        sa_column_kwargs={"server_default": "final"},
+    )
+    issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A corrected result keeps what it replaced, so the history can say so.
+    previous_value: str | None = Field(default=None, max_length=200)
+
+
+class PatientObservation(SQLModel, table=True):
+    """A measurement that is not a lab result: vital signs, body measures, scores."""
+
+    __tablename__ = "patient_observation"
+    __table_args__ = (
+        sa.Index("ix_patient_observation_patient_observed", "patient_id", "observed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE")
+    category: str = Field(default="vital-signs", max_length=60)
+    name: str = Field(max_length=200)
+    code_system: str | None = Field(default=None, max_length=100)
+    code: str | None = Field(default=None, max_length=40)
+    value: float | None = None
+    value_text: str | None = Field(default=None, max_length=200)
+    unit: str | None = Field(default=None, max_length=40)
+    observed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PatientDocument(SQLModel, table=True):
+    """A document about the patient (a letter, a report, a scan) and its stored file."""
+
+    __tablename__ = "patient_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=300)
+    kind: str | None = Field(default=None, max_length=200, description="e.g. discharge summary")
+    author: str | None = Field(default=None, max_length=200)
+    dated: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    content_type: str | None = Field(default=None, max_length=100)
+    size: int | None = Field(default=None, ge=0)
+    sha256: str | None = Field(default=None, max_length=64)
+    # Relative to the data directory's documents folder; empty when only a URL is known.
+    stored_as: str | None = Field(default=None, max_length=300)
+    url: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # ------------------------------------------------------------ notes and messages
@@ -141,3 +195,5 @@ class IntakeForm(SQLModel, table=True):
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reviewed_by_id: int | None = Field(default=None, foreign_key="practitioner.id")
+    # A completed questionnaire: [{"question": ..., "answer": ...}] as JSON, or empty.
+    answers: str | None = Field(default=None, sa_type=sa.Text)

@@ -159,3 +159,27 @@ class TaskStatus(StrEnum):
 
 
 OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+
+
+class ResultStatus(StrEnum):
+    """A lab result's status as the laboratory reports it (HL7 OBX-11, FHIR Observation)."""
+
+    PRELIMINARY = "preliminary"
+    FINAL = "final"
+    CORRECTED = "corrected"
+    CANCELLED = "cancelled"
+
+
+class ImportFormat(StrEnum):
+    FHIR = "fhir"
+    HL7 = "hl7"
+    CSV = "csv"
+
+
+class ImportReviewStatus(StrEnum):
+    """An incoming patient that matched an existing one by name and birth date only."""
+
+    OPEN = "open"
+    MERGED = "merged"  # a person decided it is the existing patient
+    CREATED = "created"  # a person decided it is a new patient
+    REJECTED = "rejected"  # not imported at all

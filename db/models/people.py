@@ -32,6 +32,9 @@ class PractitionerBase(SQLModel):
     status: PractitionerStatus = Field(
         default=PractitionerStatus.ACTIVE, sa_type=enum_column(PractitionerStatus)
     )
+    specialty: str | None = Field(
+        default=None, max_length=200, description="as the outside record names it"
+    )
 
 
 class PractitionerCreate(PractitionerBase):
@@ -75,6 +78,13 @@ class PatientBase(SQLModel):
     phone: str | None = Field(default=None, max_length=40)
     address: str | None = Field(default=None, max_length=300)
     primary_physician_id: int | None = Field(default=None, foreign_key="practitioner.id")
+    primary_care_provider_id: int | None = Field(
+        default=None,
+        foreign_key="practitioner.id",
+        description="the patient's own primary care provider outside the practice",
+    )
+    deceased_on: date | None = None
+    deceased: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     status: PatientStatus = Field(default=PatientStatus.ACTIVE, sa_type=enum_column(PatientStatus))
 
 
@@ -107,6 +117,8 @@ class PatientCondition(SQLModel, table=True):
         default=ConditionStatus.ACTIVE, sa_type=enum_column(ConditionStatus)
     )
     onset_on: date | None = None
+    code_system: str | None = Field(default=None, max_length=100, description="SNOMED CT, ICD-10")
+    code: str | None = Field(default=None, max_length=40)
 
 
 class PatientAllergy(SQLModel, table=True):
@@ -117,6 +129,8 @@ class PatientAllergy(SQLModel, table=True):
     substance: str = Field(max_length=200)
     reaction: str | None = Field(default=None, max_length=200)
     severity: str | None = Field(default=None, max_length=40)
+    code_system: str | None = Field(default=None, max_length=100)
+    code: str | None = Field(default=None, max_length=40)
 
 
 class PatientMedication(SQLModel, table=True):
@@ -132,3 +146,5 @@ class PatientMedication(SQLModel, table=True):
     started_on: date | None = None
     stopped_on: date | None = None
     prescriber: str | None = Field(default=None, max_length=200)
+    code_system: str | None = Field(default=None, max_length=100, description="RxNorm, dm+d")
+    code: str | None = Field(default=None, max_length=40)

@@ -167,7 +167,12 @@ def test_missing_table_at_its_revision_is_reported_with_the_way_out(practice: Pa
 def test_repair_keeps_data_and_drops_empty_tables_of_an_unfinished_upgrade(
     practice: Path,
 ) -> None:
-    # What an older Steve left when killed inside 0006: stamped 0005, some 0006 tables made.
+    # What an older Steve left when killed inside 0006: stamped 0005, some 0006 tables made
+    # (and nothing of the revisions after it).
+    practice.unlink()
+    eng = make_engine(f"sqlite:///{practice}")
+    migrate(eng, "0006")
+    eng.dispose()
     _sqlite(
         practice,
         "DROP TABLE web_session",
