@@ -1,0 +1,210 @@
+"""Imported rows and the outside records they came from: written once, updated in place.
+
+Every row an import writes gets a `RecordSource` naming the source system, the record's type,
+id and version there, and a hash of the record as received. Writing the same record again
+finds the row through it:
+- same content -> `unchanged` (nothing written: re-importing a file changes nothing);
+- different content, not older -> `updated` in place (a newer version of the record);
+- an older version than the one stored (by `meta.versionId` when both are numbers, else by
+  `meta.lastUpdated`) -> `stale`, nothing written;
+- the row was deleted in Steve since -> written again as a new row (`created`).
+
+One record may become several rows (a CarePlan's activities, a report's results): `part`
+tells them apart ("" for the main row). `Provenance` caches what it has read, so a patient's
+records cost one query to look up (`preload`), not one per row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from sqlmodel import Session, SQLModel, col, select
+
+from db.engine import as_utc, in_batches, utcnow
+from db.models import RecordSource
+
+T = TypeVar("T", bound=SQLModel)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from, as the source names it."""
+
+    source_system: str
+    resource_type: str
+    resource_id: str
+    content_hash: str
+    version_id: str | None = None
+    last_updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Written(Generic[T]):
+    row: T
+    outcome: Outcome
+
+
+def content_hash(raw: Mapping[str, Any]) -> str:
+    """sha256 of the record's content without its `meta` (which a server rewrites freely)."""
+    body = {k: v for k, v in raw.items() if k != "meta"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def table_of(model: type[SQLModel]) -> str:
+    return str(model.__tablename__)
+
+
+def is_older(*, incoming: Origin, stored: RecordSource) -> bool:
+    """Is the incoming record an older version than the one the row was written from?"""
+    versions = (incoming.version_id or "", stored.version_id or "")
+    if all(v.isdigit() for v in versions):
+        return int(versions[0]) < int(versions[1])
+    if incoming.last_updated is not None and stored.last_updated is not None:
+        return as_utc(incoming.last_updated) < as_utc(stored.last_updated)
+    return False
+
+
+_Key = tuple[str, str, str, str]  # resource type, resource id, table, part
+
+
+class Provenance:
+    """The rows one source system's records became, for one session."""
+
+    def __init__(self, *, session: Session, source_system: str) -> None:
+        self.session = session
+        self.source_system = source_system
+        self._known: dict[_Key, RecordSource | None] = {}
+        self._loaded: set[tuple[str, str]] = set()
+
+    def preload(self, *, records: Iterable[tuple[str, str]]) -> None:
+        """Read the sources of these (resource type, id) records in as few queries as can be."""
+        wanted = sorted({r for r in records if r not in self._loaded})
+        by_type: dict[str, list[str]] = {}
+        for resource_type, resource_id in wanted:
+            by_type.setdefault(resource_type, []).append(resource_id)
+        for resource_type, ids in by_type.items():
+            for batch in in_batches(ids):
+                stmt = select(RecordSource).where(
+                    RecordSource.source_system == self.source_system,
+                    RecordSource.resource_type == resource_type,
+                    col(RecordSource.resource_id).in_(batch),
+                )
+                for source in self.session.exec(stmt):
+                    key = (source.resource_type, source.resource_id, source.table_name, source.part)
+                    self._known[key] = source
+        self._loaded.update(wanted)
+
+    def find(
+        self, *, resource_type: str, resource_id: str, table: str, part: str = ""
+    ) -> RecordSource | None:
+        """The source row of one record's row in `table`, or None when never imported."""
+        key = (resource_type, resource_id, table, part)
+        if key in self._known:
+            return self._known[key]
+        if (resource_type, resource_id) in self._loaded:
+            return None
+        self.preload(records=[(resource_type, resource_id)])
+        return self._known.get(key)
+
+    def row_id(
+        self, *, resource_type: str, resource_id: str, model: type[SQLModel], part: str = ""
+    ) -> int | None:
+        """The id of the row a record became in `model`'s table (an earlier import's too)."""
+        source = self.find(
+            resource_type=resource_type, resource_id=resource_id, table=table_of(model), part=part
+        )
+        return None if source is None else source.row_id
+
+    def parts(self, *, resource_type: str, resource_id: str, table: str) -> list[RecordSource]:
+        """Every part of one record written to `table` (to remove parts no longer sent)."""
+        self.find(resource_type=resource_type, resource_id=resource_id, table=table)
+        return [
+            s
+            for (rtype, rid, tname, _), s in self._known.items()
+            if s is not None and (rtype, rid, tname) == (resource_type, resource_id, table)
+        ]
+
+    def write(
+        self,
+        *,
+        origin: Origin,
+        model: type[T],
+        values: Mapping[str, Any],
+        part: str = "",
+        patient_id: int | None = None,
+    ) -> Written[T]:
+        """Create or update the row `origin` becomes in `model`'s table (see the module doc)."""
+        table = table_of(model)
+        source = self.find(
+            resource_type=origin.resource_type,
+            resource_id=origin.resource_id,
+            table=table,
+            part=part,
+        )
+        row = None if source is None else self.session.get(model, source.row_id)
+        if source is not None and row is not None:
+            if source.content_hash == origin.content_hash:
+                return Written(row, Outcome.UNCHANGED)
+            if is_older(incoming=origin, stored=source):
+                return Written(row, Outcome.STALE)
+            for name, value in values.items():
+                setattr(row, name, value)
+            self.session.add(row)
+            self.session.flush()
+            self._stamp(source=source, origin=origin, row_id=_id(row), patient_id=patient_id)
+            return Written(row, Outcome.UPDATED)
+        row = model.model_validate(dict(values))
+        self.session.add(row)
+        self.session.flush()
+        if source is None:
+            source = RecordSource(
+                source_system=self.source_system,
+                resource_type=origin.resource_type,
+                resource_id=origin.resource_id,
+                content_hash=origin.content_hash,
+                table_name=table,
+                row_id=_id(row),
+                part=part,
+            )
+            self._known[(origin.resource_type, origin.resource_id, table, part)] = source
+        self._stamp(source=source, origin=origin, row_id=_id(row), patient_id=patient_id)
+        return Written(row, Outcome.CREATED)
+
+    def forget(self, *, source: RecordSource) -> None:
+        """Delete a part's source row (its Steve row is the caller's to delete)."""
+        self._known[(source.resource_type, source.resource_id, source.table_name, source.part)] = (
+            None
+        )
+        self.session.delete(source)
+
+    def _stamp(
+        self, *, source: RecordSource, origin: Origin, row_id: int, patient_id: int | None
+    ) -> None:
+        source.row_id = row_id
+        source.content_hash = origin.content_hash
+        source.version_id = origin.version_id
+        source.last_updated = origin.last_updated
+        source.patient_id = patient_id
+        source.updated_at = utcnow()
+        self.session.add(source)
+
+
+def _id(row: SQLModel) -> int:
+    value = getattr(row, "id", None)
+    if not isinstance(value, int):
+        raise TypeError(f"{type(row).__name__} has no integer id after flush")
+    return value
