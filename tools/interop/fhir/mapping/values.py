@@ -280,3 +280,148 @@ def _list(value: Any) -> list[Any]:
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+# ------------------------------------------------------------------ clinical records
+
+IDENTIFIER_TYPES = "http://terminology.hl7.org/CodeSystem/v2-0203"
+_WORDS_PER_DAY = {1: "once daily", 2: "twice daily", 3: "three times daily", 4: "four times daily"}
+_UNIT_WORDS = {"s": "second", "min": "minute", "h": "hour", "d": "day", "wk": "week"}
+_UNIT_WORDS |= {"mo": "month", "a": "year"}
+
+
+def concept_codes(concepts: Any) -> set[str]:
+    """Every code of every coding in a CodeableConcept or a list of them."""
+    return {
+        str(c["code"]) for concept in _list(concepts) for c in codings(concept) if c.get("code")
+    }
+
+
+def concept_words(concepts: Any) -> list[str]:
+    """The text and displays of a CodeableConcept or a list of them, lower-cased."""
+    words = []
+    for concept in _list(concepts):
+        if isinstance(concept, Mapping) and isinstance(concept.get("text"), str):
+            words.append(concept["text"].casefold())
+        words += [str(c["display"]).casefold() for c in codings(concept) if c.get("display")]
+    return words
+
+
+def identifier_of_type(identifiers: Any, code: str) -> str | None:
+    """The value of the first identifier whose type carries a v2-0203 code (PLAC, FILL, MR)."""
+    for identifier in _list(identifiers):
+        if not isinstance(identifier, Mapping) or not identifier.get("value"):
+            continue
+        if code in concept_codes(identifier.get("type")):
+            return str(identifier["value"])
+    return None
+
+
+def reference_display(reference: Any) -> str | None:
+    if isinstance(reference, Mapping) and isinstance(reference.get("display"), str):
+        return reference["display"].strip() or None
+    return None
+
+
+def period_end(raw: Mapping[str, Any], name: str) -> datetime | None:
+    """A Period's end (`name` is the Period field, e.g. "effectivePeriod")."""
+    value = raw.get(name)
+    return fhir_instant(value.get("end")) if isinstance(value, Mapping) else None
+
+
+def effective_time(raw: Mapping[str, Any]) -> datetime | None:
+    """When an observation or report applies: effective[x] (a period's start)."""
+    return period_start(raw, "effectiveDateTime", "effectivePeriod", "effectiveInstant")
+
+
+def notes_text(notes: Any) -> str | None:
+    """Annotation texts joined."""
+    texts = [
+        str(n["text"]).strip()
+        for n in _list(notes)
+        if isinstance(n, Mapping) and isinstance(n.get("text"), str) and n["text"].strip()
+    ]
+    return "; ".join(texts) or None
+
+
+def dose_words(dosage: Any) -> str | None:
+    """One Dosage's amount in words: "400 mg", "1-2 capsules", or None."""
+    if not isinstance(dosage, Mapping):
+        return None
+    for rate in dosage.get("doseAndRate") or []:
+        if not isinstance(rate, Mapping):
+            continue
+        amount = quantity(rate.get("doseQuantity"))
+        if amount is not None and amount.value is not None:
+            return f"{_number(amount.value)} {amount.unit or ''}".strip()
+        dose_range = rate.get("doseRange")
+        if isinstance(dose_range, Mapping):
+            low, high = quantity(dose_range.get("low")), quantity(dose_range.get("high"))
+            if low and high and low.value is not None and high.value is not None:
+                unit = high.unit or low.unit or ""
+                return f"{_number(low.value)}-{_number(high.value)} {unit}".strip()
+    return None
+
+
+def timing_words(dosage: Any) -> str | None:
+    """How often a Dosage is taken: its timing code's words, else "twice daily",
+    "every 8 hours", "once weekly" from timing.repeat, else "as needed"."""
+    if not isinstance(dosage, Mapping):
+        return None
+    timing = dosage.get("timing") if isinstance(dosage.get("timing"), Mapping) else {}
+    assert isinstance(timing, Mapping)
+    words = concept_text(timing.get("code"))
+    repeat = timing.get("repeat") if isinstance(timing.get("repeat"), Mapping) else None
+    if words is None and repeat is not None:
+        words = _repeat_words(repeat)
+    if dosage.get("asNeededBoolean") is True or "asNeededCodeableConcept" in dosage:
+        words = f"{words} as needed" if words else "as needed"
+    return words
+
+
+def _repeat_words(repeat: Mapping[str, Any]) -> str | None:
+    frequency = repeat.get("frequency")
+    period = repeat.get("period")
+    unit = _UNIT_WORDS.get(str(repeat.get("periodUnit")))
+    if not isinstance(frequency, int) or not isinstance(period, int | float) or unit is None:
+        return None
+    if period == 1 and unit == "day" and frequency in _WORDS_PER_DAY:
+        return _WORDS_PER_DAY[frequency]
+    if frequency == 1:
+        if period == 1:
+            return "once daily" if unit == "day" else f"once a {unit}"
+        return f"every {_number(float(period))} {unit}s"
+    span = f"{_number(float(period))} {unit}s" if period != 1 else unit
+    return f"{frequency} times per {span}"
+
+
+def code_columns(concept: Any, *, prefer: Sequence[str] = ()) -> dict[str, str | None]:
+    """A row's `code_system` and `code`: the preferred system's coding, when it fits the
+    columns (a code of up to 40 characters; a system name of up to 100)."""
+    found = coded(concept, prefer=prefer)
+    if not found.code or len(found.code) > 40:
+        return {"code_system": None, "code": None}
+    system = found.system if found.system and len(found.system) <= 100 else None
+    return {"code_system": system, "code": found.code}
+
+
+def steve_extension(element: Any, name: str) -> Any:
+    """The value of Steve's own extension `urn:steve:extension:<name>` on a resource or an
+    element (what Steve's FHIR export writes for fields FHIR has no element for), or None."""
+    if not isinstance(element, Mapping):
+        return None
+    url = f"urn:steve:extension:{name}"
+    for extension in element.get("extension") or []:
+        if isinstance(extension, Mapping) and extension.get("url") == url:
+            for key, value in extension.items():
+                if key.startswith("value"):
+                    return value
+    return None
+
+
+def steve_row(identifiers: Any, table: str) -> bool:
+    """Does the record carry a Steve row identifier of `table` (`urn:steve:<table>`)?"""
+    return any(
+        isinstance(i, Mapping) and i.get("system") == f"urn:steve:{table}"
+        for i in _list(identifiers)
+    )
