@@ -425,3 +425,54 @@ def steve_row(identifiers: Any, table: str) -> bool:
         isinstance(i, Mapping) and i.get("system") == f"urn:steve:{table}"
         for i in _list(identifiers)
     )
+
+
+@dataclass(frozen=True)
+class Measured:
+    """An Observation's (or a component's) value: a number with its unit, or words."""
+
+    value: float | None
+    text: str | None
+    unit: str | None
+
+    def shown(self) -> str | None:
+        """The value as a person reads it: "5.4 mmol/L", "<0.5 mg/L", "positive"."""
+        if self.text:
+            return self.text
+        if self.value is None:
+            return None
+        return f"{_number(self.value)} {self.unit or ''}".strip()
+
+
+def measured(element: Any) -> Measured | None:
+    """value[x] of an Observation or component (a comparator keeps the number and says it in
+    words; dataAbsentReason gives words), or None when there is no value."""
+    if not isinstance(element, Mapping):
+        return None
+    amount = quantity(element.get("valueQuantity"))
+    if amount is not None:
+        text = f"{amount.comparator}{_number(amount.value)}" if amount.comparator else None
+        return Measured(amount.value, text, amount.unit)
+    number = element.get("valueInteger")
+    if isinstance(number, int) and not isinstance(number, bool):
+        return Measured(float(number), None, None)
+    for name in ("valueString", "valueDateTime", "valueTime"):
+        if isinstance(element.get(name), str) and element[name].strip():
+            return Measured(None, str(element[name]).strip(), None)
+    if "valueCodeableConcept" in element:
+        return Measured(None, concept_text(element["valueCodeableConcept"]), None)
+    if isinstance(element.get("valueBoolean"), bool):
+        return Measured(None, "yes" if element["valueBoolean"] else "no", None)
+    if isinstance(element.get("valueRange"), Mapping):
+        low = quantity(element["valueRange"].get("low"))
+        high = quantity(element["valueRange"].get("high"))
+        bounds = [_number(q.value) if q else "" for q in (low, high)]
+        bound = high or low
+        unit = bound.unit if bound is not None else None
+        return Measured(None, "-".join(bounds), unit)
+    if isinstance(element.get("valueRatio"), Mapping):
+        parts = [quantity(element["valueRatio"].get(k)) for k in ("numerator", "denominator")]
+        return Measured(None, ":".join(_number(q.value) if q else "" for q in parts), None)
+    if "dataAbsentReason" in element:
+        return Measured(None, concept_text(element["dataAbsentReason"]), None)
+    return None
