@@ -70,15 +70,18 @@ def write_order(
     row_id = None
     if own is not None and ctx.session.get(LabOrder, own.row_id) is not None:
         row_id = own.row_id
+    joined = False
     if row_id is None:
         row_id = next((j for j in joins if j is not None), None)
         if row_id is not None:
             ctx.provenance.attach(
                 origin=ctx.origin(item), table=TABLE, row_id=row_id, patient_id=ctx.patient_id
             )
+            joined = True
     existing = ctx.session.get(LabOrder, row_id) if row_id is not None else None
     if existing is not None:
-        values = merged(existing=existing, values=values, shared=_shared(ctx=ctx, row_id=row_id))
+        shared = joined or _shared(ctx=ctx, row_id=row_id)
+        values = merged(existing=existing, values=values, shared=shared)
     return ctx.write(item=item, model=LabOrder, values=values)
 
 
