@@ -22,8 +22,7 @@ from tools.interop.fhir.mapping.values import (
     code_columns,
     concept_codes,
     concept_text,
-    fhir_date,
-    period_start,
+    first_day,
 )
 from tools.interop.fhir.mapping.withdrawn import withdraw
 
@@ -60,12 +59,11 @@ def map_condition(*, item: Item, ctx: MapContext) -> None:
     if not name:
         ctx.skip(item=item, field="code", message="no name or code for the condition")
         return
-    onset = period_start(raw, "onsetDateTime", "onsetPeriod")
     values: dict[str, Any] = {
         "patient_id": ctx.patient_id,
         "name": name[:200],
         "status": condition_status(raw),
-        "onset_on": onset.date() if onset else fhir_date(raw.get("onsetDateTime")),
+        "onset_on": first_day(raw, "onsetDateTime", "onsetPeriod"),
         **code_columns(raw.get("code"), prefer=(SNOMED, ICD10CM, ICD10)),
     }
     ctx.write(item=item, model=PatientCondition, values=values)

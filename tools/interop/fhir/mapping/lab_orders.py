@@ -15,8 +15,8 @@ Observations, so each finds the order the one before wrote:
   (panel = its name).
 "Joining" gives the existing row a second source (`Provenance.attach`), so re-importing either
 record finds it again. When records share an order, the status only moves forward (ordered,
-collected, received, reviewed; cancelled always applies), the order's panel, clinician and date
-stay as the first record gave them, and a known laboratory, received date or order number
+collected, received, reviewed; cancelled always applies), the order's panel, clinician, date
+and received date stay as the first record gave them, and a known laboratory or order number
 fills in what is missing.
 """
 
@@ -39,7 +39,7 @@ PROGRESS = {
     LabStatus.RECEIVED: 2,
     LabStatus.REVIEWED: 3,
 }
-FIRST_SAYS = ("panel", "ordered_by_id", "ordered_on")
+FIRST_SAYS = ("panel", "ordered_by_id", "ordered_on")  # kept when records share an order
 TABLE = table_of(LabOrder)
 
 
@@ -69,6 +69,8 @@ def write_order(
     )
     row_id = None
     if own is not None and ctx.session.get(LabOrder, own.row_id) is not None:
+        if own.content_hash == ctx.origin(item).content_hash:
+            return ctx.write(item=item, model=LabOrder, values=values)  # unchanged
         row_id = own.row_id
     joined = False
     if row_id is None:
@@ -98,6 +100,8 @@ def merged(*, existing: LabOrder, values: dict[str, Any], shared: bool) -> dict[
             out.pop(name, None)
         if values.get("lab") == UNKNOWN_LAB:
             out.pop("lab")
+        if existing.received_on is not None:
+            out.pop("received_on", None)
     for name in ("received_on", "placer_number", "filler_number", "expected_on"):
         if out.get(name) is None and getattr(existing, name) is not None:
             out.pop(name, None)

@@ -51,7 +51,6 @@ from tools.interop.fhir.mapping.values import (
     dosage_text,
     dose_words,
     fhir_date,
-    fhir_instant,
     reference_display,
     reference_id,
     steve_extension,
@@ -213,15 +212,14 @@ def dates(raw: Mapping[str, Any], *, ended: bool) -> tuple[date | None, date | N
             candidates.append(timing["repeat"].get("boundsPeriod"))
     periods: list[Mapping[str, Any]] = [p for p in candidates if isinstance(p, Mapping)]
     starts = [
-        fhir_instant(raw.get("effectiveDateTime")),
-        *(fhir_instant(p.get("start")) for p in periods),
+        fhir_date(raw.get("effectiveDateTime")),
+        *(fhir_date(p.get("start")) for p in periods),
     ]
-    start = next((s for s in starts if s is not None), None)
-    started = start.date() if start else fhir_date(raw.get("authoredOn"))
+    started = next((s for s in starts if s is not None), None) or fhir_date(raw.get("authoredOn"))
     if not ended:
         return started, None
-    end = next((e for p in periods if (e := fhir_instant(p.get("end"))) is not None), None)
-    stopped = end.date() if end else record_day(raw) or started
+    end = next((e for p in periods if (e := fhir_date(p.get("end"))) is not None), None)
+    stopped = end or record_day(raw) or started
     return started, stopped
 
 
@@ -232,8 +230,7 @@ def record_day(raw: Mapping[str, Any]) -> date | None:
             return fhir_date(value)
     meta = raw.get("meta") if isinstance(raw.get("meta"), Mapping) else {}
     assert isinstance(meta, Mapping)
-    updated = fhir_instant(meta.get("lastUpdated"))
-    return updated.date() if updated else None
+    return fhir_date(meta.get("lastUpdated"))
 
 
 def dose_and_frequency(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:

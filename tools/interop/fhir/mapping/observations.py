@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from db.models import LabFlag, LabOrder, LabResult, LabStatus, PatientObservation, ResultStatus
@@ -36,7 +37,9 @@ from tools.interop.fhir.mapping.values import (
     concept_codes,
     concept_text,
     effective_time,
+    fhir_date,
     fhir_instant,
+    first_day,
     measured,
     quantity,
     steve_extension,
@@ -153,11 +156,11 @@ def requested_order(*, item: Item, ctx: MapContext) -> int | None:
 def own_order(*, item: Item, ctx: MapContext, status: ResultStatus) -> int | None:
     """An order of the Observation's own, for a result that no report or request orders."""
     raw = item.raw
-    when = effective_time(raw) or fhir_instant(raw.get("issued"))
+    when = result_day(raw)
     if when is None:
         ctx.skip(item=item, field="effective[x]", message="no date for the result")
         return None
-    issued = fhir_instant(raw.get("issued")) or when
+    issued = fhir_date(raw.get("issued")) or when
     order_status = ORDER_STATUS[status]
     values: dict[str, Any] = {
         "patient_id": ctx.patient_id,
@@ -166,9 +169,9 @@ def own_order(*, item: Item, ctx: MapContext, status: ResultStatus) -> int | Non
         "ordered_by_id": ctx.practitioner_or_fallback(
             item=item, references=list(raw.get("performer") or [])
         ),
-        "ordered_on": when.date(),
+        "ordered_on": when,
         "status": order_status,
-        "received_on": issued.date() if order_status == LabStatus.RECEIVED else None,
+        "received_on": issued if order_status == LabStatus.RECEIVED else None,
     }
     return write_order(ctx=ctx, item=item, values=values).row.id
 
@@ -188,7 +191,6 @@ def result_values(
     ref_high = high.value if high else None
     interpretation = element.get("interpretation") or ([] if part else raw.get("interpretation"))
     issued = fhir_instant(raw.get("issued"))
-    resulted = effective_time(raw) or issued
     concept = element.get("code")
     return {
         "patient_id": ctx.patient_id,
@@ -200,12 +202,18 @@ def result_values(
         "ref_high": ref_high,
         "ref_text": str(first["text"])[:200] if first.get("text") else None,
         "flag": flag(interpretation, value=value.value, low=ref_low, high=ref_high),
-        "resulted_on": resulted.date() if resulted else None,
+        "resulted_on": result_day(raw),
         "status": status,
         "issued_at": issued,
         "previous_value": previous_value(item=item, ctx=ctx, part=part, value=value),
         **code_columns(concept, prefer=(LOINC,)),
     }
+
+
+def result_day(raw: Mapping[str, Any]) -> date | None:
+    """The day the result applies to, as the record writes it: effective[x], else issued."""
+    found = first_day(raw, "effectiveDateTime", "effectivePeriod", "effectiveInstant")
+    return found or fhir_date(raw.get("issued"))
 
 
 def flag(

@@ -33,9 +33,8 @@ from tools.interop.fhir.mapping.values import (
     concept_codes,
     concept_text,
     concept_words,
-    effective_time,
     fhir_date,
-    fhir_instant,
+    first_day,
     identifier_of_type,
 )
 
@@ -43,6 +42,7 @@ LAB_SECTIONS = frozenset(
     {"LAB", "BLB", "CH", "CP", "CG", "HM", "HLA", "IMM", "MB", "MCB", "MYC", "OSL", "PAR"}
     | {"SP", "SR", "TX", "URN", "VR", "LP29693-6", "laboratory"}
 )
+EFFECTIVE = ("effectiveDateTime", "effectivePeriod")
 RECEIVED = frozenset({"final", "amended", "corrected", "appended"})
 ORDER_STATUS = {"cancelled": LabStatus.CANCELLED} | dict.fromkeys(RECEIVED, LabStatus.RECEIVED)
 
@@ -70,7 +70,7 @@ def map_report(*, item: Item, ctx: MapContext) -> None:
         ctx.skip(item=item, field="effective[x]", message="no date for the report")
         return
     status = ORDER_STATUS.get(str(raw.get("status")), LabStatus.COLLECTED)
-    issued = fhir_instant(raw.get("issued")) or effective_time(raw)
+    issued = fhir_date(raw.get("issued")) or first_day(raw, *EFFECTIVE)
     placer = identifier_of_type(raw.get("identifier"), "PLAC")
     placer = placer or identifier_of_type(request.get("identifier"), "PLAC")
     filler = identifier_of_type(raw.get("identifier"), "FILL")
@@ -84,7 +84,7 @@ def map_report(*, item: Item, ctx: MapContext) -> None:
         ),
         "ordered_on": ordered_on,
         "status": status,
-        "received_on": issued.date() if issued and status == LabStatus.RECEIVED else None,
+        "received_on": issued if status == LabStatus.RECEIVED else None,
         "placer_number": placer,
         "filler_number": filler,
     }
@@ -128,9 +128,11 @@ def is_laboratory(*, item: Item, ctx: MapContext) -> bool:
 
 
 def ordered_day(raw: Mapping[str, Any], request: Mapping[str, Any]) -> date | None:
-    when = fhir_instant(request.get("authoredOn")) or effective_time(raw)
-    when = when or fhir_instant(raw.get("issued"))
-    return when.date() if when else fhir_date(request.get("authoredOn"))
+    return (
+        fhir_date(request.get("authoredOn"))
+        or first_day(raw, *EFFECTIVE)
+        or fhir_date(raw.get("issued"))
+    )
 
 
 def _list(value: Any) -> list[Any]:

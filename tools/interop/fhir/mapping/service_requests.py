@@ -52,9 +52,9 @@ from tools.interop.fhir.mapping.values import (
     concept_words,
     fhir_date,
     fhir_instant,
+    first_day,
     identifier_of_type,
     notes_text,
-    period_start,
     reference_display,
     steve_extension,
 )
@@ -264,15 +264,13 @@ def day(value: Any) -> date | None:
 
 
 def occurrence_day(raw: Mapping[str, Any]) -> date | None:
-    found = period_start(raw, "occurrenceDateTime", "occurrencePeriod")
-    return found.date() if found else None
+    return first_day(raw, "occurrenceDateTime", "occurrencePeriod")
 
 
 def record_day(raw: Mapping[str, Any]) -> date | None:
     meta = raw.get("meta") if isinstance(raw.get("meta"), Mapping) else {}
     assert isinstance(meta, Mapping)
-    found = fhir_instant(meta.get("lastUpdated"))
-    return found.date() if found else None
+    return fhir_date(meta.get("lastUpdated"))
 
 
 MAPPERS: dict[str, Mapper] = {"ServiceRequest": map_service_request}

@@ -476,3 +476,16 @@ def measured(element: Any) -> Measured | None:
     if "dataAbsentReason" in element:
         return Measured(None, concept_text(element["dataAbsentReason"]), None)
     return None
+
+
+def first_day(raw: Mapping[str, Any], *fields: str) -> date | None:
+    """The first of `fields` present as the day the record writes (a dateTime's own date, not
+    moved to UTC: "2024-03-04T23:30:00-05:00" is the 4th), or a Period's start day."""
+    for name in fields:
+        value = raw.get(name)
+        if isinstance(value, Mapping):
+            value = value.get("start")
+        found = fhir_date(value)
+        if found is not None:
+            return found
+    return None

@@ -34,9 +34,8 @@ def drop_parts(
     sources = ctx.provenance.parts(
         resource_type=item.resource_type, resource_id=item.resource_id, table=table_of(model)
     )
-    for source in sources:
-        if source.part in keep:
-            continue
+    gone = [s for s in sources if s.part not in keep]
+    for source in gone:
         if not _shared(ctx=ctx, source=source):
             row = ctx.session.get(model, source.row_id)
             if row is not None:
@@ -45,7 +44,8 @@ def drop_parts(
         ctx.tally.rows[(source.table_name, DELETED)] += 1
         if not source.part:
             ctx.written.get(item.key, {}).pop(source.table_name, None)
-    ctx.session.flush()
+    if gone:
+        ctx.session.flush()
 
 
 def _shared(*, ctx: MapContext, source: RecordSource) -> bool:

@@ -103,11 +103,12 @@ def test_clinical_status_and_abatement(session: Session) -> None:
     del bare["clinicalStatus"]
     period = condition(id="c-period", onsetPeriod={"start": "2015-06"})
     del period["onsetDateTime"]
+    late = condition(id="c-late", onsetDateTime="2019-03-14T23:30:00-05:00")
     words = condition(id="c-words", onsetString="in childhood")
     del words["onsetDateTime"]
     map_resources(
         session=session,
-        resources=[resolved, relapse, abated, bare, period, words],
+        resources=[resolved, relapse, abated, bare, period, late, words],
         patient_id=patient.id,
     )
     found = {r.id: r for r in rows(session)}
@@ -119,7 +120,7 @@ def test_clinical_status_and_abatement(session: Session) -> None:
         ConditionStatus.ACTIVE,
     ]
     onsets = [r.onset_on for r in found.values()]
-    assert onsets[4:] == [date(2015, 6, 1), None]
+    assert onsets[4:] == [date(2015, 6, 1), date(2019, 3, 14), None]  # the day as written
 
 
 def test_reimport_unchanged_then_newer_version_updates_in_place(session: Session) -> None:
