@@ -25,7 +25,7 @@ import json
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from db.models import ImportFormat, ImportRun, Patient
+from db.private_files import private_dir
 from tools import audit
 from tools.interop.fhir.mapping import (
     PATIENT_ORDER,
@@ -102,10 +103,15 @@ def import_fhir(
     origin: str = "cli",
     data_dir: Path | None = None,
     user_id: int | None = None,
+    decisions: Mapping[str, int | None] | None = None,
 ) -> ImportReport:
-    """Import the FHIR files and directories at `paths` (see the module doc)."""
+    """Import the FHIR files and directories at `paths` (see the module doc).
+
+    `decisions` are a person's answers to held reviews: "Patient/<id>" -> the Steve patient
+    it is (or None: a new patient), used instead of matching.
+    """
     paths = list(paths)
-    with Spool.for_paths(paths, directory=data_dir) as spool:
+    with Spool.for_paths(paths, directory=scratch_dir(data_dir)) as spool:
         read = read_fhir(
             paths=paths, keep_models=False, on_resource=lambda v: spool.put(v.read.key, v.raw)
         )
@@ -118,6 +124,7 @@ def import_fhir(
             actor=actor,
             origin=origin,
             data_dir=data_dir,
+            decisions=decisions or {},
         )
         report = writer.run()
     report.run_id = _record_run(engine=engine, report=report, user_id=user_id)
@@ -127,22 +134,30 @@ def import_fhir(
 def import_resources(
     *,
     engine: Engine,
-    resources: Iterable[Mapping[str, Any]],
-    source_system: str,
+    resources: Iterable[Mapping[str, Any]] | Mapping[str, Any],
+    source_system: str | None,
     dry_run: bool = False,
     actor: str = "system",
     origin: str = "sync",
     data_dir: Path | None = None,
     user_id: int | None = None,
+    decisions: Mapping[str, int | None] | None = None,
+    label: str = "resources",
 ) -> ImportReport:
-    """Import resources already in memory (a sync page, an API body) through the same path:
-    they are written to a scratch NDJSON file, so they are read exactly as files are."""
-    with tempfile.TemporaryDirectory(prefix="steve-import-", dir=data_dir) as tmp:
-        path = Path(tmp) / "resources.ndjson"
-        with path.open("w", encoding="utf-8") as out:
-            for resource in resources:
-                out.write(json.dumps(resource, separators=(",", ":")) + "\n")
-        return import_fhir(
+    """Import resources already in memory (a sync page, an API body, a held review) through
+    the same path as files: a Bundle is written to a scratch `.json` file (so its full URLs
+    and requests resolve as they would from disk), a list of resources to a scratch NDJSON.
+    Problems name `label` instead of the scratch file."""
+    with tempfile.TemporaryDirectory(prefix="steve-import-", dir=scratch_dir(data_dir)) as tmp:
+        if isinstance(resources, Mapping):
+            path = Path(tmp) / "bundle.json"
+            path.write_text(json.dumps(resources, separators=(",", ":")), encoding="utf-8")
+        else:
+            path = Path(tmp) / "resources.ndjson"
+            with path.open("w", encoding="utf-8") as out:
+                for resource in resources:
+                    out.write(json.dumps(resource, separators=(",", ":")) + "\n")
+        report = import_fhir(
             engine=engine,
             paths=[path],
             source_system=source_system,
@@ -151,7 +166,40 @@ def import_resources(
             origin=origin,
             data_dir=data_dir,
             user_id=user_id,
+            decisions=decisions,
         )
+    scratch = str(path)
+    report.read_problems = [_relabel(p, scratch, label) for p in report.read_problems]
+    report.tally.problems = [_relabel(p, scratch, label) for p in report.tally.problems]
+    return report
+
+
+def _relabel(problem: Problem, scratch: str, label: str) -> Problem:
+    return replace(problem, file=label) if problem.file == scratch else problem
+
+
+def scratch_dir(data_dir: Path | None) -> Path | None:
+    """Where an import's scratch files go: inside the private data directory (they hold
+    patient records), made private if need be; the system's temporary directory without one."""
+    if data_dir is None:
+        return None
+    return private_dir(data_dir / "scratch")
+
+
+def held_bundle(*, read: ReadResult, spool: Spool, keys: list[str]) -> dict[str, Any]:
+    """A patient's resources as a collection Bundle that keeps their full URLs, so that
+    importing it again (a review decided) gives them the same keys and references."""
+    entries = []
+    for key in keys:
+        raw = spool.get(key)
+        if raw is None:
+            continue
+        entry: dict[str, Any] = {"resource": raw}
+        full_url = read.resources[key].full_url if key in read.resources else None
+        if full_url:
+            entry["fullUrl"] = full_url
+        entries.append(entry)
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
 def infer_source_system(read: ReadResult) -> str:
@@ -179,8 +227,10 @@ class _Writer:
         actor: str,
         origin: str,
         data_dir: Path | None,
+        decisions: Mapping[str, int | None],
     ) -> None:
         self.read = read
+        self.decisions = decisions
         self.spool = spool
         self.dry_run = dry_run
         self.actor = actor
@@ -308,19 +358,22 @@ class _Writer:
         )
         if earlier is not None:
             return earlier, False
+        decided = f"{item.resource_type}/{item.resource_id}"
+        if decided in self.decisions:
+            return self.decisions[decided], False
         match = match_patient(session=self.session, identity=identity_of(item.raw))
         if match.kind == MatchKind.IDENTIFIER:
             return match.patient_id, False
         if match.kind == MatchKind.NEW:
             return None, False
-        payload = [self.spool.get(k) for k in keys]
+        payload = held_bundle(read=self.read, spool=self.spool, keys=keys)
         review = hold_for_review(
             session=self.session,
             format=ImportFormat.FHIR,
             source_system=self.provenance.source_system,
             source_ref=f"{item.resource_type}/{item.resource_id}"[:300],
             match=match,
-            payload=json.dumps({"resources": payload}, separators=(",", ":")),
+            payload=json.dumps(payload, separators=(",", ":")),
         )
         assert review.id is not None
         self.report.reviews.append(review.id)
