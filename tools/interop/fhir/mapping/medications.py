@@ -18,6 +18,9 @@ record is a supplement when, first match wins:
    word of a drug form or route there (injection, topical, ointment, hydroxide, ...): "Vitamin
    D3 2000 IU capsule" is a supplement, "Cyanocobalamin injection" a medication.
 
+A Medication resource (shared or contained) has no row of its own: it is read through the
+records that reference it, and counted as mapped.
+
 Fields: name and code from medicationCodeableConcept or the Medication (RxNorm, then dm+d,
 then SNOMED CT); dose and frequency from the first dosage (doseAndRate, timing), else split
 from its text ("400 mg twice daily"); status active, on-hold, intended or unknown -> current;
@@ -312,7 +315,13 @@ def steve_supplement_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     return found
 
 
+def map_medication_product(*, item: Item, ctx: MapContext) -> None:
+    """A Medication resource is read for the requests and statements that name it (its code,
+    form and name); it is mapped through them and has no row of its own."""
+
+
 MAPPERS: dict[str, Mapper] = {
+    "Medication": map_medication_product,
     "MedicationRequest": map_medication,
     "MedicationStatement": map_medication,
 }

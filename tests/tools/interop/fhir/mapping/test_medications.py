@@ -252,7 +252,8 @@ def test_referenced_medication_gives_name_and_code(session: Session) -> None:
     }
     raw = statement(medicationReference={"reference": "Medication/med-1"})
     del raw["medicationCodeableConcept"]
-    map_resources(session=session, resources=[medication, raw], patient_id=patient.id)
+    ctx = map_resources(session=session, resources=[medication, raw], patient_id=patient.id)
+    assert ctx.tally.mapped["Medication"] == 1 and ctx.tally.unmapped == {}
     (row,) = medications(session)
     assert (row.name, row.code_system, row.code) == (
         "Sertraline 50mg tablets",
