@@ -18,7 +18,8 @@
   status draft -> draft, active/on-hold/unknown -> sent, completed -> closed, revoked ->
   declined (or Steve's status extension). Lifecycle stamps agree with the status: sent at
   authoredOn, later states at the record's lastUpdated (else authoredOn); a closed or declined
-  referral was sent first.
+  referral was sent first. Steve's own export also carries the direction, every stamp and the
+  outcome (rating, note) in `urn:steve:extension:*`; those are taken as they are.
 - Any other category: skipped with the reason "neither a laboratory order nor a referral";
   drafts of lab orders and records entered in error are skipped as well.
 """
@@ -93,6 +94,7 @@ STAMPS = (
     (ReferralStatus.SEEN, "seen_at"),
     (ReferralStatus.REPORT_RECEIVED, "report_received_at"),
 )
+STAMP_COLUMNS = (*(column for _, column in STAMPS), "closed_at", "declined_at")
 
 
 def map_service_request(*, item: Item, ctx: MapContext) -> None:
@@ -201,6 +203,7 @@ def map_referral(*, item: Item, ctx: MapContext) -> None:
         "urgency": URGENCY.get(str(raw.get("priority")), Urgency.ROUTINE),
         "status": status,
         **stamps(raw, status),
+        **steve_referral_fields(raw),
     }
     ctx.write(item=item, model=Referral, values=values)
 
@@ -244,6 +247,25 @@ def stamps(raw: Mapping[str, Any], status: ReferralStatus) -> dict[str, datetime
         found["closed_at"] = changed
     elif status == ReferralStatus.DECLINED:
         found["declined_at"] = changed
+    return found
+
+
+def steve_referral_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """What Steve's own export carries in extensions: the direction, every lifecycle stamp
+    as it was (then these replace the ones read from the record's dates), the outcome."""
+    found: dict[str, Any] = {}
+    direction = steve_extension(raw, "direction")
+    if direction in {d.value for d in ReferralDirection}:
+        found["direction"] = ReferralDirection(direction)
+    if steve_extension(raw, "status-changed-at") is not None:
+        for column in ("status_changed_at", *STAMP_COLUMNS):
+            found[column] = fhir_instant(steve_extension(raw, column.replace("_", "-")))
+    rating = steve_extension(raw, "outcome-rating")
+    if isinstance(rating, int) and 1 <= rating <= 5:
+        found["outcome_rating"] = rating
+    note = steve_extension(raw, "outcome-note")
+    if isinstance(note, str) and note.strip():
+        found["outcome_note"] = note.strip()[:1000]
     return found
 
 

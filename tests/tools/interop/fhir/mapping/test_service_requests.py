@@ -185,3 +185,33 @@ def test_other_categories_are_skipped_with_a_reason(session: Session) -> None:
     assert [(p.field, p.message) for p in ctx.tally.problems] == [
         ("category", "neither a laboratory order nor a referral")
     ]
+
+
+def test_steve_export_referral_round_trips_its_stamps_and_outcome(session: Session) -> None:
+    patient = factories.patient(session)
+    known_practitioner(session, resource_id="pr-in")
+    known_practitioner(session, resource_id="pr-out", affiliation=Affiliation.EXTERNAL)
+
+    def ext(name: str, **value: Any) -> dict[str, Any]:
+        return {"url": f"urn:steve:extension:{name}", **value}
+
+    raw = referral_request(
+        status="completed",
+        extension=[
+            ext("status", valueCode="closed"),
+            ext("direction", valueString="inbound"),
+            ext("status-changed-at", valueDateTime="2024-06-01T12:00:00+00:00"),
+            ext("sent-at", valueDateTime="2024-05-02T10:00:00+00:00"),
+            ext("seen-at", valueDateTime="2024-05-15T09:30:00+00:00"),
+            ext("closed-at", valueDateTime="2024-06-01T12:00:00+00:00"),
+            ext("outcome-rating", valueInteger=4),
+            ext("outcome-note", valueString="Seen promptly"),
+        ],
+    )
+    map_resources(session=session, resources=[raw], patient_id=patient.id)
+    (row,) = session.exec(select(Referral)).all()
+    assert (row.status, row.direction) == (ReferralStatus.CLOSED, ReferralDirection.INBOUND)
+    assert row.seen_at is not None
+    assert row.seen_at.replace(tzinfo=UTC) == datetime(2024, 5, 15, 9, 30, tzinfo=UTC)
+    assert row.accepted_at is None and row.scheduled_at is None  # as Steve had them
+    assert (row.outcome_rating, row.outcome_note) == (4, "Seen promptly")
