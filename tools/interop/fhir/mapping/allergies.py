@@ -4,7 +4,8 @@
   neither is skipped.
 - reaction: the manifestations of every reaction, in words, joined ("Hives; Wheezing").
 - severity: the worst reaction severity (mild < moderate < severe), else the record's
-  criticality ("high criticality", "low criticality").
+  criticality ("high criticality", "low criticality"); Steve's own export carries its words
+  in `urn:steve:extension:severity`, taken as they are.
 - code: SNOMED CT, then RxNorm, then the first coding.
 - verificationStatus entered-in-error or refuted, and clinicalStatus inactive or resolved:
   not an allergy the patient has now; skipped and reported, and a row an earlier import wrote
@@ -21,6 +22,7 @@ from tools.interop.fhir.mapping.values import (
     code_columns,
     concept_codes,
     concept_text,
+    steve_extension,
 )
 from tools.interop.fhir.mapping.withdrawn import withdraw
 
@@ -81,6 +83,9 @@ def reaction_words(reactions: list[dict[str, Any]]) -> str | None:
 
 
 def severity(raw: Any, reactions: list[dict[str, Any]]) -> str | None:
+    own = steve_extension(raw, "severity")  # Steve's export: the severity as it was written
+    if isinstance(own, str) and own.strip():
+        return own.strip()[:40]
     found = [str(r["severity"]) for r in reactions if r.get("severity") in SEVERITY_RANK]
     if found:
         return max(found, key=SEVERITY_RANK.__getitem__)

@@ -126,6 +126,7 @@ def map_lab_result(
             return
     for part, element in elements:
         values = result_values(item=item, ctx=ctx, part=part, element=element, status=status)
+        move_result(item=item, ctx=ctx, part=part, order_id=order_id)
         ctx.write(item=item, model=LabResult, values=values | {"order_id": order_id}, part=part)
     drop_parts(ctx=ctx, item=item, model=LabResult, keep={part for part, _ in elements})
     withdraw(ctx=ctx, item=item, models=[PatientObservation])
@@ -133,15 +134,29 @@ def map_lab_result(
         withdraw(ctx=ctx, item=item, models=[LabOrder])  # its results moved to the report's
 
 
-def earlier_order(*, item: Item, ctx: MapContext, part: str) -> int | None:
-    """The order of the result this Observation became in an earlier import."""
+def move_result(*, item: Item, ctx: MapContext, part: str, order_id: int) -> None:
+    """Put the result an earlier import wrote into `order_id` (a report now lists it), even
+    when the Observation itself is unchanged (then `write` would leave the row alone)."""
+    row = _earlier_result(item=item, ctx=ctx, part=part)
+    if row is not None and row.order_id != order_id:
+        row.order_id = order_id
+        ctx.session.add(row)
+        ctx.session.flush()
+
+
+def _earlier_result(*, item: Item, ctx: MapContext, part: str) -> LabResult | None:
     source = ctx.provenance.find(
         resource_type=item.resource_type,
         resource_id=item.resource_id,
         table=table_of(LabResult),
         part=part,
     )
-    row = ctx.session.get(LabResult, source.row_id) if source is not None else None
+    return ctx.session.get(LabResult, source.row_id) if source is not None else None
+
+
+def earlier_order(*, item: Item, ctx: MapContext, part: str) -> int | None:
+    """The order of the result this Observation became in an earlier import."""
+    row = _earlier_result(item=item, ctx=ctx, part=part)
     return row.order_id if row is not None else None
 
 
@@ -233,13 +248,7 @@ def flag(
 
 def previous_value(*, item: Item, ctx: MapContext, part: str, value: Measured) -> str | None:
     """What the result said before, when this version changes it (else what it kept)."""
-    source = ctx.provenance.find(
-        resource_type=item.resource_type,
-        resource_id=item.resource_id,
-        table=table_of(LabResult),
-        part=part,
-    )
-    row = ctx.session.get(LabResult, source.row_id) if source is not None else None
+    row = _earlier_result(item=item, ctx=ctx, part=part)
     if row is None:
         sent = steve_extension(item.raw, "previous-value")
         return str(sent)[:200] if isinstance(sent, str) and sent else None

@@ -120,3 +120,13 @@ def test_problem_names_field_not_value(session: Session) -> None:
     assert [p.field for p in ctx.tally.problems] == ["code"]
     assert ctx.tally.skipped["AllergyIntolerance"] == 1
     assert "peanut" not in problem_text(ctx).casefold()
+
+
+def test_steve_export_severity_words(session: Session) -> None:
+    patient = factories.patient(session)
+    raw = allergy(
+        extension=[{"url": "urn:steve:extension:severity", "valueString": "life-threatening"}]
+    )
+    map_resources(session=session, resources=[raw], patient_id=patient.id)
+    (row,) = rows(session)
+    assert row.severity == "life-threatening"

@@ -173,3 +173,17 @@ def test_report_without_category_is_a_lab_report_when_its_results_are(session: S
     map_resources(session=session, resources=[report, single], patient_id=patient.id)
     (order,) = orders(session)
     assert order.placer_number == "P-1"
+
+
+def test_results_imported_alone_move_into_the_report_that_comes_later(session: Session) -> None:
+    patient = factories.patient(session)
+    map_resources(session=session, resources=lipid_results(), patient_id=patient.id)
+    assert len(orders(session)) == 4  # each result its own order, for now
+    before = [r.id for r in results(session)]
+    ctx = map_resources(
+        session=session, resources=[lipid_report(), *lipid_results()], patient_id=patient.id
+    )
+    (order,) = orders(session)
+    assert order.panel == "Lipid panel with direct LDL"
+    assert [(r.id, r.order_id) for r in results(session)] == [(i, order.id) for i in before]
+    assert outcomes(ctx, "lab_order") == {"created": 1, "deleted": 4}
