@@ -37,6 +37,7 @@ def map_resources(
         mapper(item=item, ctx=ctx)
         if ctx.tally.skipped[item.resource_type] == skipped:
             ctx.tally.mapped[item.resource_type] += 1
+    ctx.settle()  # as the importer does before the patient's transaction commits
     session.flush()
     return ctx
 

@@ -123,6 +123,8 @@ class Provenance:
         self.source_system = source_system
         self._known: dict[_Key, RecordSource | None] = {}
         self._loaded: set[tuple[str, str]] = set()
+        # (type, id, table) -> the parts known, so `parts` needs no scan of everything known
+        self._parts: dict[tuple[str, str, str], set[str]] = {}
         self._pending: list[tuple[RecordSource, Origin, SQLModel, int | None]] = []
 
     def preload(self, *, records: Iterable[tuple[str, str]]) -> None:
@@ -142,7 +144,7 @@ class Provenance:
                     found = list(self.session.exec(stmt))
                 for source in found:
                     key = (source.resource_type, source.resource_id, source.table_name, source.part)
-                    self._known[key] = source
+                    self._remember(key, source)
         self._loaded.update(wanted)
 
     def find(
@@ -169,11 +171,9 @@ class Provenance:
     def parts(self, *, resource_type: str, resource_id: str, table: str) -> list[RecordSource]:
         """Every part of one record written to `table` (to remove parts no longer sent)."""
         self.find(resource_type=resource_type, resource_id=resource_id, table=table)
-        return [
-            s
-            for (rtype, rid, tname, _), s in self._known.items()
-            if s is not None and (rtype, rid, tname) == (resource_type, resource_id, table)
-        ]
+        parts = sorted(self._parts.get((resource_type, resource_id, table), ()))
+        found = (self._known.get((resource_type, resource_id, table, part)) for part in parts)
+        return [source for source in found if source is not None]
 
     def write(
         self,
@@ -219,7 +219,7 @@ class Provenance:
                 row_id=0,
                 part=part,
             )
-            self._known[(origin.resource_type, origin.resource_id, table, part)] = source
+            self._remember((origin.resource_type, origin.resource_id, table, part), source)
         if flush:
             self.session.flush()
             self._stamp(source=source, origin=origin, row_id=_id(row), patient_id=patient_id)
@@ -260,7 +260,7 @@ class Provenance:
                 row_id=row_id,
                 part=part,
             )
-            self._known[key] = source
+            self._remember(key, source)
         source.row_id = row_id
         source.content_hash = ""
         source.patient_id = patient_id
@@ -272,7 +272,12 @@ class Provenance:
         """Forget what was read (after a rollback, the cache may name rows that are gone)."""
         self._known.clear()
         self._loaded.clear()
+        self._parts.clear()
         self._pending.clear()
+
+    def _remember(self, key: _Key, source: RecordSource) -> None:
+        self._known[key] = source
+        self._parts.setdefault(key[:3], set()).add(key[3])
 
     def forget(self, *, source: RecordSource) -> None:
         """Delete a part's source row (its Steve row is the caller's to delete)."""

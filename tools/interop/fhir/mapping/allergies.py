@@ -66,7 +66,7 @@ def map_allergy(*, item: Item, ctx: MapContext) -> None:
         "severity": severity(raw, reactions),
         **code_columns(concept, prefer=(SNOMED, RXNORM)),
     }
-    ctx.write(item=item, model=PatientAllergy, values=values)
+    ctx.write(item=item, model=PatientAllergy, values=values, flush=False)
 
 
 def reaction_words(reactions: list[dict[str, Any]]) -> str | None:

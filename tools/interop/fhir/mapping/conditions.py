@@ -66,7 +66,7 @@ def map_condition(*, item: Item, ctx: MapContext) -> None:
         "onset_on": first_day(raw, "onsetDateTime", "onsetPeriod"),
         **code_columns(raw.get("code"), prefer=(SNOMED, ICD10CM, ICD10)),
     }
-    ctx.write(item=item, model=PatientCondition, values=values)
+    ctx.write(item=item, model=PatientCondition, values=values, flush=False)
 
 
 def condition_status(raw: Mapping[str, Any]) -> ConditionStatus:

@@ -118,6 +118,13 @@ def _shared(*, ctx: MapContext, row_id: int | None) -> bool:
     return count > 1
 
 
+def clinician(*, ctx: MapContext, item: Item, references: list[Any]) -> int:
+    """The first known clinician of `references`, else the fallback (`practitioner_or_fallback`),
+    without flushing the rows the patient's import keeps for one batched insert."""
+    with ctx.session.no_autoflush:
+        return ctx.practitioner_or_fallback(item=item, references=references)
+
+
 def laboratory_name(*, ctx: MapContext, item: Item, performers: Any) -> str:
     """The performing organisation's name, else a performer's display, else unknown."""
     references = [p for p in performers or [] if isinstance(p, Mapping)]

@@ -132,7 +132,7 @@ def map_medication(*, item: Item, ctx: MapContext) -> None:
         if values["started_on"] is None:
             ctx.skip(item=item, field="effective[x]", message="no date for the supplement")
             return
-        ctx.write(item=item, model=SupplementItem, values=values)
+        ctx.write(item=item, model=SupplementItem, values=values, flush=False)
         return
     withdraw(ctx=ctx, item=item, models=[SupplementItem])
     values = {
@@ -145,7 +145,7 @@ def map_medication(*, item: Item, ctx: MapContext) -> None:
         "prescriber": prescriber_name(item=item, ctx=ctx),
         **code_columns(concept, prefer=CODE_PREFERENCE),
     }
-    ctx.write(item=item, model=PatientMedication, values=values)
+    ctx.write(item=item, model=PatientMedication, values=values, flush=False)
 
 
 def product(*, item: Item, ctx: MapContext) -> tuple[Any, Mapping[str, Any] | None]:

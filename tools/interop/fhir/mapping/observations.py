@@ -29,7 +29,7 @@ from typing import Any
 
 from db.models import LabFlag, LabOrder, LabResult, LabStatus, PatientObservation, ResultStatus
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
-from tools.interop.fhir.mapping.lab_orders import laboratory_name, write_order
+from tools.interop.fhir.mapping.lab_orders import clinician, laboratory_name, write_order
 from tools.interop.fhir.mapping.values import (
     Measured,
     code_columns,
@@ -86,11 +86,21 @@ def map_observation(*, item: Item, ctx: MapContext) -> None:
             return  # a panel: its members carry the values
         ctx.skip(item=item, field="value[x]", message="no value")
         return
-    linked = ctx.written.get(item.key, {}).get(table_of(LabOrder))
+    linked = linked_order(ctx=ctx, key=item.key)
     if linked is not None or "laboratory" in concept_codes(raw.get("category")):
         map_lab_result(item=item, ctx=ctx, elements=elements, linked=linked)
     else:
         map_other(item=item, ctx=ctx, elements=elements)
+
+
+def linked_order(*, ctx: MapContext, key: str) -> int | None:
+    """The order a report in this import listed this Observation under (see `lab_orders`)."""
+    known = ctx.written.get(key, {}).get(table_of(LabOrder))
+    if known is not None and not isinstance(known, int):
+        if getattr(known, "id", None) is None:
+            ctx.settle()
+        known = getattr(known, "id", None)
+    return known if isinstance(known, int) else None
 
 
 def valued_elements(raw: Mapping[str, Any]) -> list[Element]:
@@ -127,7 +137,8 @@ def map_lab_result(
     for part, element in elements:
         values = result_values(item=item, ctx=ctx, part=part, element=element, status=status)
         move_result(item=item, ctx=ctx, part=part, order_id=order_id)
-        ctx.write(item=item, model=LabResult, values=values | {"order_id": order_id}, part=part)
+        values["order_id"] = order_id
+        ctx.write(item=item, model=LabResult, values=values, part=part, flush=False)
     drop_parts(ctx=ctx, item=item, model=LabResult, keep={part for part, _ in elements})
     withdraw(ctx=ctx, item=item, models=[PatientObservation])
     if own is not None and own != order_id:
@@ -181,14 +192,12 @@ def own_order(*, item: Item, ctx: MapContext, status: ResultStatus) -> int | Non
         "patient_id": ctx.patient_id,
         "panel": (concept_text(raw.get("code")) or "Laboratory test")[:200],
         "lab": laboratory_name(ctx=ctx, item=item, performers=raw.get("performer")),
-        "ordered_by_id": ctx.practitioner_or_fallback(
-            item=item, references=list(raw.get("performer") or [])
-        ),
+        "ordered_by_id": clinician(ctx=ctx, item=item, references=list(raw.get("performer") or [])),
         "ordered_on": when,
         "status": order_status,
         "received_on": issued if order_status == LabStatus.RECEIVED else None,
     }
-    return write_order(ctx=ctx, item=item, values=values).row.id
+    return write_order(ctx=ctx, item=item, values=values).row_id
 
 
 def result_values(
@@ -278,7 +287,7 @@ def map_other(*, item: Item, ctx: MapContext, elements: list[Element]) -> None:
             "observed_at": observed,
             **code_columns(concept, prefer=(LOINC, SNOMED)),
         }
-        ctx.write(item=item, model=PatientObservation, values=values, part=part)
+        ctx.write(item=item, model=PatientObservation, values=values, part=part, flush=False)
     drop_parts(ctx=ctx, item=item, model=PatientObservation, keep={p for p, _ in elements})
     withdraw(ctx=ctx, item=item, models=[LabResult, LabOrder])
 

@@ -25,6 +25,7 @@ from typing import Any
 from db.models import LabOrder, LabStatus
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
 from tools.interop.fhir.mapping.lab_orders import (
+    clinician,
     laboratory_name,
     order_by_number,
     write_order,
@@ -79,8 +80,8 @@ def map_report(*, item: Item, ctx: MapContext) -> None:
         "patient_id": ctx.patient_id,
         "panel": (concept_text(raw.get("code")) or "Laboratory report")[:200],
         "lab": laboratory_name(ctx=ctx, item=item, performers=raw.get("performer")),
-        "ordered_by_id": ctx.practitioner_or_fallback(
-            item=item, references=[*clinicians, *_list(raw.get("resultsInterpreter"))]
+        "ordered_by_id": clinician(
+            ctx=ctx, item=item, references=[*clinicians, *_list(raw.get("resultsInterpreter"))]
         ),
         "ordered_on": ordered_on,
         "status": status,
@@ -92,9 +93,9 @@ def map_report(*, item: Item, ctx: MapContext) -> None:
         ctx.row_id(item=item, reference=reference, model=LabOrder) for reference, _ in requests
     ]
     joins = [*from_request, order_by_number(ctx=ctx, placer=placer, filler=filler)]
-    written = write_order(ctx=ctx, item=item, values=values, joins=joins)
-    assert written.row.id is not None
-    link_results(item=item, ctx=ctx, order_id=written.row.id)
+    order_id = write_order(ctx=ctx, item=item, values=values, joins=joins).row_id
+    assert order_id is not None  # orders are flushed: results need their id
+    link_results(item=item, ctx=ctx, order_id=order_id)
 
 
 def link_results(*, item: Item, ctx: MapContext, order_id: int) -> None:

@@ -42,6 +42,7 @@ from db.models import (
 )
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
 from tools.interop.fhir.mapping.lab_orders import (
+    clinician,
     laboratory_name,
     order_by_number,
     write_order,
@@ -156,7 +157,7 @@ def map_lab_order(*, item: Item, ctx: MapContext) -> None:
         "patient_id": ctx.patient_id,
         "panel": (concept_text(raw.get("code")) or "Laboratory order")[:200],
         "lab": laboratory_name(ctx=ctx, item=item, performers=raw.get("performer")),
-        "ordered_by_id": ctx.practitioner_or_fallback(item=item, references=[raw.get("requester")]),
+        "ordered_by_id": clinician(ctx=ctx, item=item, references=[raw.get("requester")]),
         "ordered_on": ordered_on,
         "status": steve_status(raw, LabStatus) or LAB_STATUS.get(status, LabStatus.ORDERED),
         "placer_number": placer,
@@ -182,7 +183,7 @@ def map_referral(*, item: Item, ctx: MapContext) -> None:
     )
     requester = ctx.practitioner_id(item=item, reference=raw.get("requester"))
     performers = list(raw.get("performer") or [])
-    from_id = requester or ctx.practitioner_or_fallback(item=item, references=[])
+    from_id = requester or clinician(ctx=ctx, item=item, references=[])
     to_id = next(
         (
             found
@@ -205,7 +206,7 @@ def map_referral(*, item: Item, ctx: MapContext) -> None:
         **stamps(raw, status),
         **steve_referral_fields(raw),
     }
-    ctx.write(item=item, model=Referral, values=values)
+    ctx.write(item=item, model=Referral, values=values, flush=False)
 
 
 def direction(*, ctx: MapContext, requester: int | None) -> ReferralDirection:
