@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlmodel import func, or_, select
 
-from db.models import LabOrder, LabStatus, RecordSource
+from db.models import LabOrder, LabStatus, Practitioner, RecordSource
 from tools.interop.fhir.mapping.context import Item, MapContext
 from tools.interop.fhir.mapping.values import reference_display, reference_id
 from tools.interop.provenance import Written, table_of
@@ -67,10 +67,10 @@ def write_order(
     own = ctx.provenance.find(
         resource_type=item.resource_type, resource_id=item.resource_id, table=TABLE
     )
+    if own is not None and own.content_hash == ctx.origin(item).content_hash:
+        return ctx.write(item=item, model=LabOrder, values=values)  # unchanged: no row loaded
     row_id = None
     if own is not None and ctx.session.get(LabOrder, own.row_id) is not None:
-        if own.content_hash == ctx.origin(item).content_hash:
-            return ctx.write(item=item, model=LabOrder, values=values)  # unchanged
         row_id = own.row_id
     joined = False
     if row_id is None:
@@ -118,11 +118,24 @@ def _shared(*, ctx: MapContext, row_id: int | None) -> bool:
     return count > 1
 
 
+FALLBACK_KEY = "steve:fallback-clinician"  # never a resource's key (those are Type/id, file#n)
+
+
 def clinician(*, ctx: MapContext, item: Item, references: list[Any]) -> int:
-    """The first known clinician of `references`, else the fallback (`practitioner_or_fallback`),
-    without flushing the rows the patient's import keeps for one batched insert."""
+    """The first known clinician of `references`, else the fallback (the patient's physician or
+    the unnamed clinician: `practitioner_or_fallback`), looked up once per patient and without
+    flushing the rows the import keeps for one batched insert."""
     with ctx.session.no_autoflush:
-        return ctx.practitioner_or_fallback(item=item, references=references)
+        for reference in references:
+            found = ctx.practitioner_id(item=item, reference=reference)
+            if found is not None:
+                return found
+        cached = ctx.written.get(FALLBACK_KEY, {}).get(table_of(Practitioner))
+        if isinstance(cached, int):
+            return cached
+        fallback = ctx.practitioner_or_fallback(item=item, references=[])
+    ctx.written.setdefault(FALLBACK_KEY, {})[table_of(Practitioner)] = fallback
+    return fallback
 
 
 def laboratory_name(*, ctx: MapContext, item: Item, performers: Any) -> str:

@@ -121,6 +121,11 @@ def valued_elements(raw: Mapping[str, Any]) -> list[Element]:
 def map_lab_result(
     *, item: Item, ctx: MapContext, elements: list[Element], linked: int | None
 ) -> None:
+    parts = [part for part, _ in elements]
+    if linked is None and unchanged(ctx=ctx, item=item, parts=parts):
+        for part in parts:  # counted as unchanged; no row loaded, no order looked for
+            ctx.write(item=item, model=LabResult, values={}, part=part, flush=False)
+        return
     status = RESULT_STATUS.get(str(item.raw.get("status")), ResultStatus.PRELIMINARY)
     own = ctx.provenance.row_id(
         resource_type=item.resource_type, resource_id=item.resource_id, model=LabOrder
@@ -143,6 +148,27 @@ def map_lab_result(
     withdraw(ctx=ctx, item=item, models=[PatientObservation])
     if own is not None and own != order_id:
         withdraw(ctx=ctx, item=item, models=[LabOrder])  # its results moved to the report's
+
+
+def unchanged(*, ctx: MapContext, item: Item, parts: list[str]) -> bool:
+    """Was every result row of this Observation written from exactly this content (and its
+    own order too, when it has one)?"""
+    digest = ctx.origin(item).content_hash
+    sources = [
+        ctx.provenance.find(
+            resource_type=item.resource_type,
+            resource_id=item.resource_id,
+            table=table_of(LabResult),
+            part=part,
+        )
+        for part in parts
+    ]
+    own = ctx.provenance.find(
+        resource_type=item.resource_type, resource_id=item.resource_id, table=table_of(LabOrder)
+    )
+    if own is not None and own.content_hash != digest:
+        return False
+    return all(s is not None and s.content_hash == digest for s in sources)
 
 
 def move_result(*, item: Item, ctx: MapContext, part: str, order_id: int) -> None:
