@@ -155,14 +155,59 @@ def map_organization(*, item: Item, ctx: MapContext) -> None:
     )
 
 
+# Honorifics and credentials around a clinician's name: "Dr Helena Marsh", "Helena Marsh,
+# MD" and "Helena Marsh" are one person to match on.
+NAME_DECORATIONS = frozenset(
+    {
+        "dr",
+        "doctor",
+        "prof",
+        "professor",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "md",
+        "do",
+        "phd",
+        "nd",
+        "lac",
+        "dipl",
+        "dipac",
+        "bsc",
+        "msc",
+        "rn",
+        "np",
+        "pa",
+        "rd",
+        "mbbs",
+        "frcp",
+        "mrcgp",
+        "dom",
+        "dc",
+        "",
+    }
+)
+
+
+def clinician_key(name: str) -> str:
+    """A clinician's name without honorifics or credentials, for matching."""
+    words = name_key(name.replace(",", " ").replace(".", " ")).split()
+    return " ".join(w for w in words if w not in NAME_DECORATIONS)
+
+
 def _in_house_match(*, ctx: MapContext, name: str) -> int | None:
-    key = name_key(name)
+    """The one in-house practitioner with this name (honorifics aside), or None."""
+    key = clinician_key(name)
+    if not key:
+        return None
     candidates = [
         p.id
         for p in ctx.session.exec(
             select(Practitioner).where(Practitioner.affiliation == Affiliation.IN_HOUSE)
         )
-        if name_key(p.name) == key or name_key(f"{p.title or ''} {p.name}") == key
+        if clinician_key(p.name) == key
     ]
     return candidates[0] if len(candidates) == 1 and candidates[0] is not None else None
 
