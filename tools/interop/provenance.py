@@ -184,6 +184,58 @@ class Provenance:
         self._stamp(source=source, origin=origin, row_id=_id(row), patient_id=patient_id)
         return Written(row, Outcome.CREATED)
 
+    def attach(
+        self,
+        *,
+        origin: Origin,
+        model: type[SQLModel],
+        row_id: int,
+        part: str = "",
+        patient_id: int | None = None,
+    ) -> Outcome:
+        """Make `origin` a source of an existing row without writing the row (two records
+        describing one thing, such as an Encounter and the Appointment it fulfils).
+
+        The record's later writes find that row. Like `write`: the same content again is
+        `unchanged`, an older version `stale`; else the source is (re)pointed and stamped.
+        An origin with an empty content hash makes the record's next `write` update the row.
+        """
+        table = table_of(model)
+        source = self.find(
+            resource_type=origin.resource_type,
+            resource_id=origin.resource_id,
+            table=table,
+            part=part,
+        )
+        if source is None:
+            source = RecordSource(
+                source_system=self.source_system,
+                resource_type=origin.resource_type,
+                resource_id=origin.resource_id,
+                content_hash=origin.content_hash,
+                table_name=table,
+                row_id=row_id,
+                part=part,
+            )
+            self._known[(origin.resource_type, origin.resource_id, table, part)] = source
+            self._stamp(source=source, origin=origin, row_id=row_id, patient_id=patient_id)
+            return Outcome.CREATED
+        if source.row_id == row_id and source.content_hash == origin.content_hash:
+            return Outcome.UNCHANGED
+        if is_older(incoming=origin, stored=source):
+            return Outcome.STALE
+        self._stamp(source=source, origin=origin, row_id=row_id, patient_id=patient_id)
+        return Outcome.UPDATED
+
+    def sources_of(self, *, model: type[SQLModel], row_id: int) -> list[RecordSource]:
+        """Every record (of this source system) a row was written from."""
+        stmt = select(RecordSource).where(
+            RecordSource.source_system == self.source_system,
+            RecordSource.table_name == table_of(model),
+            RecordSource.row_id == row_id,
+        )
+        return list(self.session.exec(stmt).all())
+
     def forget(self, *, source: RecordSource) -> None:
         """Delete a part's source row (its Steve row is the caller's to delete)."""
         self._known[(source.resource_type, source.resource_id, source.table_name, source.part)] = (
