@@ -179,15 +179,17 @@ def map_care_plan(*, item: Item, ctx: MapContext) -> None:
     if written.outcome in (Outcome.UNCHANGED, Outcome.STALE):
         return
     programme = written.row
+    _attach_goals(item=item, ctx=ctx, programme=programme)
     activities = [] if status_code == "entered-in-error" else _as_list(raw.get("activity"))
     kept = _map_activities(item=item, ctx=ctx, programme=programme, activities=activities)
     _stop_missing(item=item, ctx=ctx, kept=kept, ended_on=programme.ended_on)
 
 
 def map_goal(*, item: Item, ctx: MapContext) -> None:
-    """A Goal alone becomes a programme of its own; one a CarePlan names is written by it."""
+    """A Goal alone becomes a programme of its own; one a CarePlan names (in this import, or
+    in an earlier one: its source is a part of that plan's programme) is written by it."""
     raw = item.raw
-    if _named_by_a_care_plan(item=item, ctx=ctx):
+    if _named_by_a_care_plan(item=item, ctx=ctx) or _joined_earlier(item=item, ctx=ctx):
         return
     if ctx.patient_id is None:
         ctx.skip(item=item, field="subject", message="a goal without a patient")
@@ -402,6 +404,37 @@ def _goal_texts(*, item: Item, ctx: MapContext, references: Any) -> list[str]:
         if text and text not in texts:
             texts.append(text)
     return texts
+
+
+def _attach_goals(*, item: Item, ctx: MapContext, programme: CareProgramme) -> None:
+    """Record that the plan's Goals are part of its programme (a part per plan), so a Goal
+    sent again alone later is known to belong to it rather than becoming a programme."""
+    assert programme.id is not None
+    plan = hashlib.sha256(item.resource_id.encode()).hexdigest()[:16]
+    for reference in _as_list(item.raw.get("goal")):
+        key = ctx.target_key(item=item, reference=reference)
+        goal = ctx.target_raw(item=item, reference=reference)
+        if key is None or goal is None or "#" in key or goal.get("resourceType") != "Goal":
+            continue
+        goal_item = Item(
+            key=key, resource_type="Goal", resource_id=str(goal.get("id") or key), raw=goal
+        )
+        ctx.provenance.attach(
+            origin=ctx.origin(goal_item),
+            model=CareProgramme,
+            row_id=programme.id,
+            part=f"plan/{plan}",
+            patient_id=ctx.patient_id,
+        )
+
+
+def _joined_earlier(*, item: Item, ctx: MapContext) -> bool:
+    sources = ctx.provenance.parts(
+        resource_type=item.resource_type,
+        resource_id=item.resource_id,
+        table=table_of(CareProgramme),
+    )
+    return any(s.part.startswith("plan/") for s in sources)
 
 
 def _named_by_a_care_plan(*, item: Item, ctx: MapContext) -> bool:

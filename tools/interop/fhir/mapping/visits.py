@@ -21,7 +21,8 @@
   read in this import or an earlier one is the same row. The Encounter (what happened) gives
   the values; the Appointment (what was planned) fills in what the Encounter leaves out and is
   attached to the row as a second source, so later versions of either find it again without
-  writing a second visit.
+  writing a second visit. (Not joined: an Appointment imported alone after an Encounter that
+  named it, in an import without that Encounter; the Appointment cannot see who names it.)
 """
 
 from __future__ import annotations

@@ -281,3 +281,12 @@ def test_problems_name_fields_never_values(session: Session) -> None:
     [problem] = ctx.tally.problems
     assert problem.field == "period.start"
     assert "Secret" not in str(problem)
+
+
+def test_a_goal_sent_again_alone_stays_with_its_plan(session: Session) -> None:
+    patient = factories.patient(session)
+    import_resources(session=session, resources=[GOAL, care_plan()], patient_id=patient.id)
+    changed = {**GOAL, "meta": {"versionId": "2"}, "startDate": "2026-02-01"}
+    ctx = import_resources(session=session, resources=[changed], patient_id=patient.id)
+    assert len(programmes(session)) == 1
+    assert not ctx.tally.rows
