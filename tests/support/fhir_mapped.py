@@ -62,8 +62,9 @@ def known_practitioner(
             resource_id=resource_id,
             content_hash="earlier",
         ),
-        model=Practitioner,
+        table="practitioner",
         row_id=row.id,
+        patient_id=None,
     )
     session.flush()
     return row

@@ -185,22 +185,12 @@ class Provenance:
         return Written(row, Outcome.CREATED)
 
     def attach(
-        self,
-        *,
-        origin: Origin,
-        model: type[SQLModel],
-        row_id: int,
-        part: str = "",
-        patient_id: int | None = None,
-    ) -> Outcome:
-        """Make `origin` a source of an existing row without writing the row (two records
-        describing one thing, such as an Encounter and the Appointment it fulfils).
-
-        The record's later writes find that row. Like `write`: the same content again is
-        `unchanged`, an older version `stale`; else the source is (re)pointed and stamped.
-        An origin with an empty content hash makes the record's next `write` update the row.
-        """
-        table = table_of(model)
+        self, *, origin: Origin, table: str, row_id: int, part: str = "", patient_id: int | None
+    ) -> RecordSource:
+        """Say that an existing row (matched, not created) is what `origin` describes; the
+        next `write` of the same origin then updates that row. The hash is left empty so
+        that write does not find the row unchanged."""
+        key = (origin.resource_type, origin.resource_id, table, part)
         source = self.find(
             resource_type=origin.resource_type,
             resource_id=origin.resource_id,
@@ -212,29 +202,33 @@ class Provenance:
                 source_system=self.source_system,
                 resource_type=origin.resource_type,
                 resource_id=origin.resource_id,
-                content_hash=origin.content_hash,
+                content_hash="",
                 table_name=table,
                 row_id=row_id,
                 part=part,
             )
-            self._known[(origin.resource_type, origin.resource_id, table, part)] = source
-            self._stamp(source=source, origin=origin, row_id=row_id, patient_id=patient_id)
-            return Outcome.CREATED
-        if source.row_id == row_id and source.content_hash == origin.content_hash:
-            return Outcome.UNCHANGED
-        if is_older(incoming=origin, stored=source):
-            return Outcome.STALE
-        self._stamp(source=source, origin=origin, row_id=row_id, patient_id=patient_id)
-        return Outcome.UPDATED
+            self._known[key] = source
+        source.row_id = row_id
+        source.content_hash = ""
+        source.patient_id = patient_id
+        self.session.add(source)
+        self.session.flush()
+        return source
 
     def sources_of(self, *, model: type[SQLModel], row_id: int) -> list[RecordSource]:
-        """Every record (of this source system) a row was written from."""
+        """Every record (of this source system) a row was written from (an Encounter and the
+        Appointment it fulfils are one visit)."""
         stmt = select(RecordSource).where(
             RecordSource.source_system == self.source_system,
             RecordSource.table_name == table_of(model),
             RecordSource.row_id == row_id,
         )
         return list(self.session.exec(stmt).all())
+
+    def clear(self) -> None:
+        """Forget what was read (after a rollback, the cache may name rows that are gone)."""
+        self._known.clear()
+        self._loaded.clear()
 
     def forget(self, *, source: RecordSource) -> None:
         """Delete a part's source row (its Steve row is the caller's to delete)."""

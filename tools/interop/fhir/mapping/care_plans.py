@@ -421,7 +421,7 @@ def _attach_goals(*, item: Item, ctx: MapContext, programme: CareProgramme) -> N
         )
         ctx.provenance.attach(
             origin=ctx.origin(goal_item),
-            model=CareProgramme,
+            table=table_of(CareProgramme),
             row_id=programme.id,
             part=f"plan/{plan}",
             patient_id=ctx.patient_id,

@@ -28,13 +28,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from db.models import Appointment, AppointmentStatus, BillingTrack
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
 from tools.interop.fhir.mapping.values import concept_text, fhir_instant
+from tools.interop.provenance import table_of
 
 DEFAULT_MINUTES = 30
 MINUTES_BY_CLASS = {  # v3 ActCode encounter classes
@@ -132,16 +132,19 @@ def map_encounter(*, item: Item, ctx: MapContext) -> None:
         resource_type=item.resource_type, resource_id=item.resource_id, model=Appointment
     )
     if own is None and planned is not None and planned[0] is not None:
-        # the appointment's row becomes this encounter's too (an empty hash: written below)
-        origin = replace(ctx.origin(item), content_hash="")
+        # the appointment's row becomes this encounter's too (updated by the write below)
         ctx.provenance.attach(
-            origin=origin, model=Appointment, row_id=planned[0], patient_id=ctx.patient_id
+            origin=ctx.origin(item),
+            table=table_of(Appointment),
+            row_id=planned[0],
+            patient_id=ctx.patient_id,
         )
     written = ctx.write(item=item, model=Appointment, values=values)
     if planned is not None and planned[0] is None and planned[2] is not None:
+        # the appointment, mapped next, finds this row and stays a source of it
         ctx.provenance.attach(
             origin=ctx.origin(planned[2]),
-            model=Appointment,
+            table=table_of(Appointment),
             row_id=_row_id(written.row),
             patient_id=ctx.patient_id,
         )
