@@ -30,9 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
+from db.engine import explicit_transactions
 from db.models import ImportFormat, ImportRun, Patient
 from db.private_files import private_dir
 from tools import audit
@@ -115,18 +116,18 @@ def import_fhir(
         read = read_fhir(
             paths=paths, keep_models=False, on_resource=lambda v: spool.put(v.read.key, v.raw)
         )
-        writer = _Writer(
-            engine=engine,
-            read=read,
-            spool=spool,
-            source_system=source_system or infer_source_system(read),
-            dry_run=dry_run,
-            actor=actor,
-            origin=origin,
-            data_dir=data_dir,
-            decisions=decisions or {},
-        )
-        report = writer.run()
+        with explicit_transactions(engine) as connection:
+            report = _Writer(
+                connection=connection,
+                read=read,
+                spool=spool,
+                source_system=source_system or infer_source_system(read),
+                dry_run=dry_run,
+                actor=actor,
+                origin=origin,
+                data_dir=data_dir,
+                decisions=decisions or {},
+            ).run()
     report.run_id = _record_run(engine=engine, report=report, user_id=user_id)
     return report
 
@@ -219,7 +220,7 @@ class _Writer:
     def __init__(
         self,
         *,
-        engine: Engine,
+        connection: Connection,
         read: ReadResult,
         spool: Spool,
         source_system: str,
@@ -236,7 +237,8 @@ class _Writer:
         self.actor = actor
         self.origin = origin
         self.data_dir = data_dir
-        self.session = Session(engine, expire_on_commit=False)
+        # Savepoints need real transactions: see db.engine.explicit_transactions.
+        self.session = Session(bind=connection, expire_on_commit=False)
         self.placed: set[str] = set()  # unplaced resources placed through the database
         self.provenance = Provenance(session=self.session, source_system=source_system)
         self.report = ImportReport(
