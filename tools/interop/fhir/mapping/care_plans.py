@@ -48,6 +48,7 @@ from db.models import (
 )
 from db.models.interop import RecordSource
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
+from tools.interop.fhir.mapping.lookups import goals_named_by_care_plans
 from tools.interop.fhir.mapping.values import codings, concept_text, fhir_date, timing_text
 from tools.interop.provenance import Outcome, table_of
 
@@ -189,7 +190,7 @@ def map_goal(*, item: Item, ctx: MapContext) -> None:
     """A Goal alone becomes a programme of its own; one a CarePlan names (in this import, or
     in an earlier one: its source is a part of that plan's programme) is written by it."""
     raw = item.raw
-    if _named_by_a_care_plan(item=item, ctx=ctx) or _joined_earlier(item=item, ctx=ctx):
+    if item.key in goals_named_by_care_plans(ctx) or _joined_earlier(item=item, ctx=ctx):
         return
     if ctx.patient_id is None:
         ctx.skip(item=item, field="subject", message="a goal without a patient")
@@ -435,28 +436,6 @@ def _joined_earlier(*, item: Item, ctx: MapContext) -> bool:
         table=table_of(CareProgramme),
     )
     return any(s.part.startswith("plan/") for s in sources)
-
-
-def _named_by_a_care_plan(*, item: Item, ctx: MapContext) -> bool:
-    for key, resource_type in ctx.index.types.items():
-        if resource_type != "CarePlan" or "#" in key:
-            continue
-        plan = ctx.raw_of(key) or {}
-        references = [
-            *_as_list(plan.get("goal")),
-            *(
-                goal
-                for activity in _as_list(plan.get("activity"))
-                if isinstance(activity, Mapping)
-                for goal in _as_list((activity.get("detail") or {}).get("goal"))
-            ),
-        ]
-        for reference in references:
-            if not isinstance(reference, Mapping):
-                continue
-            if ctx.index.resolve(reference=reference, source_key=key).target == item.key:
-                return True
-    return False
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from db.models import IntakeForm
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
+from tools.interop.fhir.mapping.lookups import questionnaire_titles
 from tools.interop.fhir.mapping.values import fhir_instant
 
 RECEIVED = ("completed", "amended")
@@ -100,14 +101,9 @@ def _form_type(*, item: Item, ctx: MapContext) -> str:
     if not isinstance(canonical, str) or not canonical.strip():
         return "questionnaire"
     url = canonical.split("|", 1)[0]
-    for key, resource_type in ctx.index.types.items():
-        if resource_type != "Questionnaire":
-            continue
-        questionnaire = ctx.raw_of(key) or {}
-        if questionnaire.get("url") == url:
-            title = questionnaire.get("title") or questionnaire.get("name")
-            if isinstance(title, str) and title.strip():
-                return _key(title)
+    title = questionnaire_titles(ctx).get(url)
+    if title:
+        return _key(title)
     return _key(url.rstrip("/").rsplit("/", 1)[-1]) or "questionnaire"
 
 

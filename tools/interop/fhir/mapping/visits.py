@@ -158,12 +158,7 @@ def map_appointment(*, item: Item, ctx: MapContext) -> None:
     if str(raw.get("status")) == "entered-in-error":
         _withdraw(item=item, ctx=ctx)
         return
-    own = ctx.provenance.row_id(
-        resource_type=item.resource_type, resource_id=item.resource_id, model=Appointment
-    )
-    if own is not None and _also_an_encounter(ctx=ctx, row_id=own):
-        # the encounter says what happened; this record only stays a source of the row
-        ctx.write(item=item, model=Appointment, values={})
+    if _as_written_or_encounter_led(item=item, ctx=ctx):
         return
     starts = fhir_instant(raw.get("start"))
     if starts is None:
@@ -222,11 +217,23 @@ def _linked_appointment(
     return None
 
 
-def _also_an_encounter(*, ctx: MapContext, row_id: int) -> bool:
-    if ctx.session.get(Appointment, row_id) is None:
+def _as_written_or_encounter_led(*, item: Item, ctx: MapContext) -> bool:
+    """An appointment already imported as it is now (unchanged: no query for who else wrote
+    the row), or one whose row an Encounter also describes: the encounter says what
+    happened, and this record only stays a source of the row. Written here when so."""
+    source = ctx.provenance.find(
+        resource_type=item.resource_type, resource_id=item.resource_id, table="appointment"
+    )
+    if source is None or ctx.session.get(Appointment, source.row_id) is None:
         return False
-    sources = ctx.provenance.sources_of(model=Appointment, row_id=row_id)
-    return any(s.resource_type == "Encounter" for s in sources)
+    unchanged = source.content_hash == ctx.origin(item).content_hash
+    if unchanged or any(
+        s.resource_type == "Encounter"
+        for s in ctx.provenance.sources_of(model=Appointment, row_id=source.row_id)
+    ):
+        ctx.write(item=item, model=Appointment, values={})
+        return True
+    return False
 
 
 def _withdraw(*, item: Item, ctx: MapContext) -> None:
