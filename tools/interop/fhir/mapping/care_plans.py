@@ -177,9 +177,11 @@ def map_care_plan(*, item: Item, ctx: MapContext) -> None:
             "ended_on": fhir_date(period.get("end")),
         },
     )
+    programme = written.row
+    if written.outcome == Outcome.UNCHANGED:
+        _refresh_goal(ctx=ctx, programme=programme, goal=goal[:1000] if goal else None)
     if written.outcome in (Outcome.UNCHANGED, Outcome.STALE):
         return
-    programme = written.row
     _attach_goals(item=item, ctx=ctx, programme=programme)
     activities = [] if status_code == "entered-in-error" else _as_list(raw.get("activity"))
     kept = _map_activities(item=item, ctx=ctx, programme=programme, activities=activities)
@@ -405,6 +407,15 @@ def _goal_texts(*, item: Item, ctx: MapContext, references: Any) -> list[str]:
         if text and text not in texts:
             texts.append(text)
     return texts
+
+
+def _refresh_goal(*, ctx: MapContext, programme: CareProgramme, goal: str | None) -> None:
+    """The plan is as imported before, but a Goal it names was sent changed: its words."""
+    if goal is not None and programme.goal != goal:
+        programme.goal = goal
+        ctx.session.add(programme)
+        ctx.session.flush()
+        ctx.tally.rows[(table_of(CareProgramme), Outcome.UPDATED.value)] += 1
 
 
 def _attach_goals(*, item: Item, ctx: MapContext, programme: CareProgramme) -> None:

@@ -104,7 +104,8 @@ def map_encounter(*, item: Item, ctx: MapContext) -> None:
     if starts is None:
         ctx.skip(item=item, field="period.start", message="an encounter without a start time")
         return
-    class_code = str((raw.get("class") or {}).get("code") or "")
+    visit_class = raw.get("class")
+    class_code = str(visit_class.get("code") or "") if isinstance(visit_class, Mapping) else ""
     ends = fhir_instant(period.get("end"))
     if ends is None and not period.get("start"):
         ends = _appointment_end(planned_raw, starts)

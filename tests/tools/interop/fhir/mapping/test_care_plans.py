@@ -290,3 +290,12 @@ def test_a_goal_sent_again_alone_stays_with_its_plan(session: Session) -> None:
     ctx = import_resources(session=session, resources=[changed], patient_id=patient.id)
     assert len(programmes(session)) == 1
     assert not ctx.tally.rows
+
+
+def test_a_changed_goal_with_its_unchanged_plan_updates_the_goal_text(session: Session) -> None:
+    patient = factories.patient(session)
+    import_resources(session=session, resources=[GOAL, care_plan()], patient_id=patient.id)
+    changed = {**GOAL, "meta": {"versionId": "2"}, "description": {"text": "Walk 10 km"}}
+    ctx = import_resources(session=session, resources=[changed, care_plan()], patient_id=patient.id)
+    assert programmes(session)[0].goal == "Walk 10 km"
+    assert ctx.tally.rows[("care_programme", "updated")] == 1
