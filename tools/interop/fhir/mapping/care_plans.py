@@ -48,7 +48,7 @@ from db.models import (
 )
 from db.models.interop import RecordSource
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
-from tools.interop.fhir.mapping.lookups import goals_named_by_care_plans
+from tools.interop.fhir.mapping.cross_references import goals_named_by_care_plans
 from tools.interop.fhir.mapping.values import codings, concept_text, fhir_date, timing_text
 from tools.interop.provenance import Outcome, table_of
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from db.models import IntakeForm
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
-from tools.interop.fhir.mapping.lookups import questionnaire_titles
+from tools.interop.fhir.mapping.cross_references import questionnaire_titles
 from tools.interop.fhir.mapping.values import fhir_instant
 
 RECEIVED = ("completed", "amended")

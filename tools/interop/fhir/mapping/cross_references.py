@@ -1,4 +1,4 @@
-"""Lookups over a whole import, built once per import from its reference index.
+"""What other resources of an import say about the one being mapped, indexed once per import.
 
 A mapper that must know what *other* resources say about the one it maps (which Goals a
 CarePlan names, a Questionnaire by its canonical URL) would otherwise scan every resource
