@@ -139,7 +139,10 @@ def document_resource(
             "resourceType": "DocumentReference",
             "id": resource_id("patient_document", document.id),
             "extension": extensions(
-                sha256=document.sha256, stored_as=document.stored_as, author=document.author
+                sha256=document.sha256,
+                stored_as=document.stored_as,
+                author=document.author,
+                created_at=document.created_at,
             ),
             "identifier": identifiers("patient_document", document.id, origins),
             "status": "current",

@@ -82,11 +82,14 @@ def patient_resource(
         {
             "resourceType": "Patient",
             "id": resource_id("patient", patient.id),
-            "extension": (
-                [{"url": PRIMARY_PHYSICIAN_EXTENSION, "valueReference": physician}]
-                if physician
-                else []
-            ),
+            "extension": [
+                *(
+                    [{"url": PRIMARY_PHYSICIAN_EXTENSION, "valueReference": physician}]
+                    if physician
+                    else []
+                ),
+                *extensions(created_at=patient.created_at),
+            ],
             "identifier": found,
             "active": patient.status == "active",
             "name": [
@@ -118,7 +121,11 @@ def practitioner_resources(
     practitioner = {
         "resourceType": "Practitioner",
         "id": resource_id("practitioner", person.id),
-        "extension": extensions(affiliation=str(person.affiliation), status=str(person.status)),
+        "extension": extensions(
+            affiliation=str(person.affiliation),
+            status=str(person.status),
+            created_at=person.created_at,
+        ),
         "identifier": identifiers("practitioner", person.id, origins),
         "active": person.status != "inactive",
         "name": [name],
