@@ -184,6 +184,42 @@ class Provenance:
         self._stamp(source=source, origin=origin, row_id=_id(row), patient_id=patient_id)
         return Written(row, Outcome.CREATED)
 
+    def attach(
+        self, *, origin: Origin, table: str, row_id: int, part: str = "", patient_id: int | None
+    ) -> RecordSource:
+        """Say that an existing row (matched, not created) is what `origin` describes; the
+        next `write` of the same origin then updates that row. The hash is left empty so
+        that write does not find the row unchanged."""
+        key = (origin.resource_type, origin.resource_id, table, part)
+        source = self.find(
+            resource_type=origin.resource_type,
+            resource_id=origin.resource_id,
+            table=table,
+            part=part,
+        )
+        if source is None:
+            source = RecordSource(
+                source_system=self.source_system,
+                resource_type=origin.resource_type,
+                resource_id=origin.resource_id,
+                content_hash="",
+                table_name=table,
+                row_id=row_id,
+                part=part,
+            )
+            self._known[key] = source
+        source.row_id = row_id
+        source.content_hash = ""
+        source.patient_id = patient_id
+        self.session.add(source)
+        self.session.flush()
+        return source
+
+    def clear(self) -> None:
+        """Forget what was read (after a rollback, the cache may name rows that are gone)."""
+        self._known.clear()
+        self._loaded.clear()
+
     def forget(self, *, source: RecordSource) -> None:
         """Delete a part's source row (its Steve row is the caller's to delete)."""
         self._known[(source.resource_type, source.resource_id, source.table_name, source.part)] = (
