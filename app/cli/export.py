@@ -1,8 +1,9 @@
 """`steve export`: the practice's records written out in a standard format (FHIR R4).
 
 Exporting copies every record of the patients named (or of the whole practice) out of Steve,
-so only an admin user may do it (`--by`, a user name or id with the admin role). A refusal is
-audited (action `denied`) and writes nothing else; an export leaves one audit row per patient
+so only a user whose role may move records in and out (`tools.access.Category.IMPORT`: the
+admin role) may do it (`--by`, a user name or id). A refusal is audited (action `denied`) and
+writes nothing else; an export leaves one audit row per patient
 (action `export`, entity `fhir_export`, no values).
 """
 
@@ -11,32 +12,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from sqlmodel import Session
 
 from app.cli.common import JSON_OPTION, console, emit_json, handle_errors, settings, transaction
-from tools import audit
-from tools.access import AccessDenied, Role
+from tools.access import AccessDenied, Category, require
 from tools.errors import InvalidInput
 
 app = typer.Typer(help="Write the practice's records out as FHIR R4.", no_args_is_help=True)
 ENTITY = "fhir_export"
 
 
-def _admin(*, session: object, who: str) -> str:
-    """The audit label of the admin user `who`; AccessDenied (audited) for anyone else."""
-    from sqlmodel import Session
-
+def _exporter(*, session: Session, who: str) -> str:
+    """The audit label of the user `who`, refused (audited) unless their role may move
+    records in and out of the practice (`Category.IMPORT`: admins)."""
     from tools.users import actor_of, find_user
 
-    assert isinstance(session, Session)
     user = find_user(session=session, username_or_id=who)
     if not user.active:
         raise AccessDenied(f"user {user.id} is not active")
     actor = actor_of(session=session, user=user)
-    if actor.role != Role.ADMIN:
-        audit.record(
-            session=session, actor=actor.label, action="denied", entity=ENTITY, origin="cli"
-        )
-        raise AccessDenied(f"exporting is for admin users; user {user.id} is {actor.role.value}")
+    require(session=session, actor=actor, needs={Category.IMPORT}, entity=ENTITY, origin="cli")
     return actor.label
 
 
@@ -71,7 +66,7 @@ def fhir(
     ids = _patient_ids(patients or [])
     target = out.expanduser().absolute()
     with transaction() as session:
-        actor = _admin(session=session, who=by)
+        actor = _exporter(session=session, who=by)
         summary = export_fhir(
             session=session,
             out=target,

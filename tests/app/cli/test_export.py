@@ -64,7 +64,7 @@ def test_ndjson_for_some_patients(practice: dict[str, Any], tmp_path: Path) -> N
     [
         (["999999"], "no patient with id 999999"),
         (["abc"], "a patient is named by its id"),
-        (["--by", "desk"], "exporting is for admin users"),
+        (["--by", "desk"], "the staff role has no access to import"),
         (["--by", "nobody"], "no user named 'nobody'"),
     ],
 )
