@@ -2,9 +2,11 @@
 
 - A care programme is a CarePlan; each programme element is a `CarePlan.activity` whose
   `detail` has `kind` ServiceRequest, the modality as `code` (`urn:steve:discipline`), the
-  status, the practitioner as `performer`, the goal as `description`, the cadence as
-  `scheduledString`, and its dates and row id in Steve extensions (`started-on`, `ended-on`,
-  `row` = the programme_element id). The activity's element id is `programme-element-<id>`.
+  status, the practitioner as `performer`, the goal as `description`, and a
+  `scheduledTiming` whose `code.text` is the cadence ("weekly", "every 2 weeks": words, not a
+  computable schedule) and whose `repeat.boundsPeriod` holds the element's start and end
+  days. The activity's element id is `programme-element-<id>`, and the Steve extension `row`
+  holds the programme_element id.
 - A referral is a ServiceRequest of category referral (SNOMED 3457005 "Patient referral"),
   requester = from, performer = to, `priority` from the urgency (routine, urgent = soon,
   asap = urgent); its Steve status and direction, dates and outcome in Steve extensions.
@@ -60,14 +62,15 @@ def _activity(element: ProgrammeElement) -> dict[str, Any]:
     assert element.id is not None
     return {
         "id": resource_id("programme_element", element.id),
-        "extension": extensions(
-            row=element.id, started_on=element.started_on, ended_on=element.ended_on
-        ),
+        "extension": extensions(row=element.id),
         "detail": {
             "kind": "ServiceRequest",
             "code": steve_code(DISCIPLINE_SYSTEM, str(element.modality)),
             "status": ACTIVITY_STATUS[str(element.status)],
-            "scheduledString": element.cadence,
+            "scheduledTiming": {
+                "repeat": {"boundsPeriod": period(element.started_on, element.ended_on)},
+                "code": {"text": element.cadence},
+            },
             "performer": [practitioner_ref(element.practitioner_id)],
             "description": element.goal,
         },

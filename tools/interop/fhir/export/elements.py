@@ -71,11 +71,10 @@ def concept(
 
 
 def steve_code(system: str, code: str, text: str | None = None) -> dict[str, Any]:
-    """A CodeableConcept of one code from a Steve vocabulary."""
-    out: dict[str, Any] = {"coding": [coding(system, code)]}
-    if text:
-        out["text"] = text
-    return out
+    """A CodeableConcept of one code from a Steve vocabulary, its words as display and text
+    ("nutritional_therapy" -> "Nutritional therapy") for readers that go by words."""
+    words = text or code.replace("_", " ").replace("-", " ").capitalize()
+    return {"coding": [coding(system, code, words)], "text": words}
 
 
 def extension(field: str, value: Any) -> dict[str, Any] | None:

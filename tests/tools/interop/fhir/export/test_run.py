@@ -248,14 +248,30 @@ def test_the_conventions_an_importer_reads(practice: Practice, tmp_path: Path) -
 def test_programmes_referrals_tasks_and_messages(practice: Practice, tmp_path: Path) -> None:
     _export(practice, tmp_path / "out", ndjson=True)
     plans = [json.loads(x) for x in (tmp_path / "out" / "CarePlan.ndjson").read_text().splitlines()]
-    activity = next(a for p in plans for a in p.get("activity", []))
-    detail = activity["detail"]
-    assert (
-        detail["kind"] == "ServiceRequest"
-        and detail["code"]["coding"][0]["system"] == c.DISCIPLINE_SYSTEM
-    )
-    assert detail["status"] in c.inverse(c.ACTIVITY_STATUS)
-    assert detail["scheduledString"] and detail["description"] and detail["performer"]
+    with Session(practice.engine) as session:
+        elements = {e.id: e for e in session.exec(select(ProgrammeElement)).all()}
+    activities = [a for p in plans for a in p.get("activity", [])]
+    assert len(activities) == len(elements)
+    for activity in activities:
+        element = elements[c.extension_value(activity, "row")]
+        detail = activity["detail"]
+        assert detail["kind"] == "ServiceRequest"
+        assert detail["code"]["coding"][0] == {
+            "system": c.DISCIPLINE_SYSTEM,
+            "code": str(element.modality),
+            "display": str(element.modality).replace("_", " ").capitalize(),
+        }
+        assert c.inverse(c.ACTIVITY_STATUS)[detail["status"]] == element.status
+        timing = detail["scheduledTiming"]
+        assert timing["code"]["text"] == element.cadence
+        assert timing["repeat"]["boundsPeriod"]["start"] == element.started_on.isoformat()
+        assert timing["repeat"]["boundsPeriod"].get("end") == (
+            element.ended_on.isoformat() if element.ended_on else None
+        )
+        assert detail["description"] == element.goal
+        assert detail["performer"] == [
+            {"reference": f"Practitioner/practitioner-{element.practitioner_id}"}
+        ]
     requests = [
         json.loads(x) for x in (tmp_path / "out" / "ServiceRequest.ndjson").read_text().splitlines()
     ]
