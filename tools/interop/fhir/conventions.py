@@ -112,6 +112,12 @@ CLINICAL_NOTE = "clinical-note"
 GENERATED_DOCUMENT = "generated-document"
 PATIENT_DOCUMENT = "patient-document"
 
+
+def questionnaire_url(form_type: str) -> str:
+    """The canonical URL of a Steve intake form type: `urn:steve:questionnaire/new_patient`."""
+    return f"{STEVE}:questionnaire/{form_type}"
+
+
 # ------------------------------------------------------------------ supplements
 
 SUPPLEMENT_CODE = "dietary-supplement"

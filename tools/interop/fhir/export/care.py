@@ -9,11 +9,14 @@
   holds the programme_element id.
 - A referral is a ServiceRequest of category referral (SNOMED 3457005 "Patient referral"),
   requester = from, performer = to, `priority` from the urgency (routine, urgent = soon,
-  asap = urgent); its Steve status and direction, dates and outcome in Steve extensions.
+  asap = urgent), the reason as `reasonCode` text; its Steve status, direction, lifecycle
+  times and outcome (rating, note) in Steve extensions.
 - A task is a Task (`for` = the patient, `owner` = the assignee, `requester` = who created it;
   none: Steve created it), the due day in `restriction.period.end`.
 - A care-team message is a Communication (`sender` none: Steve sent it), its kind as
-  `category` (`urn:steve:message-kind`), the subject as `topic`, the body as the payload.
+  `category` (`urn:steve:message-kind`), the subject as `topic`, the body as the payload,
+  `sent` when written and `received` (and `urn:steve:extension:acknowledged-at`) when the
+  recipient acknowledged it: no `received` means not acknowledged yet.
 - An appointment is an Appointment with the patient and the practitioner as participants.
 """
 
@@ -117,6 +120,7 @@ def referral_resource(referral: Referral, *, origins: Origins) -> dict[str, Any]
                     closed_at=referral.closed_at,
                     declined_at=referral.declined_at,
                     outcome_rating=referral.outcome_rating,
+                    outcome_note=referral.outcome_note,
                 ),
             ],
             "identifier": identifiers("referral", referral.id, origins),
@@ -130,7 +134,6 @@ def referral_resource(referral: Referral, *, origins: Origins) -> dict[str, Any]
             "requester": practitioner_ref(referral.from_practitioner_id),
             "performer": [practitioner_ref(referral.to_practitioner_id)],
             "reasonCode": [{"text": referral.reason}],
-            "note": [{"text": referral.outcome_note}] if referral.outcome_note else [],
         }
     )
 
@@ -172,6 +175,7 @@ def communication_resource(message: CareMessage, *, origins: Origins) -> dict[st
             "subject": ref("patient", message.patient_id) if message.patient_id else None,
             "topic": {"text": message.subject},
             "sent": instant(message.created_at),
+            "received": instant(message.acknowledged_at) if message.acknowledged_at else None,
             "recipient": [practitioner_ref(message.recipient_id)],
             "sender": practitioner_ref(message.sender_id),
             "payload": [{"contentString": message.body}],

@@ -4,11 +4,15 @@ Clinical notes, generated documents (briefings, letters) and stored patient docu
 all DocumentReferences, told apart by a `category` coding of `urn:steve:document-kind`
 (`clinical-note`, `generated-document`, `patient-document`). DocumentReference rather than
 Composition: a note is one text by one author, not a structured document with sections.
-Text travels as the attachment's base64 `data` (text/markdown for notes and generated
-documents); a stored file is read from the documents folder when it is there, else only its
-URL, size and hash are given. A note's appointment and origin, a generated document's kind,
-key and date are Steve extensions. An intake form is a QuestionnaireResponse: one item per
-question (`linkId` q1, q2, ...; `text` the question; a `valueString` answer).
+Text travels as the attachment's base64 `data` (text/plain for notes, text/markdown for
+generated documents, both UTF-8). A stored file is read from the documents folder when it
+is there; otherwise only its URL, size and hash are given. A note's appointment and origin,
+and a generated document's kind, key and date, are Steve extensions.
+
+An intake form is a QuestionnaireResponse with one item per question (`linkId` q1, q2, ...;
+`text` the question; a `valueString` answer). Its `questionnaire` is
+`urn:steve:questionnaire/<form type>` (the last segment is the form type). The sent,
+received and review times and the reviewer are Steve extensions.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from tools.interop.fhir.conventions import (
     GENERATED_DOCUMENT,
     PATIENT_DOCUMENT,
     identifier_system,
+    questionnaire_url,
     resource_id,
 )
 from tools.interop.fhir.export.elements import (
@@ -42,10 +47,10 @@ from tools.interop.fhir.export.elements import (
 Origins = list[tuple[str, str]]
 
 
-def _text_attachment(text: str, title: str | None) -> dict[str, Any]:
+def _text_attachment(text: str, title: str | None, content_type: str) -> dict[str, Any]:
     data = text.encode("utf-8")
     return {
-        "contentType": "text/markdown; charset=utf-8",
+        "contentType": f"{content_type}; charset=utf-8",
         "data": base64.b64encode(data).decode("ascii"),
         "size": len(data),
         "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),
@@ -74,7 +79,7 @@ def note_resource(note: ClinicalNote, *, origins: Origins) -> dict[str, Any]:
             "date": instant(note.written_at),
             "author": [practitioner_ref(note.practitioner_id)],
             "description": note.title,
-            "content": [{"attachment": _text_attachment(note.body, note.title)}],
+            "content": [{"attachment": _text_attachment(note.body, note.title, "text/plain")}],
             "context": {"practiceSetting": steve_code(DISCIPLINE_SYSTEM, str(note.modality))},
         }
     )
@@ -103,7 +108,9 @@ def generated_resource(document: GeneratedDocument, *, origins: Origins) -> dict
             "date": instant(document.written_at),
             "author": [practitioner_ref(document.practitioner_id)],
             "description": document.title,
-            "content": [{"attachment": _text_attachment(document.markdown, document.title)}],
+            "content": [
+                {"attachment": _text_attachment(document.markdown, document.title, "text/markdown")}
+            ],
         }
     )
 
@@ -191,7 +198,7 @@ def intake_resource(form: IntakeForm, *, origins: Origins) -> dict[str, Any]:
                 reviewed_by=practitioner_ref(form.reviewed_by_id),
             ),
             "identifier": identifiers("intake_form", form.id, origins)[0],
-            "questionnaire": f"urn:steve:questionnaire:{form.form_type}",
+            "questionnaire": questionnaire_url(form.form_type),
             "status": "completed" if form.received_at else "in-progress",
             "subject": ref("patient", form.patient_id),
             "authored": instant(form.received_at) if form.received_at else None,
