@@ -38,6 +38,7 @@ from db.models import (
 from db.models.enums import LabFlag, ResultStatus
 from demo import generate_demo
 from tools.clock import at_local
+from tools.interop.fhir.export.practice import practice_id
 
 SEED = 7
 PATIENTS = 40
@@ -52,6 +53,7 @@ def build(engine: Engine, documents_dir: Path, patients: int = PATIENTS) -> None
     generate_demo(engine=engine, patients=patients, seed=SEED, today=TODAY, tz=TZ)
     with Session(engine) as session:
         enrich(session=session, documents_dir=documents_dir)
+        practice_id(session=session)  # made once, so every export of the practice is the same
         session.commit()
 
 

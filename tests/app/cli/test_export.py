@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from db.models import AuditEvent, Patient
+from db.models import AuditEvent, Patient, PracticeMeta
 from demo import generate_demo
 from tests.support.cli import run
 from tests.support.fhir_export import TODAY, TZ, admin_user, staff_user
@@ -42,6 +42,11 @@ def test_an_admin_exports_every_patient(practice: dict[str, Any], tmp_path: Path
     assert summary["patients"] == 5 and summary["format"] == "bundles"
     assert summary["files"] == 6 and (out / "practice.json").exists()
     assert read_fhir(paths=[out]).problems == []
+    with Session(practice["engine"]) as session:
+        made = session.get(PracticeMeta, "practice_id")  # the practice's id, kept
+    assert made is not None
+    patient = json.loads((out / f"patient-{practice['patients'][0]}.json").read_text())
+    assert patient["entry"][0]["resource"]["meta"]["source"] == f"urn:steve:practice:{made.value}"
     audited = _audit(practice["engine"], "export")
     assert sorted(a.patient_id for a in audited) == practice["patients"]
     assert {(a.actor, a.entity, a.origin) for a in audited} == {

@@ -4,11 +4,16 @@ The exporter writes these and the importer reads them back, so a practice export
 and imported into another Steve comes back the same. Everything Steve-specific lives under
 the `urn:steve:` namespace:
 
+- the practice: each practice gets a random id once (`practice_meta` key `practice_id`), and
+  `urn:steve:practice:<id>` is the `meta.source` of every resource it exports, so an importer
+  can tell two Steve practices apart (and use it as the source system).
 - ids: a row becomes the resource id `<table>-<rowid>` with the table's underscores as hyphens
   (`patient-12`, `supplement-item-7`; FHIR ids allow letters, digits, `-` and `.`), and carries
-  the identifier `urn:steve:<table>|<rowid>` (`urn:steve:supplement_item|7`). A row that came
-  from an import also carries the original record's identifier: system = the RecordSource's
-  source system, value = its resource id (`RecordSource.resource_id`).
+  the identifier `urn:steve:<table>|<rowid>` (`urn:steve:supplement_item|7`). The patient's is
+  scoped to the practice, `urn:steve:practice:<id>:patient|12`: patients are matched by
+  identifier, and patient 12 of one practice must never match patient 12 of another. A row
+  that came from an import also carries the original record's identifier: system = the
+  RecordSource's source system, value = its resource id (`RecordSource.resource_id`).
 - dietary supplements: a `MedicationStatement` whose `category` has the coding
   `urn:steve:category|dietary-supplement` (and SNOMED CT 373453009 "Dietary supplement" beside
   it for other systems). FHIR's own medication-statement-category code system
@@ -45,12 +50,30 @@ def steve_identifier(table: str, row_id: int) -> dict[str, str]:
     return {"system": identifier_system(table), "value": str(row_id)}
 
 
+def practice_urn(practice_id: str) -> str:
+    """The URI of one Steve practice: `urn:steve:practice:<id>` (meta.source of its exports)."""
+    return f"{STEVE}:practice:{practice_id}"
+
+
+def patient_identifier(practice_id: str, row_id: int) -> dict[str, str]:
+    """The patient's Steve identifier, scoped to its practice."""
+    return {"system": f"{practice_urn(practice_id)}:patient", "value": str(row_id)}
+
+
+def _is_system_of(system: Any, table: str) -> bool:
+    if not isinstance(system, str):
+        return False
+    scoped = system.startswith(f"{STEVE}:practice:") and system.endswith(f":{table}")
+    return system == identifier_system(table) or scoped
+
+
 def row_of(identifiers: Any, table: str) -> int | None:
-    """The Steve row id among a resource's identifiers (JSON), if it carries one for `table`."""
+    """The Steve row id among a resource's identifiers (JSON), if it carries one for `table`
+    (`urn:steve:<table>`, or for a patient `urn:steve:practice:<id>:patient`)."""
     if isinstance(identifiers, Mapping):
         identifiers = [identifiers]
     for identifier in identifiers or []:
-        if isinstance(identifier, Mapping) and identifier.get("system") == identifier_system(table):
+        if isinstance(identifier, Mapping) and _is_system_of(identifier.get("system"), table):
             value = str(identifier.get("value", ""))
             return int(value) if value.isdigit() else None
     return None

@@ -28,12 +28,15 @@ def _origins(origins: Origins, table: str, row_id: int | None) -> list[tuple[str
 
 
 def patient_resources(
-    rows: PatientRows, *, origins: Origins, documents_dir: Path | None
+    rows: PatientRows, *, practice: str, origins: Origins, documents_dir: Path | None
 ) -> Iterator[Resource]:
-    """Every resource of one patient, the Patient first."""
+    """Every resource of one patient, the Patient first (`practice`: the practice's id)."""
     p = rows.patient
     yield people.patient_resource(
-        p, shared_ids=rows.identifiers, origins=_origins(origins, "patient", p.id)
+        p,
+        practice=practice,
+        shared_ids=rows.identifiers,
+        origins=_origins(origins, "patient", p.id),
     )
     for c in rows.conditions:
         yield clinical.condition_resource(c, origins=_origins(origins, "patient_condition", c.id))

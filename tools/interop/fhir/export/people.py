@@ -20,6 +20,7 @@ from tools.interop.fhir.conventions import (
     IDENTIFIER_TYPE,
     PRIMARY_PHYSICIAN_EXTENSION,
     identifier_system,
+    patient_identifier,
     resource_id,
 )
 from tools.interop.fhir.export.elements import (
@@ -60,10 +61,15 @@ def _identifier(row: PatientIdentifier) -> dict[str, Any]:
 
 
 def patient_resource(
-    patient: Patient, *, shared_ids: list[PatientIdentifier], origins: list[tuple[str, str]]
+    patient: Patient,
+    *,
+    practice: str,
+    shared_ids: list[PatientIdentifier],
+    origins: list[tuple[str, str]],
 ) -> dict[str, Any]:
+    """The Patient; its Steve identifier is scoped to the practice (`practice` is its id)."""
     assert patient.id is not None
-    found = identifiers("patient", patient.id)
+    found = [patient_identifier(practice, patient.id)]
     seen = {(i["system"], i["value"]) for i in found}
     for row in shared_ids:
         found.append(_identifier(row))

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from db.models import Patient
 from tools import audit
 from tools.errors import NotFound, SteveError
+from tools.interop.fhir.conventions import practice_urn
 from tools.interop.fhir.export.assemble import patient_resources, practice_resources
 from tools.interop.fhir.export.output import (
     PRACTICE_FILE,
@@ -28,6 +29,7 @@ from tools.interop.fhir.export.output import (
     transaction,
     write_json,
 )
+from tools.interop.fhir.export.practice import practice_id
 from tools.interop.fhir.export.rows import load_batch, load_origins
 from tools.interop.fhir.validation import validate_resource
 
@@ -46,7 +48,8 @@ class ExportSummary:
     files: int = 0
 
 
-def _valid(resource: dict[str, Any]) -> dict[str, Any]:
+def _valid(resource: dict[str, Any], source: str) -> dict[str, Any]:
+    resource["meta"] = {"source": source}
     where = f"{resource.get('resourceType')}/{resource.get('id')}"
     model, problems = validate_resource(raw=resource, file="export", where=where)
     if model is None:
@@ -82,11 +85,14 @@ def export_fhir(
     check_target(out=out, force=force)
     ids = selected_patients(session=session, patient_ids=patient_ids)
     summary = ExportSummary(out=out)
+    practice = practice_id(session=session)
     with staged(out=out) as folder:
         files = NdjsonFiles(folder) if ndjson else None
         try:
             shared = _counted(
-                summary, practice_resources(session=session, origins=_shared(session))
+                summary,
+                practice_resources(session=session, origins=_shared(session)),
+                practice_urn(practice),
             )
             if files is not None:
                 for resource in shared:
@@ -95,7 +101,7 @@ def export_fhir(
                 write_json(folder / PRACTICE_FILE, transaction(shared))
             for start in range(0, len(ids), batch_size):
                 batch = ids[start : start + batch_size]
-                _export_batch(session, batch, folder, files, summary, documents_dir)
+                _export_batch(session, batch, folder, files, summary, documents_dir, practice)
                 _audit(session, batch, actor)
         finally:
             if files is not None:
@@ -110,8 +116,10 @@ def _shared(session: Session) -> Any:
     return load_origins(session=session, patient_ids=None)
 
 
-def _counted(summary: ExportSummary, resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    found = [_valid(r) for r in resources]
+def _counted(
+    summary: ExportSummary, resources: Iterable[dict[str, Any]], source: str
+) -> list[dict[str, Any]]:
+    found = [_valid(r, source) for r in resources]
     summary.resources.update(r["resourceType"] for r in found)
     return found
 
@@ -123,12 +131,14 @@ def _export_batch(
     files: NdjsonFiles | None,
     summary: ExportSummary,
     documents_dir: Path | None,
+    practice: str,
 ) -> None:
     origins = load_origins(session=session, patient_ids=batch)
     for rows in load_batch(session=session, patient_ids=batch):
-        resources = _counted(
-            summary, patient_resources(rows, origins=origins, documents_dir=documents_dir)
+        built = patient_resources(
+            rows, practice=practice, origins=origins, documents_dir=documents_dir
         )
+        resources = _counted(summary, built, practice_urn(practice))
         summary.patients += 1
         if files is not None:
             for resource in resources:

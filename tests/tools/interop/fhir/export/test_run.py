@@ -39,6 +39,7 @@ from tests.tools.interop.fhir.export.conftest import Practice
 from tools.errors import InvalidInput, NotFound
 from tools.interop.fhir import conventions as c
 from tools.interop.fhir.export import assemble, rows
+from tools.interop.fhir.export.practice import practice_id
 from tools.interop.fhir.export.run import ExportInvalid, ExportSummary, export_fhir
 from tools.interop.fhir.read import read_fhir
 
@@ -203,7 +204,10 @@ def test_the_conventions_an_importer_reads(practice: Practice, tmp_path: Path) -
     for r in mine:
         by_type.setdefault(r["resourceType"], []).append(r)
     patient = by_type["Patient"][0]
-    assert {"system": "urn:steve:patient", "value": str(pid)} in patient["identifier"]
+    with Session(practice.engine) as session:
+        source = c.practice_urn(practice_id(session=session))
+    assert {"system": f"{source}:patient", "value": str(pid)} in patient["identifier"]
+    assert all(r["meta"] == {"source": source} for r in mine)
     mr = next(i for i in patient["identifier"] if i["value"] == "MRN-1")
     assert mr["type"]["coding"][0]["code"] == "MR"
     physician = c.extension_value(patient, "primary-physician")
@@ -328,3 +332,18 @@ def test_an_invalid_resource_names_its_field_not_its_value(
     assert "Condition/patient-condition-" in str(raised.value)
     assert "onsetDateTime" in str(raised.value) and "secret-value" not in str(raised.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_two_practices_never_share_a_patient_identifier(
+    practice: Practice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Patients are matched by identifier: patient 12 here is not patient 12 elsewhere."""
+    pid = _first_patient(practice)
+    _export(practice, tmp_path / "here", patient_ids=[pid])
+    monkeypatch.setattr("tools.interop.fhir.export.run.practice_id", lambda **_: "another-practice")
+    _export(practice, tmp_path / "there", patient_ids=[pid])
+    here = _bundle(tmp_path / "here", f"patient-{pid}.json")[0]
+    there = _bundle(tmp_path / "there", f"patient-{pid}.json")[0]
+    steve = [i for i in here["identifier"] if c.row_of(i, "patient") == pid]
+    assert len(steve) == 1 and steve[0] not in there["identifier"]
+    assert there["meta"]["source"] == "urn:steve:practice:another-practice"
