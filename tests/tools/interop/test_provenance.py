@@ -32,8 +32,8 @@ def _write(session: Session, patient_id: int, body: dict, **kw) -> tuple[Outcome
         patient_id=patient_id,
     )
     session.flush()
-    assert written.row.id is not None
-    return written.outcome, written.row.id
+    assert written.row_id is not None
+    return written.outcome, written.row_id
 
 
 def test_same_record_twice_is_one_row_unchanged(session: Session) -> None:
@@ -75,15 +75,46 @@ def test_meta_alone_changing_is_not_a_change(session: Session) -> None:
     )
 
 
-def test_a_row_deleted_in_steve_is_written_again(session: Session) -> None:
+def test_a_row_deleted_in_steve_stays_deleted_until_a_newer_version(session: Session) -> None:
     patient = factories.patient(session)
     assert patient.id is not None
-    _, row = _write(session, patient.id, {"name": "Migraine"})
-    assert row is not None
+    _, row = _write(session, patient.id, {"name": "Migraine"}, version="1")
     session.delete(session.get(PatientCondition, row))
     session.flush()
-    outcome, new_row = _write(session, patient.id, {"name": "Migraine"})
+    unchanged, _ = _write(session, patient.id, {"name": "Migraine"}, version="1")
+    assert unchanged == Outcome.UNCHANGED
+    assert session.exec(select(PatientCondition)).all() == []
+    outcome, new_row = _write(session, patient.id, {"name": "Migraine, chronic"}, version="2")
     assert outcome == Outcome.CREATED  # (SQLite may give the new row the old id)
     assert session.get(PatientCondition, new_row) is not None
     sources = session.exec(select(RecordSource)).all()
-    assert [s.row_id for s in sources] == [new_row]
+    assert [(s.row_id, s.version_id) for s in sources] == [(new_row, "2")]
+
+
+def test_rows_written_without_a_flush_get_their_sources_when_settled(session: Session) -> None:
+    patient = factories.patient(session)
+    assert patient.id is not None
+    provenance = Provenance(session=session, source_system=SYSTEM)
+    written = []
+    for n in range(3):
+        body = {"name": f"Condition {n}"}
+        origin = Origin(SYSTEM, "Condition", f"c{n}", content_hash(body))
+        written.append(
+            provenance.write(
+                origin=origin,
+                model=PatientCondition,
+                values={"patient_id": patient.id, "name": body["name"]},
+                patient_id=patient.id,
+                flush=False,
+            )
+        )
+    assert [w.row_id for w in written] == [None, None, None]
+    provenance.settle()
+    ids = [w.row_id for w in written]
+    assert None not in ids
+    sources = session.exec(select(RecordSource).order_by(RecordSource.resource_id)).all()
+    assert [(s.resource_id, s.row_id) for s in sources] == [
+        ("c0", ids[0]),
+        ("c1", ids[1]),
+        ("c2", ids[2]),
+    ]

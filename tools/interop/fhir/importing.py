@@ -290,6 +290,7 @@ class _Writer:
                 return
             ctx.patient_id = patient_id
             self._map(keys=keys, ctx=ctx, order=PATIENT_ORDER)
+            ctx.settle()
             self._audit(ctx=ctx)
             savepoint.commit()
             self._commit()
@@ -324,6 +325,7 @@ class _Writer:
             self.provenance.preload(records=[self._type_id(k) for k in keys])
             order = PATIENT_ORDER if patient_id is not None else SHARED_ORDER
             self._map(keys=keys, ctx=ctx, order=order)
+            ctx.settle()
             if patient_id is not None:
                 self._audit(ctx=ctx)
             savepoint.commit()

@@ -85,7 +85,8 @@ class MapContext:
     data_dir: Path | None = None
     dry_run: bool = False
     tally: Tally = field(default_factory=Tally)
-    written: dict[str, dict[str, int]] = field(default_factory=dict)  # key -> table -> row id
+    # key -> table -> the row id, or the new row itself until its id is settled
+    written: dict[str, dict[str, int | SQLModel]] = field(default_factory=dict)
 
     @property
     def source_system(self) -> str:
@@ -107,23 +108,38 @@ class MapContext:
         )
 
     def write(
-        self, *, item: Item, model: type[T], values: Mapping[str, Any], part: str = ""
+        self,
+        *,
+        item: Item,
+        model: type[T],
+        values: Mapping[str, Any],
+        part: str = "",
+        flush: bool = True,
     ) -> Written[T]:
-        """Create or update the row `item` becomes in `model`'s table, with its provenance."""
+        """Create or update the row `item` becomes in `model`'s table, with its provenance.
+
+        `flush=False` for rows nothing in the same patient needs the id of at once (results,
+        conditions): they are inserted together when the patient is settled, much faster."""
         written = self.provenance.write(
             origin=self.origin(item),
             model=model,
             values=values,
             part=part,
             patient_id=self.patient_id,
+            flush=flush,
         )
         table = table_of(model)
         self.tally.rows[(table, written.outcome.value)] += 1
         if not part:
-            row_id = getattr(written.row, "id", None)
-            if isinstance(row_id, int):
-                self.written.setdefault(item.key, {})[table] = row_id
+            known = written.row_id
+            self.written.setdefault(item.key, {})[table] = (
+                known if known is not None else written.row
+            )
         return written
+
+    def settle(self) -> None:
+        """Give every row written with `flush=False` its id and its provenance."""
+        self.provenance.settle()
 
     def report(self, *, item: Item, message: str, field: str | None = None) -> None:
         """A problem with one resource (where and which field; never a value)."""
@@ -172,7 +188,7 @@ class MapContext:
         key = self.target_key(item=item, reference=reference)
         if key is not None:
             if table in self.written.get(key, {}):
-                return self.written[key][table]
+                return self._settled_id(self.written[key][table])
             resource_type = self.index.types.get(key, "")
             raw = self.raw_of(key) or {}
             resource_id = str(raw.get("id") or key)
@@ -187,6 +203,14 @@ class MapContext:
         if model is Patient and isinstance(reference, Mapping):
             return self._patient_by_identifier(reference.get("identifier"))
         return None
+
+    def _settled_id(self, known: int | SQLModel) -> int | None:
+        if isinstance(known, int):
+            return known
+        if getattr(known, "id", None) is None:
+            self.settle()
+        value = getattr(known, "id", None)
+        return value if isinstance(value, int) else None
 
     def practitioner_id(self, *, item: Item, reference: Any) -> int | None:
         """A Practitioner (or a PractitionerRole's practitioner) reference as a Steve id."""

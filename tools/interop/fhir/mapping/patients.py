@@ -127,7 +127,7 @@ def map_patient(*, item: Item, ctx: MapContext) -> None:
                 patient_id=ctx.patient_id,
             )
     written = ctx.write(item=item, model=Patient, values=patient_values(item=item, ctx=ctx))
-    patient_id = written.row.id
+    patient_id = written.row_id
     assert patient_id is not None
     ctx.patient_id = patient_id
     for source in ctx.provenance.parts(
