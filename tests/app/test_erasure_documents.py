@@ -58,6 +58,7 @@ def test_erasure_removes_unshared_document_files(
     engine.dispose()
     result = run("patient", "erase", str(erased.id), "--yes")
     assert result.exit_code == 0, result.output
+    assert "1 stored document file(s) deleted" in result.output
     assert not path(own).exists()
     assert path(shared).read_bytes() == shared
     with Session(engine) as s:
