@@ -54,3 +54,29 @@ def take(
         now=now,
         dry_run=dry_run,
     )
+
+
+def exchange(address: tuple[str, int], chunks: list[bytes], *, answers: int = 1) -> list[str]:
+    """Send `chunks` on one loopback connection (as a lab's engine would) and read `answers`
+    framed ACKs back, as ER7 text."""
+    import socket
+
+    from tools.interop.hl7.mllp import MllpDecoder
+
+    decoder = MllpDecoder()
+    got: list[bytes] = []
+    with socket.create_connection(address, timeout=20) as sock:
+        for chunk in chunks:
+            sock.sendall(chunk)
+        while len(got) < answers:
+            data = sock.recv(65536)
+            if not data:
+                break
+            got.extend(decoder.feed(data))
+    return [g.decode("utf-8") for g in got]
+
+
+def msa(ack: str) -> list[str]:
+    """MSA's fields of an ACK (MSA-1 first)."""
+    line = next(seg for seg in ack.split("\r") if seg.startswith("MSA|"))
+    return line.split("|")[1:]
