@@ -34,6 +34,7 @@ from tools.interop.hl7.records import LabMessage, Problem, ReadOutcome, Severity
 from tools.interop.lab_results.orders import NoOrderer, OrderConflict
 from tools.interop.lab_results.storing import store_orders
 from tools.interop.matching import (
+    Identifier,
     Match,
     MatchKind,
     add_identifiers,
@@ -140,6 +141,42 @@ def import_message(
     )
 
 
+def import_held_message(
+    *,
+    session: Session,
+    payload: str,
+    patient_id: int,
+    today: date,
+    now: datetime,
+    source: str | None = None,
+    lab: str | None = None,
+) -> ImportedMessage:
+    """A held message (an `ImportReview` payload of format hl7) stored for the patient a
+    person decided it is (`steve import review` merging it): its PID-3 identifiers are added
+    to that patient, so the lab's next message matches by identifier."""
+    from tools.interop.hl7.reading import read_messages
+
+    reads = read_messages(text=payload)
+    read = reads[0] if reads else None
+    if read is None or read.message is None:
+        problems = read.problems if read is not None else ()
+        control_id = read.header.control_id if read and read.header else ""
+        return ImportedMessage(1, control_id, MessageOutcome.ERROR, problems=problems, read=read)
+    system = source_of(read=read, override=source)
+    identity = identity_of(message=read.message, default_system=system)
+    return _store(
+        session=session,
+        read=read,
+        message=read.message,
+        patient_id=patient_id,
+        system=system,
+        lab=lab or system,
+        identity_identifiers=list(identity.identifiers),
+        today=today,
+        now=now,
+    )
+
+
 def _store(
     *,
     session: Session,
@@ -148,7 +185,7 @@ def _store(
     patient_id: int,
     system: str,
     lab: str,
-    identity_identifiers: list,
+    identity_identifiers: list[Identifier],
     today: date,
     now: datetime,
 ) -> ImportedMessage:

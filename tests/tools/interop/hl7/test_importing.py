@@ -297,3 +297,25 @@ def test_source_and_lab_overrides(engine: Engine) -> None:
         assert s.exec(select(LabOrder)).one().lab == "GHH Laboratories"
         systems = set(s.exec(select(RecordSource.source_system)).all())
         assert systems == {"ghh-lab"}
+
+
+def test_a_held_message_stored_once_a_person_decides(engine: Engine) -> None:
+    from tools.interop.hl7.importing import import_held_message
+
+    practice = lab_practice(engine)
+    take(engine, "oru_r01_name_birth_date_only_v251.hl7")
+    with Session(engine) as s:
+        review = s.exec(select(ImportReview)).one()
+        imported = import_held_message(
+            session=s,
+            payload=review.payload,
+            patient_id=practice.patient_id,
+            today=NOW.date(),
+            now=NOW,
+        )
+        s.commit()
+    assert imported.outcome == MessageOutcome.STORED
+    assert imported.counts["results created"] == 1
+    [again] = take(engine, "oru_r01_name_birth_date_only_v251.hl7")  # now by identifier
+    assert again.outcome == MessageOutcome.STORED
+    assert again.counts == {"orders matched": 1, "results unchanged": 1}
