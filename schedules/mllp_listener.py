@@ -4,7 +4,8 @@ each in an MLLP frame, and get an ACK frame back on the same connection.
 Every frame's messages are taken in (schedules.lab_intake: one transaction per message,
 committed BEFORE the AA is written), then answered: AA stored or held for review, AE a
 malformed segment (named), AR a frame that is not an ORU^R01 we take (or holds no message),
-and AR "send again" when the database could not take it (the lab's engine resends). A
+and AR "send again" when the database could not take it (unavailable, or two connections
+creating the same new order at once: the lab's engine resends, and the resend matches). A
 thread per connection (socketserver), so several labs or connections are served at once; a
 connection idle for `idle_seconds` is closed. `stop()` ends the accept loop, lets each
 connection finish the message in hand, and closes them. Nothing logged holds a patient
@@ -163,7 +164,12 @@ class MllpListener:
 
 def _unavailable() -> ImportedMessage:
     problem = Problem(
-        Severity.REJECT, "MSH", 0, None, 207, "not stored: the practice database is unavailable"
+        Severity.REJECT,
+        "MSH",
+        0,
+        None,
+        207,
+        "not stored now (database busy or unavailable); send again",
     )
     read = ReadOutcome(index=1, header=None, message=None, problems=(problem,))
     return ImportedMessage(1, "", MessageOutcome.REJECTED, problems=(problem,), read=read)

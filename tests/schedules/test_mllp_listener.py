@@ -119,3 +119,17 @@ def test_a_port_in_use_is_one_line(listener: MllpListener, engine: Engine) -> No
     second = MllpListener(intake=LabIntake(engine=engine, zone=ZONE), host=host, port=port)
     with pytest.raises(ConfigError, match=f"cannot listen for HL7 \\(MLLP\\) on {host}:{port}"):
         second.start()
+
+
+def test_a_database_that_cannot_take_it_is_ar_send_again(tmp_path) -> None:
+    from db.engine import make_engine
+
+    broken = make_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'steve.db'}")
+    running = MllpListener(intake=LabIntake(engine=broken, zone=ZONE), host="127.0.0.1", port=0)
+    running.start()
+    try:
+        [ack] = exchange(running.address, [_framed("oru_r01_panel_v251.hl7")])
+    finally:
+        running.stop()
+        broken.dispose()
+    assert msa(ack)[0] == "AR" and "send again" in msa(ack)[2]
