@@ -112,8 +112,8 @@ def _order(
     return IncomingOrder(
         key=key,
         where=f"OBR {number}",
-        placer_number=(order.placer_order_number or None),
-        filler_number=(order.filler_order_number or None),
+        placer_number=(order.placer_order_number[:100] or None),
+        filler_number=(order.filler_order_number[:100] or None),
         panel=(order.service.text or order.service.code)[:MAX_TEXT],
         panel_code=order.service.code or None,
         ordered_on=observed.date() if observed else None,

@@ -68,7 +68,7 @@ class PatientRows:
                     key=key,
                     where=f"row {results[0][0]}",
                     placer_number=None,
-                    filler_number=number,
+                    filler_number=number[:100] if number else None,
                     panel=panel,
                     panel_code=code,
                     ordered_on=collected,

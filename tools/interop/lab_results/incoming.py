@@ -5,6 +5,7 @@ small readings both formats share: a reference range into low/high/text, abnorma
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -65,6 +66,15 @@ class IncomingOrder:
     ordered_on: date | None
     orderer: Orderer | None
     results: tuple[IncomingResult, ...]
+
+
+def fitted_id(text: str, limit: int = 200) -> str:
+    """A record id that fits `record_source.resource_id`: as is, or cut with a hash of the
+    whole so two long ids never collide."""
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return f"{text[: limit - 17]}#{digest}"
 
 
 def code_system(name: str) -> str | None:

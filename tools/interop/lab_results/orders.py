@@ -26,7 +26,7 @@ from db.models import (
     PractitionerStatus,
     RecordSource,
 )
-from tools.interop.lab_results.incoming import IncomingOrder, Orderer
+from tools.interop.lab_results.incoming import IncomingOrder, Orderer, fitted_id
 from tools.interop.provenance import Provenance, table_of
 from tools.registry import PENDING_LAB_STATUSES, name_key
 
@@ -76,7 +76,9 @@ def find_order(
     *, session: Session, provenance: Provenance, incoming: IncomingOrder, patient_id: int
 ) -> LabOrder | None:
     """The existing order these results belong to, or None (module doc)."""
-    row_id = provenance.row_id(resource_type=ORDER_TYPE, resource_id=incoming.key, model=LabOrder)
+    row_id = provenance.row_id(
+        resource_type=ORDER_TYPE, resource_id=fitted_id(incoming.key), model=LabOrder
+    )
     if row_id is not None and (order := session.get(LabOrder, row_id)) is not None:
         return order
     numbers = [
@@ -170,7 +172,8 @@ def _record_source(
     """The order's RecordSource (the order may be Steve's own, adopted by the lab's key)."""
     assert order.id is not None
     table = table_of(LabOrder)
-    source = provenance.find(resource_type=ORDER_TYPE, resource_id=incoming.key, table=table)
+    key = fitted_id(incoming.key)
+    source = provenance.find(resource_type=ORDER_TYPE, resource_id=key, table=table)
     if source is None:
         taken = session.exec(
             select(RecordSource).where(
@@ -182,7 +185,7 @@ def _record_source(
         source = RecordSource(
             source_system=provenance.source_system,
             resource_type=ORDER_TYPE,
-            resource_id=incoming.key,
+            resource_id=key,
             content_hash=content_hash,
             table_name=table,
             row_id=order.id,

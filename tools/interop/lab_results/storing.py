@@ -16,7 +16,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from db.models import LabOrder, LabResult, LabStatus, Patient, RecordSource, ResultStatus
-from tools.interop.lab_results.incoming import IncomingOrder, IncomingResult, shown_value
+from tools.interop.lab_results.incoming import (
+    IncomingOrder,
+    IncomingResult,
+    fitted_id,
+    shown_value,
+)
 from tools.interop.lab_results.orders import ORDER_TYPE, order_for
 from tools.interop.lab_results.routing import (
     Correction,
@@ -158,7 +163,7 @@ def _store_result(
     origin = Origin(
         source_system=provenance.source_system,
         resource_type=RESULT_TYPE,
-        resource_id=f"{incoming.key}|{result.key}",
+        resource_id=fitted_id(f"{incoming.key}|{result.key}"),
         content_hash=content_hash(values),
         last_updated=sent_at,
     )

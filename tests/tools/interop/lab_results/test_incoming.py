@@ -63,3 +63,12 @@ def test_statuses_and_systems() -> None:
     assert shown_value(245.0, None, "mg/dL") == "245 mg/dL"
     assert shown_value(None, "Positive", None) == "Positive"
     assert shown_value(None, None, None) == "no value"
+
+
+def test_long_record_ids_fit_without_colliding() -> None:
+    from tools.interop.lab_results.incoming import fitted_id
+
+    short = "order:F-1|http://loinc.org^2345-7"
+    assert fitted_id(short) == short
+    one, two = fitted_id("x" * 250 + "a"), fitted_id("x" * 250 + "b")
+    assert len(one) == len(two) == 200 and one != two
