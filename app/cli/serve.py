@@ -62,6 +62,9 @@ def serve(
     jobs, the others stand by and take over if it dies or its scheduler stops working (every
     process serves HTTP; `GET /health` says whether it leads and how its scheduler is). A
     port already taken is an error before anything starts. Stop with Ctrl-C or SIGTERM.
+
+    With STEVE_HL7__MLLP_ENABLED=true it also takes laboratories' HL7 v2 results over MLLP
+    (STEVE_HL7__MLLP_HOST, STEVE_HL7__MLLP_PORT), answering each message with its ACK.
     """
     from app.api import listen_socket
     from app.wiring import job_context
