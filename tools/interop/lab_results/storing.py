@@ -75,6 +75,11 @@ def store_orders(
 ) -> Stored:
     """Write every order of one patient's message or file rows (module doc)."""
     stored = Stored()
+    # Every record of the message found in two queries, not a query per result.
+    provenance.preload(
+        records=[(ORDER_TYPE, fitted_id(o.key)) for o in orders]
+        + [(RESULT_TYPE, _result_id(o, r)) for o in orders for r in o.results]
+    )
     for incoming in orders:
         stored.add(
             _store_order(
@@ -119,6 +124,7 @@ def _store_order(
     stored.orders.append(order.id)
     changed = False
     corrections: list[Correction] = []
+    unowned = {} if made else _unowned_by_code(session=session, order=order)
     for result in incoming.results:
         outcome, correction = _store_result(
             session=session,
@@ -127,6 +133,7 @@ def _store_order(
             result=result,
             incoming=incoming,
             sent_at=sent_at,
+            unowned=unowned,
         )
         stored.counts[f"results {outcome}"] += 1
         changed = changed or outcome in (Outcome.CREATED, Outcome.UPDATED)
@@ -156,6 +163,7 @@ def _store_result(
     result: IncomingResult,
     incoming: IncomingOrder,
     sent_at: datetime | None,
+    unowned: dict[str, LabResult],
 ) -> tuple[Outcome, Correction | None]:
     assert order.id is not None
     values: dict[str, Any] = {name: getattr(result, name) for name in _FIELDS}
@@ -163,7 +171,7 @@ def _store_result(
     origin = Origin(
         source_system=provenance.source_system,
         resource_type=RESULT_TYPE,
-        resource_id=fitted_id(f"{incoming.key}|{result.key}"),
+        resource_id=_result_id(incoming, result),
         content_hash=content_hash(values),
         last_updated=sent_at,
     )
@@ -171,9 +179,7 @@ def _store_result(
         resource_type=RESULT_TYPE, resource_id=origin.resource_id, model=LabResult
     )
     existing = session.get(LabResult, row_id) if row_id is not None else None
-    adopted = (
-        None if row_id is not None else _same_code(session=session, order=order, result=result)
-    )
+    adopted = None if row_id is not None or result.code is None else unowned.pop(result.code, None)
     before_row = existing or adopted
     before = None
     if before_row is not None:
@@ -205,24 +211,33 @@ def _store_result(
     )
 
 
-def _same_code(*, session: Session, order: LabOrder, result: IncomingResult) -> LabResult | None:
-    """A result of an order Steve already held with the same code and no outside source of
-    its own: the lab's result replaces it (rather than standing beside it)."""
-    if result.code is None:
-        return None
-    same = session.exec(
+def _result_id(order: IncomingOrder, result: IncomingResult) -> str:
+    return fitted_id(f"{order.key}|{result.key}")
+
+
+def _unowned_by_code(*, session: Session, order: LabOrder) -> dict[str, LabResult]:
+    """The results of an order Steve already held that no outside record owns, by code: a
+    lab's result with the same code replaces one (rather than standing beside it)."""
+    rows = session.exec(
         select(LabResult)
-        .where(LabResult.order_id == order.id, LabResult.code == result.code)
+        .where(LabResult.order_id == order.id, col(LabResult.code).is_not(None))
         .order_by(col(LabResult.id))
-    ).first()
-    if same is None or same.id is None:
-        return None
-    owned = session.exec(
-        select(RecordSource.id).where(
-            RecordSource.table_name == table_of(LabResult), RecordSource.row_id == same.id
-        )
-    ).first()
-    return None if owned is not None else same
+    ).all()
+    if not rows:
+        return {}
+    owned = set(
+        session.exec(
+            select(RecordSource.row_id).where(
+                RecordSource.table_name == table_of(LabResult),
+                col(RecordSource.row_id).in_([r.id for r in rows]),
+            )
+        ).all()
+    )
+    found: dict[str, LabResult] = {}
+    for row in rows:
+        if row.id not in owned and row.code is not None:
+            found.setdefault(row.code, row)
+    return found
 
 
 def _adopt(
