@@ -191,6 +191,8 @@ def _record_source(
             row_id=order.id,
             patient_id=order.patient_id,
         )
+    elif source.content_hash == content_hash:
+        return  # the same order as last time: nothing to write
     source.content_hash = content_hash
     session.add(source)
     session.flush()
