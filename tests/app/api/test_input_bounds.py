@@ -293,7 +293,7 @@ def test_openapi_declares_bounds_and_error_responses(setup: Any) -> None:
         if path.startswith("/api/")
         for method, op in item.items()
     ]
-    assert len(ops) == 31
+    assert len(ops) == 32
     for path, method, op in ops:
         responses = op["responses"]
         for status in ("401", "503"):
