@@ -319,3 +319,23 @@ def test_a_held_message_stored_once_a_person_decides(engine: Engine) -> None:
     [again] = take(engine, "oru_r01_name_birth_date_only_v251.hl7")  # now by identifier
     assert again.outcome == MessageOutcome.STORED
     assert again.counts == {"orders matched": 1, "results unchanged": 1}
+
+
+def test_steve_import_review_merges_a_held_message(engine: Engine) -> None:
+    import pytest
+
+    from tools.errors import InvalidInput
+    from tools.interop.review import Decision, decide
+
+    lab_practice(engine)
+    take(engine, "oru_r01_name_birth_date_only_v251.hl7")
+    take(engine, "oru_r01_unknown_patient_v23.hl7")
+    with Session(engine) as s:
+        held, unknown = s.exec(select(ImportReview).order_by(col(ImportReview.id))).all()
+    summary = decide(engine=engine, review_id=held.id or 0, decision=Decision.MERGE, actor="t")
+    assert summary["results created"] == 1
+    assert _count(engine, LabResult) == 1
+    with pytest.raises(InvalidInput, match="cannot open a new patient record"):
+        decide(engine=engine, review_id=unknown.id or 0, decision=Decision.CREATE, actor="t")
+    [again] = take(engine, "oru_r01_name_birth_date_only_v251.hl7")
+    assert again.outcome == MessageOutcome.STORED
