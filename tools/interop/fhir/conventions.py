@@ -55,6 +55,15 @@ def practice_urn(practice_id: str) -> str:
     return f"{STEVE}:practice:{practice_id}"
 
 
+def from_steve(resource: Mapping[str, Any]) -> bool:
+    """Was this resource (JSON) written by a Steve practice's export (its `meta.source` is a
+    practice's `urn:steve:practice:<id>`)? Only such resources are believed on what is
+    Steve's own (its extensions, vocabularies, statuses)."""
+    meta = resource.get("meta")
+    source = meta.get("source") if isinstance(meta, Mapping) else None
+    return isinstance(source, str) and source.startswith(f"{STEVE}:practice:")
+
+
 def patient_identifier(practice_id: str, row_id: int) -> dict[str, str]:
     """The patient's Steve identifier, scoped to its practice."""
     return {"system": f"{practice_urn(practice_id)}:patient", "value": str(row_id)}

@@ -17,22 +17,29 @@
   already delivered: it is stored acknowledged (at its received time, else sent time), so the
   clinician's unread list does not fill with an EHR's history.
 - Status preparation, not-done and entered-in-error: not imported (never sent, or withdrawn).
+- From a Steve export (`conventions.from_steve`) a message says exactly what Steve knew: it is
+  acknowledged only when it carries `acknowledged-at` (else `received`), unacknowledged
+  otherwise; its kind is the `urn:steve:message-kind` category, `source-ref` the Steve
+  extension, and no sender means Steve's assistant wrote it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from db.models import (
     CareMessage,
     ClinicalNote,
     Discipline,
+    MessageKind,
     NoteOrigin,
     Practitioner,
 )
+from tools.interop.fhir.conventions import MESSAGE_KIND_SYSTEM, extension_value, from_steve
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
-from tools.interop.fhir.mapping.values import concept_text, fhir_instant
+from tools.interop.fhir.mapping.values import codings, concept_text, fhir_instant
 
 NOT_SENT = ("preparation", "not-done", "entered-in-error")
 PEOPLE = ("Patient", "RelatedPerson")
@@ -73,9 +80,12 @@ def map_communication(*, item: Item, ctx: MapContext) -> None:
         ctx.write(item=item, model=ClinicalNote, values=note)
         return
     sender_id = ctx.practitioner_id(item=item, reference=sender) if sender else None
+    if sender_id is None and (sender or not from_steve(raw)):
+        # (a Steve message without a sender keeps none: Steve's assistant wrote it)
+        sender_id = ctx.unnamed_clinician()
     message: dict[str, Any] = {
         "patient_id": ctx.patient_id,
-        "sender_id": sender_id if sender_id is not None else ctx.unnamed_clinician(),
+        "sender_id": sender_id,
         "recipient_id": ctx.practitioner_or_fallback(item=item, references=recipients),
         "subject": subject,
         "body": body,
@@ -83,7 +93,28 @@ def map_communication(*, item: Item, ctx: MapContext) -> None:
     }
     if when is not None:
         message["created_at"] = when
+    if from_steve(raw):
+        message |= _steve_fields(raw, received=received)
     ctx.write(item=item, model=CareMessage, values=message)
+
+
+def _steve_fields(raw: Mapping[str, Any], *, received: datetime | None) -> dict[str, Any]:
+    """What a Steve export says of its own message (see the module's last point)."""
+    acknowledged = fhir_instant(extension_value(raw, "acknowledged-at")) or received
+    found: dict[str, Any] = {
+        "acknowledged_at": acknowledged,
+        "kind": MessageKind.GENERAL,
+        "source_ref": None,
+    }
+    kinds = {k.value for k in MessageKind}
+    for category in raw.get("category") or []:
+        for coding in codings(category):
+            if coding.get("system") == MESSAGE_KIND_SYSTEM and coding.get("code") in kinds:
+                found["kind"] = MessageKind(coding["code"])
+    source_ref = extension_value(raw, "source-ref")
+    if isinstance(source_ref, str) and source_ref:
+        found["source_ref"] = source_ref[:60]
+    return found
 
 
 def _is_person(*, item: Item, ctx: MapContext, reference: Mapping[str, Any]) -> bool:

@@ -7,9 +7,9 @@
 - The file: the first attachment carrying `data` (base64) is decoded and checked:
   at most `MAX_BYTES` (20 MB; larger ones are reported from their encoded length, never
   decoded), a content type Steve accepts (`ACCEPTED`: PDF, images other than SVG, plain text,
-  CSV, RTF, XML/CDA; a missing type is recognised from the first bytes for PDF, PNG, JPEG),
-  and the attachment's `hash` (SHA-1) when it gives one. HTML is accepted as plain text:
-  Steve never serves an imported file as a page that could run scripts.
+  markdown, CSV, RTF, XML/CDA; a missing type is recognised from the first bytes for PDF,
+  PNG, JPEG), and the attachment's `hash` (SHA-1) when it gives one. HTML is accepted as
+  plain text: Steve never serves an imported file as a page that could run scripts.
 - It is stored content-addressed under `<data dir>/documents/<sha256[:2]>/<sha256>`: the same
   file imported twice, or again after a rolled-back transaction, is one file. Nothing is
   written when the import is a dry run or has no data directory (the metadata, size and
@@ -17,6 +17,8 @@
   and the problem names the field.
 - `attachment.url` is kept in `url` and never fetched.
 - Status entered-in-error is not imported.
+- A Steve export's clinical notes (category `clinical-note`) become clinical notes again
+  (`notes`); its generated documents (text/markdown) are stored as documents.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 
 from db.models import PatientDocument
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
+from tools.interop.fhir.mapping.notes import is_steve_note, map_steve_note
 from tools.interop.fhir.mapping.values import concept_text, display_name, fhir_instant
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -47,6 +50,7 @@ ACCEPTED = frozenset(
         "image/webp",
         "image/bmp",
         "text/plain",
+        "text/markdown",
         "text/csv",
         "text/rtf",
         "application/rtf",
@@ -79,6 +83,8 @@ def map_document_reference(*, item: Item, ctx: MapContext) -> None:
         return
     if str(raw.get("status")) == "entered-in-error":
         ctx.skip(item=item, field="status", message="entered in error at the source: not imported")
+        return
+    if is_steve_note(raw) and map_steve_note(item=item, ctx=ctx):
         return
     attachments = [
         (n, c["attachment"])

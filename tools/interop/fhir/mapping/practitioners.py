@@ -23,7 +23,7 @@ from typing import Any
 from sqlmodel import select
 
 from db.models import Affiliation, Discipline, Practitioner, PractitionerStatus
-from tools.interop.fhir.conventions import DISCIPLINE_SYSTEM, extension_value
+from tools.interop.fhir.conventions import DISCIPLINE_SYSTEM, extension_value, from_steve
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
 from tools.interop.fhir.mapping.values import (
     codings,
@@ -65,7 +65,6 @@ DISCIPLINE_WORDS: tuple[tuple[str, Discipline], ...] = (
     ("nurs", Discipline.NURSE),
 )
 CARE_ORGANISATION_TYPES = frozenset({"prov", "dept", "team"})
-STEVE_PRACTICE_SOURCE = "urn:steve:practice:"
 
 
 def discipline_from_words(*texts: str | None) -> Discipline | None:
@@ -107,13 +106,6 @@ def map_practitioner(*, item: Item, ctx: MapContext) -> None:
         }
         values |= _steve_staff_fields(raw)
     ctx.write(item=item, model=Practitioner, values=values)
-
-
-def from_steve(raw: Mapping[str, Any]) -> bool:
-    """Was this resource written by a Steve practice's export?"""
-    meta = raw.get("meta")
-    source = meta.get("source") if isinstance(meta, Mapping) else None
-    return isinstance(source, str) and source.startswith(STEVE_PRACTICE_SOURCE)
 
 
 def _steve_staff_fields(raw: Mapping[str, Any]) -> dict[str, Any]:

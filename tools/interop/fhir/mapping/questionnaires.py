@@ -8,8 +8,11 @@
   entered-in-error is not imported.
 - answers: JSON `[{"question": text or linkId, "answer": text}]`, nested items (groups, and
   questions under an answer) flattened in document order; several answers to one question
-  are joined with "; ". Answers are the patient's words: stored as data, never read as
-  instructions.
+  are joined with "; ". A response with no answers is stored without any (null). Answers
+  are the patient's words: stored as data, never read as instructions.
+- From a Steve export (`conventions.from_steve`), the Steve extensions say the rest: the
+  form type (`form-type`), when it was sent (`sent-at`), and when and by whom it was
+  reviewed (`reviewed-at`, `reviewed-by`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from db.models import IntakeForm
+from tools.interop.fhir.conventions import extension_value, from_steve
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
 from tools.interop.fhir.mapping.cross_references import questionnaire_titles
 from tools.interop.fhir.mapping.values import fhir_instant
@@ -40,16 +44,32 @@ def map_questionnaire_response(*, item: Item, ctx: MapContext) -> None:
     if status in RECEIVED and authored is None:
         ctx.report(item=item, field="authored", message="no time: the form is kept as not received")
     answers = list(flatten(raw.get("item")))
-    ctx.write(
-        item=item,
-        model=IntakeForm,
-        values={
-            "patient_id": ctx.patient_id,
-            "form_type": _form_type(item=item, ctx=ctx),
-            "received_at": authored if status in RECEIVED else None,
-            "answers": json.dumps(answers, ensure_ascii=False),
-        },
-    )
+    values: dict[str, Any] = {
+        "patient_id": ctx.patient_id,
+        "form_type": _form_type(item=item, ctx=ctx),
+        "received_at": authored if status in RECEIVED else None,
+        "answers": json.dumps(answers, ensure_ascii=False) if answers else None,
+    }
+    if from_steve(raw):
+        values |= _steve_fields(item=item, ctx=ctx)
+    ctx.write(item=item, model=IntakeForm, values=values)
+
+
+def _steve_fields(*, item: Item, ctx: MapContext) -> dict[str, Any]:
+    """What a Steve export says of the form in its extensions."""
+    raw = item.raw
+    found: dict[str, Any] = {
+        "sent_at": fhir_instant(extension_value(raw, "sent-at")),
+        "reviewed_at": fhir_instant(extension_value(raw, "reviewed-at")),
+        "reviewed_by_id": None,
+    }
+    reviewer = extension_value(raw, "reviewed-by")
+    if isinstance(reviewer, Mapping):
+        found["reviewed_by_id"] = ctx.practitioner_id(item=item, reference=reviewer)
+    form_type = extension_value(raw, "form-type")
+    if isinstance(form_type, str) and form_type.strip():
+        found["form_type"] = form_type.strip()[:60]
+    return found
 
 
 def flatten(items: Any) -> Iterator[dict[str, str]]:

@@ -23,6 +23,8 @@
   attached to the row as a second source, so later versions of either find it again without
   writing a second visit. (Not joined: an Appointment imported alone after an Encounter that
   named it, in an import without that Encounter; the Appointment cannot see who names it.)
+- From a Steve export (`conventions.from_steve`) an Appointment also brings back what Steve
+  keeps in extensions: its billing track (`billing-track`) and visit block (`visit-block`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from db.models import Appointment, AppointmentStatus, BillingTrack
+from tools.interop.fhir.conventions import extension_value, from_steve
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
 from tools.interop.fhir.mapping.values import concept_text, fhir_instant
 from tools.interop.provenance import table_of
@@ -185,6 +188,8 @@ def map_appointment(*, item: Item, ctx: MapContext) -> None:
         "status": status,
         "cancel_reason": _cancel_reason(raw) if status == AppointmentStatus.CANCELLED else None,
     }
+    if from_steve(raw):
+        values |= _steve_fields(raw)
     ctx.write(item=item, model=Appointment, values=values)
 
 
@@ -339,6 +344,18 @@ def _billing(*, item: Item, ctx: MapContext) -> BillingTrack:
         if account is not None and account.get("coverage"):
             return BillingTrack.INSURANCE
     return BillingTrack.DIRECT_PAY
+
+
+def _steve_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A Steve export's billing track and visit block (Steve extensions)."""
+    track = extension_value(raw, "billing-track")
+    block = extension_value(raw, "visit-block")
+    return {
+        "billing_track": BillingTrack(track)
+        if track in {t.value for t in BillingTrack}
+        else BillingTrack.DIRECT_PAY,
+        "visit_block_id": str(block)[:36] if block else None,
+    }
 
 
 def _cancel_reason(raw: Mapping[str, Any]) -> str | None:
