@@ -1,7 +1,7 @@
 """Run a handful of FHIR resources through their mappers, as an import would, for tests.
 
 `import_resources` builds a MapContext (tests.support.fhir_mapping), maps the resources in
-the import's order and flushes; `known_practitioner` makes a Steve clinician the row an
+the import's order, settles and flushes; `known_practitioner` makes a Steve clinician the row an
 earlier import wrote for `Practitioner/<id>`, so references to it resolve.
 """
 
@@ -41,6 +41,7 @@ def import_resources(
             ctx.tally.unmapped[item.resource_type] += 1
             continue
         mapper(item=item, ctx=ctx)
+    ctx.settle()  # as the import does when a patient's records are mapped
     session.flush()
     return ctx
 

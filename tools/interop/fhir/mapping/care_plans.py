@@ -244,6 +244,7 @@ def _map_activities(
             model=ProgrammeElement,
             values=_element(item=item, ctx=ctx, programme=programme, activity=activity),
             part=part,
+            flush=False,
         )
     return kept
 

@@ -95,7 +95,7 @@ def map_communication(*, item: Item, ctx: MapContext) -> None:
         message["created_at"] = when
     if from_steve(raw):
         message |= _steve_fields(raw, received=received)
-    ctx.write(item=item, model=CareMessage, values=message)
+    ctx.write(item=item, model=CareMessage, values=message, flush=False)
 
 
 def _steve_fields(raw: Mapping[str, Any], *, received: datetime | None) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def map_steve_note(*, item: Item, ctx: MapContext) -> bool:
     written = fhir_instant(raw.get("date"))
     if written is not None:
         values["written_at"] = written
-    ctx.write(item=item, model=ClinicalNote, values=values)
+    ctx.write(item=item, model=ClinicalNote, values=values, flush=False)
     return True
 
 

@@ -52,7 +52,7 @@ def map_questionnaire_response(*, item: Item, ctx: MapContext) -> None:
     }
     if from_steve(raw):
         values |= _steve_fields(item=item, ctx=ctx)
-    ctx.write(item=item, model=IntakeForm, values=values)
+    ctx.write(item=item, model=IntakeForm, values=values, flush=False)
 
 
 def _steve_fields(*, item: Item, ctx: MapContext) -> dict[str, Any]:

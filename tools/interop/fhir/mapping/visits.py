@@ -190,7 +190,7 @@ def map_appointment(*, item: Item, ctx: MapContext) -> None:
     }
     if from_steve(raw):
         values |= _steve_fields(raw)
-    ctx.write(item=item, model=Appointment, values=values)
+    ctx.write(item=item, model=Appointment, values=values, flush=False)
 
 
 # ----------------------------------------------------------------------- linking
