@@ -2,6 +2,8 @@
 and every patient's programme view is the same.
 
 Built once per backend for the module (demo, export, import: the slow part), then only read.
+About 30 s per backend on 2 shared cores, most of it the import (~7,700 resources) and the
+FHIR library's validation; the re-import (~8 s more) runs on SQLite only.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def round_trip(
 
 def test_the_import_has_no_problems(trip: RoundTrip) -> None:
     assert [p.line() for p in trip.report.problems] == []
-    assert trip.report.patients["written"] == DEMO_PATIENTS
+    assert dict(trip.report.patients) == {"written": DEMO_PATIENTS}
     assert not trip.report.invalid and not trip.report.tally.unmapped
     assert not trip.report.tally.skipped and not trip.report.reviews
 
@@ -92,8 +94,11 @@ def test_every_patient_has_the_same_programme_view(trip: RoundTrip) -> None:
     assert trip.before == trip.after
 
 
+# On SQLite only: the re-import costs ~10 s more per backend, and re-imports on PostgreSQL
+# are covered by the mapper and import tests.
+@pytest.mark.parametrize("trip", ["sqlite"], indirect=True)
 def test_importing_the_export_again_changes_nothing(trip: RoundTrip) -> None:
     again = import_fhir(engine=trip.target, paths=[trip.out])
     assert again.tally.changed() == 0
     assert again.problems == []
-    assert views(trip.target, now=BRIEF_AT) == trip.after
+    assert dict(again.patients) == {"unchanged": DEMO_PATIENTS}
