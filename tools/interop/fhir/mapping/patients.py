@@ -9,7 +9,8 @@ row the import chose: a new one, or the matched patient's (which gains the recor
   neither is skipped (reported), since nothing could find them again.
 - `birthDate` is required to file a patient (Steve's patients all have one; matching and
   search depend on it).
-- `deceasedBoolean`/`deceasedDateTime`: the patient is marked deceased (and inactive).
+- `deceasedBoolean`/`deceasedDateTime`: the patient is marked deceased (and inactive; from a
+  Steve export, `active` alone gives the status, as Steve keeps it).
 - `generalPractitioner`: a Practitioner (or PractitionerRole) outside the practice becomes
   the patient's primary care provider; one of the practice's own becomes their physician.
 - `identifier`: every one is kept (`PatientIdentifier`, the match's key next time).
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from db.models import Affiliation, Patient, PatientStatus, Practitioner, Sex
+from tools.interop.fhir.conventions import from_steve
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
 from tools.interop.fhir.mapping.values import (
     address_line,
@@ -91,7 +93,10 @@ def patient_values(*, item: Item, ctx: MapContext) -> dict[str, Any]:
     }
     if values["address"]:
         values["address"] = values["address"][:300]
-    if deceased or raw.get("active") is False:
+    if from_steve(raw):  # Steve's own status, exactly: `active` (a death does not change it)
+        active = raw.get("active") is not False
+        values["status"] = PatientStatus.ACTIVE if active else PatientStatus.INACTIVE
+    elif deceased or raw.get("active") is False:
         values["status"] = PatientStatus.INACTIVE
     values |= _care_providers(item=item, ctx=ctx)
     return values

@@ -10,7 +10,8 @@
   questions under an answer) flattened in document order; several answers to one question
   are joined with "; ". A response with no answers is stored without any (null). Answers
   are the patient's words: stored as data, never read as instructions.
-- From a Steve export (`conventions.from_steve`), the Steve extensions say the rest: the
+- From a Steve export (`conventions.from_steve`), a question left unanswered is kept with an
+  empty answer (as Steve stored it), and the Steve extensions say the rest: the
   form type (`form-type`), when it was sent (`sent-at`), and when and by whom it was
   reviewed (`reviewed-at`, `reviewed-by`).
 """
@@ -43,7 +44,7 @@ def map_questionnaire_response(*, item: Item, ctx: MapContext) -> None:
     authored = fhir_instant(raw.get("authored"))
     if status in RECEIVED and authored is None:
         ctx.report(item=item, field="authored", message="no time: the form is kept as not received")
-    answers = list(flatten(raw.get("item")))
+    answers = list(flatten(raw.get("item"), unanswered=from_steve(raw)))
     values: dict[str, Any] = {
         "patient_id": ctx.patient_id,
         "form_type": _form_type(item=item, ctx=ctx),
@@ -72,19 +73,20 @@ def _steve_fields(*, item: Item, ctx: MapContext) -> dict[str, Any]:
     return found
 
 
-def flatten(items: Any) -> Iterator[dict[str, str]]:
-    """Each answered question, in document order (groups and nested questions flattened)."""
+def flatten(items: Any, *, unanswered: bool = False) -> Iterator[dict[str, str]]:
+    """Each answered question (with `unanswered`, every question: an empty answer), in
+    document order (groups and nested questions flattened)."""
     for entry in items if isinstance(items, list) else []:
         if not isinstance(entry, Mapping):
             continue
         question = str(entry.get("text") or entry.get("linkId") or "").strip()
         answers = [a for a in entry.get("answer") or [] if isinstance(a, Mapping)]
         texts = [t for t in (answer_text(a) for a in answers) if t]
-        if texts:
+        if texts or (unanswered and question and not entry.get("item")):
             yield {"question": question, "answer": "; ".join(texts)}
         for answer in answers:
-            yield from flatten(answer.get("item"))
-        yield from flatten(entry.get("item"))
+            yield from flatten(answer.get("item"), unanswered=unanswered)
+        yield from flatten(entry.get("item"), unanswered=unanswered)
 
 
 def answer_text(answer: Mapping[str, Any]) -> str | None:
