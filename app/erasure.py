@@ -10,7 +10,9 @@ text survives somewhere (a rerun needs the patient's row to know what to look fo
    if 2 or 3 fails, nothing more is done and the practice database still has the patient;
 4. one transaction on the practice database: the patient and every row about them
    (cascade), outbox emails naming them (unsent: withdrawn; sent: blanked), the thread
-   rows of 2, and their name etc. in every other text column (tools.erasure);
+   rows of 2, and their name etc. in every other text column (tools.erasure); once it has
+   committed, their stored document files (imported attachments) that no other patient's
+   document shares are deleted;
 5. long-term memory: the patient's vectors, then (embedded store) the text Chroma's log
    and full-text index keep after a delete;
 6. the SQLite files are rewritten so deleted rows leave no bytes in free pages or the WAL;
@@ -39,13 +41,17 @@ from app.settings import Settings
 from app.wiring import checkpoint_path
 from tools.erasure import (
     TextErasure,
+    document_files,
     erase_outbox,
     erase_thread_rows,
     patient_marks,
+    remove_document_files,
     scrub_text,
     threads_about,
+    unreferenced_files,
 )
 from tools.errors import SteveError
+from tools.interop.fhir.mapping.documents import documents_dir
 from tools.registry import erase_patient
 
 
@@ -55,6 +61,7 @@ class ErasureReport:
     text: TextErasure = field(default_factory=TextErasure)
     threads: set[str] = field(default_factory=set)
     eml_files: int = 0
+    document_files: int = 0
     erased: bool = False  # the practice database part committed
     vectors: int | None = None  # None: no memory store
     problems: list[str] = field(default_factory=list)  # what could not be reached
@@ -88,12 +95,20 @@ def erase_everywhere(
         report.problems.append(f"chat threads ({type(exc).__name__})")
         return report
     with Session(engine) as session:
+        files = document_files(session=session, patient_id=patient_id)
         erase_patient(session=session, patient_id=patient_id, actor=actor)
+        files = unreferenced_files(session=session, stored=files)
         erase_outbox(session=session, marks=marks, out=report.text)
         erase_thread_rows(session=session, threads=report.threads)
         scrub_text(session=session, marks=marks, out=report.text)
         session.commit()
     report.erased = True
+    try:
+        report.document_files = remove_document_files(
+            folder=documents_dir(settings.data_dir), stored=files
+        )
+    except OSError as exc:
+        report.problems.append(f"stored document files ({type(exc).__name__})")
     try:  # an email about them a sender wrote out while we worked
         report.eml_files += _erase_eml(outbox_dirs(settings), marks)
     except OSError as exc:

@@ -179,6 +179,36 @@ class ApiSettings(BaseModel):
     )
 
 
+class Hl7Settings(BaseModel):
+    """HL7 v2 lab results received over MLLP by `steve serve` (off unless enabled)."""
+
+    mllp_enabled: bool = Field(
+        default=False, description="Listen for laboratories' HL7 v2 messages over MLLP."
+    )
+    mllp_host: str = Field(default="127.0.0.1", description="Address the MLLP listener binds.")
+    mllp_port: int = Field(default=2575, ge=1, le=65535, description="Port of the MLLP listener.")
+    mllp_idle_seconds: float = Field(
+        default=300.0, gt=0, le=86400, description="A connection idle this long is closed."
+    )
+    source: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Source system of received records (default: each message's MSH-4).",
+    )
+    lab: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Laboratory name on orders made from messages (default: the source).",
+    )
+
+    @field_validator("mllp_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the MLLP listener needs an address (e.g. 127.0.0.1)")
+        return value.strip()
+
+
 # Every earlier flat variable name (without STEVE_) -> (section, field). Still read; the
 # sectioned name (STEVE_<SECTION>__<FIELD>) wins where both are set.
 FLAT_FIELDS: dict[str, tuple[str, str]] = {
@@ -316,6 +346,7 @@ class Settings(BaseSettings):
     email: EmailSettings = Field(default_factory=EmailSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    hl7: Hl7Settings = Field(default_factory=Hl7Settings)
 
     def __init__(self, **values: Any) -> None:
         # Keyword arguments may use the flat names too: Settings(timezone="UTC").

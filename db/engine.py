@@ -210,11 +210,40 @@ def explicit_transactions(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def migration_connection(engine: Engine) -> Iterator[Connection]:
     """A connection on which each migration is one real transaction, DDL included
-    (`explicit_transactions`)."""
+    (`explicit_transactions`).
+
+    On SQLite, foreign keys are not enforced while migrations run: a batch migration
+    rebuilds a table (create a copy, DROP the original, rename), and with enforcement on,
+    dropping `patient` would cascade-delete every appointment, note and result of the
+    practice. Integrity is checked instead (`check_foreign_keys`, called by the migration
+    environment after each revision, inside its transaction).
+    """
     with explicit_transactions(engine) as conn:
+        # Straight to the driver (in autocommit): through SQLAlchemy it would begin a
+        # transaction first, and SQLite ignores the pragma inside one.
+        dbapi = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if dbapi is not None:
+            dbapi.execute("PRAGMA foreign_keys=OFF")
         if (faults.active() or "").startswith(DDL_FAULT):
             event.listen(conn, "after_cursor_execute", _count_ddl())
-        yield conn
+        try:
+            yield conn
+        finally:
+            if dbapi is not None:
+                conn.rollback()
+                dbapi.execute("PRAGMA foreign_keys=ON")
+
+
+def check_foreign_keys(conn: Connection) -> None:
+    """Refuse (roll back) a SQLite migration that left a row pointing at nothing."""
+    if conn.dialect.name != "sqlite":
+        return
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise ConfigError(
+            f"a migration left rows that point at nothing in {', '.join(tables)}; rolled back"
+        )
 
 
 # Test-only fault points `migration_ddl_<n>`: die right after the n-th DDL statement.

@@ -38,15 +38,30 @@ def write_rows(
     counts = {t.name: 0 for t in SQLModel.metadata.sorted_tables}
     for table in tables:
         columns = [c.name for c in table.columns]
+        defaults = _defaults(table)
         data = rows[table.name]
         for start in range(0, len(data), CHUNK):
-            # Every row gets every column, so one compiled statement serves the whole chunk.
-            chunk = [{c: row.get(c) for c in columns} for row in data[start : start + CHUNK]]
+            # Every row gets every column, so one compiled statement serves the whole chunk;
+            # a NOT NULL column the generator leaves out gets its default, not NULL.
+            chunk = [
+                {c: row[c] if row.get(c) is not None else defaults.get(c) for c in columns}
+                for row in data[start : start + CHUNK]
+            ]
             conn.execute(insert(table), chunk)
             done += len(chunk)
             report("writing", done, total)
         counts[table.name] = len(data)
     return counts
+
+
+def _defaults(table: sa.Table) -> dict[str, Any]:
+    """The scalar defaults of a table's NOT NULL columns (e.g. patient.deceased = false)."""
+    found: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if not column.nullable and default is not None and default.is_scalar:
+            found[column.name] = getattr(default, "arg", None)
+    return found
 
 
 def reset_sequences(conn: Connection, tables: list[str]) -> None:

@@ -38,7 +38,7 @@ from schedules.config import ServiceSettings
 from tools.care import unacknowledged_messages
 from tools.clock import today_in
 from tools.referrals import overdue_referrals
-from tools.supplies import overdue_labs, reorders_due
+from tools.supplies import overdue_lab_ref, overdue_labs, reorders_due
 from tools.tasks import complete_task, create_task
 
 PREFIX = "sweep:"
@@ -205,7 +205,7 @@ def find_items(
         order = lab.order
         raw.append(
             (
-                f"{PREFIX}lab:{order.id}",
+                overdue_lab_ref(order.id or 0),
                 "lab",
                 f"Chase lab order {order.id}: results {lab.days_late} days late",
                 [order.ordered_by_id],

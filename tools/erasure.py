@@ -14,17 +14,31 @@ remains is text that names them without pointing at them; this module finds and 
   go (the checkpoints themselves are the caller's: agent.chat.checkpoint.erase_threads).
 
 The patient's identifying strings are read before the patient is deleted (`patient_marks`).
+
+Stored document files (imported attachments, content-addressed so two rows may share one):
+`document_files` lists the patient's before the delete, `unreferenced_files` keeps those no
+remaining row points at once the patient's rows are gone (same transaction), and the caller
+removes them with `remove_document_files` after the commit (a rolled-back erasure keeps them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from db.models import ChatThread, OutboxMessage, OutboxState, Patient, ToolCallAudit
+from db.models import (
+    ChatThread,
+    OutboxMessage,
+    OutboxState,
+    Patient,
+    PatientDocument,
+    ToolCallAudit,
+)
 from tools.errors import NotFound
 
 WITHDRAWN_NOTICE = "This email mentioned a patient whose records were erased on request."
@@ -154,3 +168,33 @@ def scrub_text(*, session: Session, marks: list[str], out: TextErasure) -> None:
                     changed += int(getattr(result, "rowcount", 0) or 0)
             if changed:
                 out.scrubbed[f"{table.name}.{column.name}"] = changed
+
+
+def document_files(*, session: Session, patient_id: int) -> set[str]:
+    """The stored files (paths relative to the documents folder) of the patient's documents."""
+    stmt = select(PatientDocument.stored_as).where(
+        PatientDocument.patient_id == patient_id, col(PatientDocument.stored_as).is_not(None)
+    )
+    return {s for s in session.exec(stmt).all() if s}
+
+
+def unreferenced_files(*, session: Session, stored: Iterable[str]) -> set[str]:
+    """Of these files, those no patient_document row still points at."""
+    wanted = set(stored)
+    if not wanted:
+        return set()
+    stmt = select(PatientDocument.stored_as).where(col(PatientDocument.stored_as).in_(wanted))
+    return wanted - set(session.exec(stmt).all())
+
+
+def remove_document_files(*, folder: Path, stored: Iterable[str]) -> int:
+    """Delete these files from the documents folder (never a path outside it)."""
+    root = folder.resolve()
+    removed = 0
+    for relative in sorted(set(stored)):
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            continue
+        path.unlink()
+        removed += 1
+    return removed

@@ -27,6 +27,12 @@ def reorders_due(*, session: Session, today: date, lead_days: int = 7) -> list[S
     return list(session.exec(stmt).all())
 
 
+def overdue_lab_ref(order_id: int) -> str:
+    """The follow-up sweep's reference for the task chasing an overdue order's results (the
+    lab import closes that task when the results arrive)."""
+    return f"sweep:lab:{order_id}"
+
+
 @dataclass(frozen=True)
 class OverdueLab:
     order: LabOrder

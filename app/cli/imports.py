@@ -1,6 +1,8 @@
 """`steve import`: bring a practice's records in from its EHR and laboratories.
 
 - `steve import fhir PATH...`: FHIR R4 Bundles, directories of them, Bulk Data NDJSON.
+- `steve import hl7 FILE...`, `steve import labs FILE.csv --map MAPPING`: lab results from
+  laboratories (HL7 v2 ORU^R01, a lab's CSV export; app.cli.import_labs).
 - `steve import review`: the patients an import held because they matched an existing
   patient by name and birth date only; `--merge`, `--create` or `--reject` decides one.
 
@@ -28,6 +30,7 @@ from app.cli.common import (
     table,
     transaction,
 )
+from app.cli.import_labs import import_hl7, import_labs
 from tools.errors import InvalidInput
 
 ACTOR = "cli:import"
@@ -233,3 +236,7 @@ def _held_count(payload: str) -> int:
     if isinstance(held, dict):
         return len(held.get("entry") or [])
     return 0
+
+
+app.command("hl7")(import_hl7)
+app.command("labs")(import_labs)

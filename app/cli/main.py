@@ -76,6 +76,7 @@ COMMANDS: dict[str, Command] = {
         "app.cli.imports:app",
         "Bring records in from other systems: FHIR, HL7 v2 lab results, lab CSV files.",
     ),
+    "export": Command("app.cli.export:app", "Write the practice's records out as FHIR R4."),
 }
 
 

@@ -285,7 +285,10 @@ def _show_erasure(report: Any) -> None:
     if not report.erased:
         console.print(f"Patient {report.patient_id} is still in the practice database.")
         return
-    console.print(f"Patient {report.patient_id} erased from the practice database.")
+    console.print(
+        f"Patient {report.patient_id} erased from the practice database; "
+        f"{report.document_files} stored document file(s) deleted."
+    )
     console.print(
         f"{len(t.outbox_withdrawn)} unsent email(s) withdrawn, {len(t.outbox_redacted)} sent "
         f"email(s) blanked, {sum(t.scrubbed.values())} mention(s) elsewhere removed."

@@ -7,6 +7,7 @@ import signal
 import socket
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -15,6 +16,11 @@ from app.settings import Settings
 from db.engine import head_revision, schema_revision
 from schedules.config import outbox_dir
 from tools.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from schedules.mllp_listener import MllpListener
 
 log = logging.getLogger("steve.serve")
 
@@ -56,6 +62,9 @@ def serve(
     jobs, the others stand by and take over if it dies or its scheduler stops working (every
     process serves HTTP; `GET /health` says whether it leads and how its scheduler is). A
     port already taken is an error before anything starts. Stop with Ctrl-C or SIGTERM.
+
+    With STEVE_HL7__MLLP_ENABLED=true it also takes laboratories' HL7 v2 results over MLLP
+    (STEVE_HL7__MLLP_HOST, STEVE_HL7__MLLP_PORT), answering each message with its ACK.
     """
     from app.api import listen_socket
     from app.wiring import job_context
@@ -72,6 +81,7 @@ def serve(
     host, port = host or s.api.host, port or s.api.port
     # Bound before any job can start: a port already taken is one line and exit 2.
     sock = listen_socket(host, port) if http else None
+    mllp = _start_mllp(s, eng) if s.hl7.mllp_enabled else None
     _configure_logging()
     stop = threading.Event()
 
@@ -98,9 +108,27 @@ def serve(
         context = job_context(s, engine=eng, instance=instance_name("serve"))
         serve_loop(context=context, stop=stop)
     finally:
+        if mllp is not None:
+            mllp.stop()
         eng.dispose()
     if http_failed.is_set():
         fail(f"the web app and API on {host}:{port} stopped; steve serve stopped with it", 3)
+
+
+def _start_mllp(s: Settings, eng: Engine) -> MllpListener:
+    """The HL7 (MLLP) listener, bound and accepting (a port in use: one line, exit 2)."""
+    from schedules.lab_intake import LabIntake
+    from schedules.mllp_listener import MllpListener
+
+    listener = MllpListener(
+        intake=LabIntake(engine=eng, zone=s.zone, source=s.hl7.source, lab=s.hl7.lab),
+        host=s.hl7.mllp_host,
+        port=s.hl7.mllp_port,
+        idle_seconds=s.hl7.mllp_idle_seconds,
+    )
+    host, port = listener.start()
+    console.print(f"steve serve: HL7 (MLLP) listener on {host}:{port}", highlight=False)
+    return listener
 
 
 def _run_http(

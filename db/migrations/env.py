@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from db.engine import migration_connection
+from db.engine import check_foreign_keys, migration_connection
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -26,6 +26,9 @@ def run_migrations_online() -> None:
             compare_type=True,
             transactional_ddl=True,
             transaction_per_migration=True,
+            # Inside each revision's transaction, before it commits (SQLite runs them with
+            # foreign keys off: see db.engine.migration_connection).
+            on_version_apply=lambda **_: check_foreign_keys(connection),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -114,3 +114,19 @@ def test_flat_keyword_arguments_fill_sections() -> None:
         "mail.test",
         14,
     )
+
+
+def test_hl7_listener_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    assert (s.hl7.mllp_enabled, s.hl7.mllp_host, s.hl7.mllp_port) == (False, "127.0.0.1", 2575)
+    monkeypatch.setenv("STEVE_HL7__MLLP_ENABLED", "true")
+    monkeypatch.setenv("STEVE_HL7__MLLP_PORT", "2600")
+    s = load_settings()
+    assert s.hl7.mllp_enabled and s.hl7.mllp_port == 2600
+    monkeypatch.setenv("STEVE_HL7__MLLP_PORT", "70000")
+    with pytest.raises(ConfigError, match=r"^setting STEVE_HL7__MLLP_PORT: .*65535"):
+        load_settings()
+    monkeypatch.setenv("STEVE_HL7__MLLP_PORT", "2600")
+    monkeypatch.setenv("STEVE_HL7__MLLP_HOST", " ")
+    with pytest.raises(ConfigError, match=r"^setting STEVE_HL7__MLLP_HOST: the MLLP listener"):
+        load_settings()

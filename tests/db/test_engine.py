@@ -165,3 +165,41 @@ def test_a_branched_or_merged_history_is_left_to_alembic(tmp_path) -> None:
     assert _linear_head(tmp_path) is None
     write("d.py", "d", "('b', 'c')")  # a merge, written as a tuple
     assert _linear_head(tmp_path) is None
+
+
+def test_upgrading_keeps_every_row_when_a_migration_rebuilds_a_table(tmp_path) -> None:
+    """0008 rebuilds `patient` on SQLite (a batch migration); with foreign keys enforced,
+    dropping the old table cascaded to every appointment. Migrations run with them off and
+    the keys are checked instead (db.engine.migration_connection)."""
+    from sqlalchemy import text
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    migrate(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO practitioner (id, name, discipline, affiliation, status, created_at)"
+                " VALUES (1, 'Dr A', 'physician', 'in_house', 'active', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO patient (id, given_name, family_name, date_of_birth, sex, status,"
+                " name_key, created_at) VALUES (1, 'A', 'B', '1980-01-01', 'female', 'active',"
+                " 'a b', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO appointment (id, practitioner_id, patient_id, service_type,"
+                " starts_at, ends_at, status, billing_track, created_at, updated_at) VALUES"
+                " (1, 1, 1, 'x', '2026-01-01 09:00:00', '2026-01-01 09:30:00', 'booked',"
+                " 'direct_pay', '2026-01-01', '2026-01-01')"
+            )
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM appointment")).scalar() == 1
+        assert conn.execute(text("SELECT deceased FROM patient")).scalar() in (0, False)
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

@@ -268,6 +268,16 @@ class Provenance:
         self.session.flush()
         return source
 
+    def sources_of(self, *, model: type[SQLModel], row_id: int) -> list[RecordSource]:
+        """Every record (of this source system) a row was written from (an Encounter and the
+        Appointment it fulfils are one visit)."""
+        stmt = select(RecordSource).where(
+            RecordSource.source_system == self.source_system,
+            RecordSource.table_name == table_of(model),
+            RecordSource.row_id == row_id,
+        )
+        return list(self.session.exec(stmt).all())
+
     def clear(self) -> None:
         """Forget what was read (after a rollback, the cache may name rows that are gone)."""
         self._known.clear()

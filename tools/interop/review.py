@@ -68,6 +68,15 @@ def replay_fhir(replay: Replay) -> dict[str, Any]:
 REPLAYERS[ImportFormat.FHIR] = replay_fhir
 
 
+def replay_hl7(replay: Replay) -> dict[str, Any]:
+    from tools.interop.hl7.replay import replay_held
+
+    return replay_held(replay)
+
+
+REPLAYERS[ImportFormat.HL7] = replay_hl7
+
+
 def get_review(*, session: Session, review_id: int) -> ImportReview:
     review = session.get(ImportReview, review_id)
     if review is None:

@@ -2,7 +2,8 @@
 
 A resource belongs to the Patient its compartment field points at (the FHIR Patient
 compartment, simplified to the fields the practice's resources use: `subject`, `patient`,
-`beneficiary`, and `participant.actor` of an Appointment). A Patient belongs to itself.
+`beneficiary`, `participant.actor` of an Appointment and `for` of a Task). A Patient belongs
+to itself.
 Resources that point at no patient (practitioners, organisations, medications) are shared;
 those whose patient reference resolves to nothing read are unplaced.
 """
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 PATIENT_FIELDS = ("subject", "patient", "beneficiary")
-PATIENT_FIELDS_BY_TYPE = {"Appointment": ("participant.actor",)}
+PATIENT_FIELDS_BY_TYPE = {"Appointment": ("participant.actor",), "Task": ("for",)}
 
 _INDEX = re.compile(r"\[\d+\]")
 

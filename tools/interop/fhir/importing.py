@@ -49,13 +49,14 @@ from tools.interop.fhir.mapping import (
 from tools.interop.fhir.mapping.patients import fileable, identity_of
 from tools.interop.fhir.mapping.values import reference_id
 from tools.interop.fhir.problems import Problem
-from tools.interop.fhir.read import ReadResult, read_fhir
+from tools.interop.fhir.read import ReadResult, Validated, read_fhir
 from tools.interop.fhir.references import references_in
 from tools.interop.fhir.spool import Spool
 from tools.interop.matching import MatchKind, hold_for_review, match_patient
 from tools.interop.provenance import Provenance
 
 LOCAL_SOURCE = "local"
+PATIENT_REFERENCE_FIELDS = ("subject", "patient", "beneficiary", "for")
 
 
 @dataclass
@@ -113,15 +114,22 @@ def import_fhir(
     """
     paths = list(paths)
     with Spool.for_paths(paths, directory=scratch_dir(data_dir)) as spool:
-        read = read_fhir(
-            paths=paths, keep_models=False, on_resource=lambda v: spool.put(v.read.key, v.raw)
-        )
+        sources: set[str] = set()
+
+        def keep(validated: Validated) -> None:
+            spool.put(validated.read.key, validated.raw)
+            meta = validated.raw.get("meta")
+            source = meta.get("source") if isinstance(meta, Mapping) else None
+            if isinstance(source, str) and len(sources) < 2:
+                sources.add(source)
+
+        read = read_fhir(paths=paths, keep_models=False, on_resource=keep)
         with explicit_transactions(engine) as connection:
             report = _Writer(
                 connection=connection,
                 read=read,
                 spool=spool,
-                source_system=source_system or infer_source_system(read),
+                source_system=source_system or infer_source_system(read, meta_sources=sources),
                 dry_run=dry_run,
                 actor=actor,
                 origin=origin,
@@ -203,15 +211,21 @@ def held_bundle(*, read: ReadResult, spool: Spool, keys: list[str]) -> dict[str,
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
-def infer_source_system(read: ReadResult) -> str:
-    """The one base URL the input's absolute full URLs share, else "local"."""
+def infer_source_system(read: ReadResult, *, meta_sources: set[str] | None = None) -> str:
+    """The one base URL the input's absolute full URLs share, else the one `meta.source`
+    every resource that has one names (a Steve export's `urn:steve:practice:<id>`), else
+    "local"."""
     bases = set()
     for key, url in read.index.full_urls.items():
         resource_type = read.index.types.get(key, "")
         marker = f"/{resource_type}/"
         if "://" in url and marker in url:
             bases.add(url[: url.rindex(marker)])
-    return bases.pop()[:300] if len(bases) == 1 else LOCAL_SOURCE
+    if len(bases) == 1:
+        return bases.pop()[:300]
+    if meta_sources is not None and len(meta_sources) == 1:
+        return next(iter(meta_sources))[:300]
+    return LOCAL_SOURCE
 
 
 class _Writer:
@@ -401,7 +415,7 @@ class _Writer:
         assert item is not None
         ctx = self._context(patient_id=None)
         for path, reference in references_in(resource=raw):
-            if path.split("[", 1)[0].split(".", 1)[0] not in ("subject", "patient", "beneficiary"):
+            if path.split("[", 1)[0].split(".", 1)[0] not in PATIENT_REFERENCE_FIELDS:
                 continue
             literal = reference_id(reference)
             if literal is not None and literal[0] != "Patient":
@@ -486,8 +500,7 @@ class _Writer:
             for p in self.read.problems
             if not (
                 p.message.startswith("dangling reference")
-                and (p.field or "").split("[", 1)[0].split(".", 1)[0]
-                in ("subject", "patient", "beneficiary")
+                and (p.field or "").split("[", 1)[0].split(".", 1)[0] in PATIENT_REFERENCE_FIELDS
                 and (p.file, p.where) in where
             )
         ]

@@ -32,9 +32,11 @@ def build_ack(
     sent_at: datetime,
     application: str = "STEVE",
     facility: str = "",
+    note: str = "",
 ) -> str:
     """The ACK for `outcome` as ER7 text (segments ended by \\r), to frame for MLLP.
-    `control_id` is the ACK's own MSH-10; `sent_at` its MSH-7."""
+    `control_id` is the ACK's own MSH-10; `sent_at` its MSH-7; `note` the MSA-3 text of an
+    AA (e.g. "held for review"; never a patient value)."""
     header = outcome.header
     version = (
         header.version if header and header.version in SUPPORTED_VERSIONS else FALLBACK_VERSION
@@ -60,6 +62,8 @@ def build_ack(
         ack.msa.msa_3 = _escape(str(outcome.problems[0]))[:80]
         for problem in outcome.problems:
             _add_err(ack=ack, problem=problem, version=version, code=code)
+    elif note:
+        ack.msa.msa_3 = _escape(note)[:80]
     return str(ack.to_er7())
 
 

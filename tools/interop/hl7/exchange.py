@@ -1,8 +1,7 @@
-"""One MLLP frame answered: its messages read and an ACK framed for each, ready to write
-back to the lab. Storing the results of the messages read is the caller's, and so is the
-asyncio listener (next slice of issue 13: `asyncio.start_server`, `mllp.read_frames` on the
-reader, `answer_frame` per payload, results stored in one transaction per message BEFORE
-the AA is written, AE/AR answered with nothing stored)."""
+"""One MLLP frame answered without storing: its messages read and an ACK framed for each.
+The listener under `steve serve` (schedules.mllp_listener) stores each message first, one
+transaction per message, and answers with `importing.ack_for` (AA also when held for
+review); this reading-only answer is for callers that store nothing."""
 
 from __future__ import annotations
 

@@ -69,3 +69,14 @@ def test_unreadable_msh_gets_ar_with_empty_control_id() -> None:
     ack = parse_message(text, find_groups=False, validation_level=VALIDATION_LEVEL.TOLERANT)
     assert ack.msa.msa_1.to_er7() == "AR"
     assert ack.msa.msa_2.to_er7() == ""
+
+
+def test_aa_with_a_note_says_held_for_review() -> None:
+    [outcome] = read_messages(
+        text=(FIXTURES / "oru_r01_name_birth_date_only_v251.hl7").read_text(encoding="utf-8")
+    )
+    text = build_ack(outcome=outcome, control_id="ACK-2", sent_at=SENT, note="held for review")
+    ack = parse_message(text, find_groups=False, validation_level=VALIDATION_LEVEL.STRICT)
+    assert ack.msa.msa_1.to_er7() == "AA"
+    assert ack.msa.msa_3.to_er7() == "held for review"
+    assert "ERR" not in text

@@ -21,6 +21,7 @@ from tools.interop.fhir.mapping import (
     questionnaires,
     reports,
     service_requests,
+    tasks,
     visits,
 )
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper, Tally
@@ -39,6 +40,7 @@ MAPPERS: dict[str, Mapper] = {
     **questionnaires.MAPPERS,
     **documents.MAPPERS,
     **communications.MAPPERS,
+    **tasks.MAPPERS,
 }
 
 # Shared resources (no patient) first, in this order; then each patient's, in this order.
@@ -60,6 +62,7 @@ PATIENT_ORDER = (
     "QuestionnaireResponse",
     "DocumentReference",
     "Communication",
+    "Task",
 )
 
 

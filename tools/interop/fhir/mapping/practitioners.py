@@ -6,6 +6,10 @@
 - A PractitionerRole adds to its practitioner what the role says: specialty (kept as the
   record words it, and mapped to a discipline), organisation, and contact details the
   practitioner lacks. References to the role then lead to that practitioner.
+- Steve's own export (`meta.source` `urn:steve:practice:...`) says more, and is believed:
+  the practitioner's affiliation and status (extensions) and discipline (the role's
+  `urn:steve:discipline` code), so a practice exported and imported into an empty data
+  directory has the same staff; its Organizations are only the names of employers.
 - An Organization that provides care (type `prov`, `dept`, `team`, or no type) joins the
   network as an entry of its own, named after it; insurers, payers, government bodies and the
   like are used for the names they lend (a laboratory's name on an order) and get no row.
@@ -13,11 +17,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import select
 
-from db.models import Affiliation, Discipline, Practitioner
+from db.models import Affiliation, Discipline, Practitioner, PractitionerStatus
+from tools.interop.fhir.conventions import DISCIPLINE_SYSTEM, extension_value
 from tools.interop.fhir.mapping.context import Item, MapContext, Mapper
 from tools.interop.fhir.mapping.values import (
     codings,
@@ -59,6 +65,7 @@ DISCIPLINE_WORDS: tuple[tuple[str, Discipline], ...] = (
     ("nurs", Discipline.NURSE),
 )
 CARE_ORGANISATION_TYPES = frozenset({"prov", "dept", "team"})
+STEVE_PRACTICE_SOURCE = "urn:steve:practice:"
 
 
 def discipline_from_words(*texts: str | None) -> Discipline | None:
@@ -98,7 +105,39 @@ def map_practitioner(*, item: Item, ctx: MapContext) -> None:
             "affiliation": Affiliation.EXTERNAL,
             "discipline": discipline or Discipline.PHYSICIAN,
         }
+        values |= _steve_staff_fields(raw)
     ctx.write(item=item, model=Practitioner, values=values)
+
+
+def from_steve(raw: Mapping[str, Any]) -> bool:
+    """Was this resource written by a Steve practice's export?"""
+    meta = raw.get("meta")
+    source = meta.get("source") if isinstance(meta, Mapping) else None
+    return isinstance(source, str) and source.startswith(STEVE_PRACTICE_SOURCE)
+
+
+def _steve_staff_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Affiliation and status as a Steve export states them (only from a Steve export)."""
+    if not from_steve(raw):
+        return {}
+    found: dict[str, Any] = {}
+    affiliation = extension_value(raw, "affiliation")
+    if affiliation in {a.value for a in Affiliation}:
+        found["affiliation"] = Affiliation(affiliation)
+    status = extension_value(raw, "status")
+    if status in {s.value for s in PractitionerStatus}:
+        found["status"] = PractitionerStatus(status)
+    return found
+
+
+def _steve_discipline(raw: Mapping[str, Any]) -> Discipline | None:
+    for concept in raw.get("code") or []:
+        for coding in codings(concept):
+            if coding.get("system") == DISCIPLINE_SYSTEM and coding.get("code") in {
+                d.value for d in Discipline
+            }:
+                return Discipline(coding["code"])
+    return None
 
 
 def map_practitioner_role(*, item: Item, ctx: MapContext) -> None:
@@ -122,7 +161,10 @@ def map_practitioner_role(*, item: Item, ctx: MapContext) -> None:
         "email": row.email or telecom(raw.get("telecom"), "email"),
         "phone": row.phone or telecom(raw.get("telecom"), "phone"),
     }
-    if row.affiliation == Affiliation.EXTERNAL:
+    steve_discipline = _steve_discipline(raw) if from_steve(raw) else None
+    if steve_discipline is not None:
+        values["discipline"] = steve_discipline
+    elif row.affiliation == Affiliation.EXTERNAL:
         found = discipline_from_words(*specialties, *roles)
         if found is not None:
             values["discipline"] = found
@@ -133,7 +175,7 @@ def map_practitioner_role(*, item: Item, ctx: MapContext) -> None:
 def map_organization(*, item: Item, ctx: MapContext) -> None:
     raw = item.raw
     types = {c.get("code") for t in raw.get("type") or [] for c in codings(t)}
-    if types and not types & CARE_ORGANISATION_TYPES:
+    if from_steve(raw) or (types and not types & CARE_ORGANISATION_TYPES):
         ctx.tally.mapped[item.resource_type] += 1  # lends its name; no row of its own
         return
     name = raw.get("name")
@@ -155,14 +197,59 @@ def map_organization(*, item: Item, ctx: MapContext) -> None:
     )
 
 
+# Honorifics and credentials around a clinician's name: "Dr Helena Marsh", "Helena Marsh,
+# MD" and "Helena Marsh" are one person to match on.
+NAME_DECORATIONS = frozenset(
+    {
+        "dr",
+        "doctor",
+        "prof",
+        "professor",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "md",
+        "do",
+        "phd",
+        "nd",
+        "lac",
+        "dipl",
+        "dipac",
+        "bsc",
+        "msc",
+        "rn",
+        "np",
+        "pa",
+        "rd",
+        "mbbs",
+        "frcp",
+        "mrcgp",
+        "dom",
+        "dc",
+        "",
+    }
+)
+
+
+def clinician_key(name: str) -> str:
+    """A clinician's name without honorifics or credentials, for matching."""
+    words = name_key(name.replace(",", " ").replace(".", " ")).split()
+    return " ".join(w for w in words if w not in NAME_DECORATIONS)
+
+
 def _in_house_match(*, ctx: MapContext, name: str) -> int | None:
-    key = name_key(name)
+    """The one in-house practitioner with this name (honorifics aside), or None."""
+    key = clinician_key(name)
+    if not key:
+        return None
     candidates = [
         p.id
         for p in ctx.session.exec(
             select(Practitioner).where(Practitioner.affiliation == Affiliation.IN_HOUSE)
         )
-        if name_key(p.name) == key or name_key(f"{p.title or ''} {p.name}") == key
+        if clinician_key(p.name) == key
     ]
     return candidates[0] if len(candidates) == 1 and candidates[0] is not None else None
 

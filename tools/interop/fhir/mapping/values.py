@@ -489,3 +489,37 @@ def first_day(raw: Mapping[str, Any], *fields: str) -> date | None:
         if found is not None:
             return found
     return None
+
+
+UNIT_WORDS = {  # Timing.repeat.periodUnit: (adverb for one, noun for several)
+    "s": ("every second", "seconds"),
+    "min": ("every minute", "minutes"),
+    "h": ("hourly", "hours"),
+    "d": ("daily", "days"),
+    "wk": ("weekly", "weeks"),
+    "mo": ("monthly", "months"),
+    "a": ("yearly", "years"),
+}
+TIMES = {1: "once", 2: "twice"}
+
+
+def timing_text(timing: Any) -> str | None:
+    """A Timing in words: "weekly", "every 2 weeks", "twice weekly", "3 times every 2 weeks",
+    with "(6 sessions)" when it has a count; else its code's text; else None."""
+    if not isinstance(timing, Mapping):
+        return None
+    repeat = timing.get("repeat") if isinstance(timing.get("repeat"), Mapping) else {}
+    assert isinstance(repeat, Mapping)
+    unit = UNIT_WORDS.get(str(repeat.get("periodUnit")))
+    period = repeat.get("period")
+    text = None
+    if unit is not None and isinstance(period, int | float) and period > 0:
+        frequency = repeat.get("frequency")
+        times = int(frequency) if isinstance(frequency, int) and frequency > 0 else 1
+        every = unit[0] if period == 1 else f"every {_number(float(period))} {unit[1]}"
+        text = every if times == 1 else f"{TIMES.get(times, f'{times} times')} {every}"
+    text = text or concept_text(timing.get("code"))
+    count = repeat.get("count")
+    if text and isinstance(count, int) and count > 0:
+        text = f"{text} ({count} session{'s' if count != 1 else ''})"
+    return text
