@@ -72,6 +72,7 @@ COMMANDS: dict[str, Command] = {
     "preferences": Command("app.cli.preferences:app", "Standing preferences per physician."),
     "users": Command("app.cli.users:app", "User accounts and API tokens."),
     "jobs": Command("app.cli.jobs:app", "Scheduled jobs: list, run by hand, history, outbox."),
+    "sync": Command("app.cli.sync:app", "Stay in step with the practice's EHR."),
 }
 
 
