@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 PREFIXES = ("gt", "ge", "lt", "le", "eq")
+SKEW_S = 30  # clock difference allowed between client and server, as real servers allow
 SEARCH_PARAMS = {"_lastUpdated", "_count", "_sort", "_total", "_format"}
 
 
@@ -248,14 +249,12 @@ def _token(state: FhirState, form: dict[str, list[str]], audience: str) -> tuple
             audience=audience,
             issuer=unverified["iss"],
             options={"require": ["exp", "jti", "sub", "iss", "aud"]},
+            leeway=SKEW_S,
         )
     except (jwt.PyJWTError, KeyError):
         return 401, {"error": "invalid_client"}
-    now = state.clock()
-    if (
-        claims["sub"] != claims["iss"]
-        or claims["exp"] > (now + timedelta(minutes=5, seconds=5)).timestamp()
-    ):
+    latest = state.clock() + timedelta(minutes=5, seconds=SKEW_S)
+    if claims["sub"] != claims["iss"] or claims["exp"] > latest.timestamp():
         return 401, {"error": "invalid_client"}
     with state.lock:
         if claims["jti"] in state.used_jti:
