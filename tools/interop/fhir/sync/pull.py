@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from db.engine import utcnow
+from db.faults import fault
 from db.models import ImportRun
 from db.models.enums import ImportFormat
 from tools.interop.fhir.sync.client import FhirSource, Page
@@ -40,6 +41,7 @@ class SyncReport:
     source_system: str
     dry_run: bool = False
     pages: int = 0
+    committed: int = 0  # pages written with their cursor
     read: Counter[str] = field(default_factory=Counter)  # resources read, by type
     counts: Counter[str] = field(default_factory=Counter)  # the importer's, summed
     cursors: dict[str, str] = field(default_factory=dict)  # type -> where it now stands
@@ -50,6 +52,7 @@ class SyncReport:
             "source_system": self.source_system,
             "dry_run": self.dry_run,
             "pages": self.pages,
+            "committed": self.committed,
             "read": dict(self.read),
             "counts": dict(self.counts),
             "cursors": dict(self.cursors),
@@ -123,6 +126,9 @@ def _commit_page(
                 last_updated=instant,
                 now=clock(),
             )
+        fault(f"fhir_sync_page_uncommitted:{report.committed + 1}")  # test-only: SIGKILL here
+    report.committed += 1
+    fault(f"fhir_sync_page_committed:{report.committed}")  # test-only: SIGKILL here
     report.counts.update(counts)
     if instant is None:
         report.problems.append(
