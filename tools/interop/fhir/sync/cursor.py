@@ -60,9 +60,9 @@ def save_cursor(
     resource_type: str,
     last_updated: str,
     now: datetime | None = None,
-) -> bool:
+) -> str:
     """Move the cursor to `last_updated` unless it is already there or later (flushed, not
-    committed: the caller commits it with the page it stands for). True if it moved."""
+    committed: the caller commits it with the page it stands for). Where it now stands."""
     when = parse_instant(last_updated)
     if when is None:
         raise ValueError("a cursor must be a FHIR instant")
@@ -70,7 +70,7 @@ def save_cursor(
     if row is not None:
         current = parse_instant(row.last_updated)
         if current is not None and current >= when:
-            return False
+            return row.last_updated
         row.last_updated, row.saved_at = last_updated, now or utcnow()
     else:
         row = SyncCursor(
@@ -81,7 +81,7 @@ def save_cursor(
         )
     session.add(row)
     session.flush()
-    return True
+    return last_updated
 
 
 def _row(session: Session, source_system: str, resource_type: str) -> SyncCursor | None:

@@ -114,12 +114,13 @@ def _commit_page(
 ) -> None:
     """One page's records and its cursor, in one transaction."""
     instant = newest_instant(page.resources)
+    standing = None
     with transaction() as session:
         counts = import_page(
             session=session, source_system=report.source_system, resources=page.resources
         )
         if instant is not None:
-            save_cursor(
+            standing = save_cursor(
                 session=session,
                 source_system=report.source_system,
                 resource_type=page.resource_type,
@@ -130,12 +131,12 @@ def _commit_page(
     report.committed += 1
     fault(f"fhir_sync_page_committed:{report.committed}")  # test-only: SIGKILL here
     report.counts.update(counts)
-    if instant is None:
+    if standing is None:
         report.problems.append(
             f"{page.resource_type} page {page.number}: no meta.lastUpdated; cursor not moved"
         )
     else:
-        report.cursors[page.resource_type] = instant
+        report.cursors[page.resource_type] = standing
 
 
 def _record_run(

@@ -174,6 +174,7 @@ def test_since_rereads_an_older_window_without_moving_the_cursor_back(
     report = _sync(engine, FhirClient(fhir_server.base_url), importer, since="2026-01-05T09:00:02Z")
     assert +report.read == {"Patient": 6} and report.counts["unchanged"] == 6
     assert _cursor(engine) == "2026-01-05T09:00:07.000Z"
+    assert report.cursors == {"Patient": "2026-01-05T09:00:07.000Z"}
 
 
 def test_a_page_without_last_updated_is_imported_and_reported(
