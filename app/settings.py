@@ -168,6 +168,12 @@ class ApiSettings(BaseModel):
     max_request_bytes: int = Field(
         default=1_000_000, ge=1024, description="Larger request bodies are refused (413)."
     )
+    max_import_bytes: int = Field(
+        default=50_000_000,
+        ge=1024,
+        description="The limit for `POST /api/import/...` bodies (an EHR's Bundle can be"
+        " several MB); larger files go through `steve import`.",
+    )
     cookie_secure: bool = Field(
         default=False,
         description="Mark session cookies Secure (set true when served over HTTPS).",

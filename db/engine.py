@@ -178,17 +178,16 @@ def _alembic_config(engine: Engine) -> Any:
 
 
 @contextmanager
-def migration_connection(engine: Engine) -> Iterator[Connection]:
-    """A connection on which each migration is one real transaction, DDL included.
+def explicit_transactions(engine: Engine) -> Iterator[Connection]:
+    """A connection whose transactions are real ones, savepoints included.
 
-    pysqlite opens transactions itself, only before INSERT/UPDATE/DELETE, so CREATE and DROP
-    ran in autocommit and a migration killed half-way left half a schema. Here the driver's
-    own handling is off and every transaction SQLAlchemy begins is an explicit BEGIN
-    IMMEDIATE (SQLAlchemy's documented pysqlite recipe, on this one connection only).
+    pysqlite opens transactions itself, only before INSERT/UPDATE/DELETE: DDL ran in
+    autocommit, and a SAVEPOINT issued first opened the transaction itself, so releasing it
+    committed everything. Here the driver's own handling is off and every transaction
+    SQLAlchemy begins is an explicit BEGIN IMMEDIATE (SQLAlchemy's documented pysqlite recipe,
+    on this one connection only). Other backends get a plain connection.
     """
     with engine.connect() as conn:
-        if (faults.active() or "").startswith(DDL_FAULT):
-            event.listen(conn, "after_cursor_execute", _count_ddl())
         if conn.dialect.name != "sqlite":
             yield conn
             return
@@ -204,7 +203,18 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
             yield conn
         finally:
             conn.rollback()  # nothing is left open when the connection goes back to the pool
+            event.remove(conn, "begin", begin)
             dbapi.isolation_level = previous  # type: ignore[union-attr]
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection on which each migration is one real transaction, DDL included
+    (`explicit_transactions`)."""
+    with explicit_transactions(engine) as conn:
+        if (faults.active() or "").startswith(DDL_FAULT):
+            event.listen(conn, "after_cursor_execute", _count_ddl())
+        yield conn
 
 
 # Test-only fault points `migration_ddl_<n>`: die right after the n-th DDL statement.

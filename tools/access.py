@@ -59,6 +59,7 @@ class Category(StrEnum):
     PROTOCOL_REVIEWS = "protocol_reviews"  # acknowledging a review changes a practice protocol
     PREFERENCES = "preferences"  # the user's own working preferences
     AUDIT = "audit"  # reading the audit trail
+    IMPORT = "import"  # bringing records in from other systems (FHIR, HL7, CSV) and out again
 
 
 C = Category
@@ -68,12 +69,12 @@ _ADMINISTRATIVE = frozenset(
 
 # The matrix. Practitioners get the base set plus what their discipline needs (below).
 ROLE_CATEGORIES: dict[Role, frozenset[Category]] = {
-    Role.PHYSICIAN: frozenset(Category) - {C.AUDIT},
+    Role.PHYSICIAN: frozenset(Category) - {C.AUDIT, C.IMPORT},
     Role.PRACTITIONER: _ADMINISTRATIVE
     | {C.REFERRALS_CLINICAL, C.PROGRAMME, C.CLINICAL_SUMMARY, C.NOTES, C.MESSAGES, C.LITERATURE}
     | {C.PREFERENCES},
     Role.STAFF: _ADMINISTRATIVE,
-    Role.ADMIN: _ADMINISTRATIVE | {C.AUDIT},
+    Role.ADMIN: _ADMINISTRATIVE | {C.AUDIT, C.IMPORT},
 }
 DISCIPLINE_EXTRAS: dict[Discipline, frozenset[Category]] = {
     Discipline.NUTRITIONAL_THERAPY: frozenset({C.SUPPLEMENTS, C.LAB_VALUES}),

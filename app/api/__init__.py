@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api import docs, errors
 from app.api.chat_service import ChatService
 from app.api.deps import PendingCtx
+from app.api.routes import imports
 from app.api.security import RateLimiter, SecurityMiddleware
 from app.settings import Settings
 from tools.errors import ConfigError
@@ -80,6 +81,7 @@ def create_app(
     app.add_middleware(
         SecurityMiddleware,
         max_body=settings.api.max_request_bytes,
+        larger_bodies={imports.IMPORT_PREFIX: settings.api.max_import_bytes},
         hsts=settings.api.cookie_secure,
     )
     _include_routes(app)
@@ -117,6 +119,7 @@ def _include_routes(app: FastAPI) -> None:
         briefings,
         chat,
         health,
+        imports,
         literature,
         referrals,
         schedule,
@@ -137,7 +140,18 @@ def _include_routes(app: FastAPI) -> None:
             "must_change_password": ctx.user.must_change_password,
         }
 
-    routers = (account, briefings, tasks, referrals, schedule, literature, audit, chat, health)
+    routers = (
+        account,
+        briefings,
+        tasks,
+        referrals,
+        schedule,
+        literature,
+        audit,
+        chat,
+        health,
+        imports,
+    )
     for module in routers:
         app.include_router(module.router)
 

@@ -86,8 +86,22 @@ class SecurityMiddleware:
     """Headers on every response, 413 for large bodies, 500 without details for bugs, and
     one log line per request naming the route template (ids and names never logged)."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, hsts: bool = False) -> None:
-        self.app, self.max_body, self.hsts = app, max_body, hsts
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        larger_bodies: dict[str, int] | None = None,
+        hsts: bool = False,
+    ) -> None:
+        self.app, self.default_max_body, self.hsts = app, max_body, hsts
+        self.larger_bodies = dict(larger_bodies or {})  # path prefix -> its own limit
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.larger_bodies.items():
+            if path.startswith(prefix):
+                return limit
+        return self.default_max_body
 
     def _headers(self, path: str) -> list[tuple[bytes, bytes]]:
         csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
@@ -110,15 +124,16 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
+        max_body = self.limit_for(path)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await _send_error(send, 413, "too_large", f"request body over {self.max_body} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > max_body:
+            await _send_error(send, 413, "too_large", f"request body over {max_body} bytes")
             return
         # The body is read here, before any route: a chunked body (no Content-Length) over the
         # limit is a 413 too, not whatever the route's body parser makes of an error.
-        buffered = await _read_body(receive, self.max_body)
+        buffered = await _read_body(receive, max_body)
         if buffered is None:
-            await _send_error(send, 413, "too_large", f"request body over {self.max_body} bytes")
+            await _send_error(send, 413, "too_large", f"request body over {max_body} bytes")
             return
         limited_receive = _replay(buffered, receive)
 

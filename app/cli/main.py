@@ -72,6 +72,10 @@ COMMANDS: dict[str, Command] = {
     "preferences": Command("app.cli.preferences:app", "Standing preferences per physician."),
     "users": Command("app.cli.users:app", "User accounts and API tokens."),
     "jobs": Command("app.cli.jobs:app", "Scheduled jobs: list, run by hand, history, outbox."),
+    "import": Command(
+        "app.cli.imports:app",
+        "Bring records in from other systems: FHIR, HL7 v2 lab results, lab CSV files.",
+    ),
     "sync": Command("app.cli.sync:app", "Stay in step with the practice's EHR."),
 }
 

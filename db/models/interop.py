@@ -35,7 +35,8 @@ class RecordSource(SQLModel, table=True):
             "part",
             name="uq_record_source_identity",
         ),
-        sa.UniqueConstraint("table_name", "row_id", name="uq_record_source_row"),
+        # A row may have several sources (an order is a ServiceRequest and a DiagnosticReport).
+        sa.Index("ix_record_source_row", "table_name", "row_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

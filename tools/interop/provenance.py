@@ -7,7 +7,13 @@ finds the row through it:
 - different content, not older -> `updated` in place (a newer version of the record);
 - an older version than the one stored (by `meta.versionId` when both are numbers, else by
   `meta.lastUpdated`) -> `stale`, nothing written;
-- the row was deleted in Steve since -> written again as a new row (`created`).
+- the row was deleted in Steve since: it stays deleted while the record is unchanged (a
+  clinician's deletion is not undone by the next import), and a newer version of the record
+  writes it again (`created`).
+
+New rows may be written without a flush each (`flush=False`): their sources wait until
+`settle()`, which flushes them all at once (one multi-row INSERT per table) and then the
+sources; the importer settles before each patient's transaction commits.
 
 One record may become several rows (a CarePlan's activities, a report's results): `part`
 tells them apart ("" for the main row). `Provenance` caches what it has read, so a patient's
@@ -51,10 +57,38 @@ class Origin:
     last_updated: datetime | None = None
 
 
-@dataclass(frozen=True)
 class Written(Generic[T]):
-    row: T
-    outcome: Outcome
+    """A write's outcome and its row; an unchanged row is loaded only when asked for."""
+
+    def __init__(
+        self,
+        *,
+        outcome: Outcome,
+        row: T | None = None,
+        session: Session | None = None,
+        model: type[T] | None = None,
+        row_id: int | None = None,
+    ) -> None:
+        self.outcome = outcome
+        self._row, self._session, self._model, self._row_id = row, session, model, row_id
+
+    @property
+    def row(self) -> T:
+        if self._row is None:
+            assert self._session is not None and self._model is not None
+            found = self._session.get(self._model, self._row_id)
+            if found is None:
+                raise LookupError(f"{table_of(self._model)} row is gone")
+            self._row = found
+        return self._row
+
+    @property
+    def row_id(self) -> int | None:
+        """The row's id (None for a new row not flushed yet: `Provenance.settle` gives it)."""
+        if self._row is not None:
+            value = getattr(self._row, "id", None)
+            return value if isinstance(value, int) else None
+        return self._row_id
 
 
 def content_hash(raw: Mapping[str, Any]) -> str:
@@ -89,6 +123,7 @@ class Provenance:
         self.source_system = source_system
         self._known: dict[_Key, RecordSource | None] = {}
         self._loaded: set[tuple[str, str]] = set()
+        self._pending: list[tuple[RecordSource, Origin, SQLModel, int | None]] = []
 
     def preload(self, *, records: Iterable[tuple[str, str]]) -> None:
         """Read the sources of these (resource type, id) records in as few queries as can be."""
@@ -103,7 +138,9 @@ class Provenance:
                     RecordSource.resource_type == resource_type,
                     col(RecordSource.resource_id).in_(batch),
                 )
-                for source in self.session.exec(stmt):
+                with self.session.no_autoflush:  # rows waiting for `settle` stay waiting
+                    found = list(self.session.exec(stmt))
+                for source in found:
                     key = (source.resource_type, source.resource_id, source.table_name, source.part)
                     self._known[key] = source
         self._loaded.update(wanted)
@@ -146,8 +183,10 @@ class Provenance:
         values: Mapping[str, Any],
         part: str = "",
         patient_id: int | None = None,
+        flush: bool = True,
     ) -> Written[T]:
-        """Create or update the row `origin` becomes in `model`'s table (see the module doc)."""
+        """Create or update the row `origin` becomes in `model`'s table (see the module doc).
+        With `flush=False` a new row gets its id at the next `settle()` (or flush)."""
         table = table_of(model)
         source = self.find(
             resource_type=origin.resource_type,
@@ -155,21 +194,21 @@ class Provenance:
             table=table,
             part=part,
         )
+        if source is not None and source.content_hash == origin.content_hash:
+            return Written(
+                outcome=Outcome.UNCHANGED, session=self.session, model=model, row_id=source.row_id
+            )
         row = None if source is None else self.session.get(model, source.row_id)
         if source is not None and row is not None:
-            if source.content_hash == origin.content_hash:
-                return Written(row, Outcome.UNCHANGED)
             if is_older(incoming=origin, stored=source):
-                return Written(row, Outcome.STALE)
+                return Written(outcome=Outcome.STALE, row=row)
             for name, value in values.items():
                 setattr(row, name, value)
             self.session.add(row)
-            self.session.flush()
             self._stamp(source=source, origin=origin, row_id=_id(row), patient_id=patient_id)
-            return Written(row, Outcome.UPDATED)
+            return Written(outcome=Outcome.UPDATED, row=row)
         row = model.model_validate(dict(values))
         self.session.add(row)
-        self.session.flush()
         if source is None:
             source = RecordSource(
                 source_system=self.source_system,
@@ -177,12 +216,63 @@ class Provenance:
                 resource_id=origin.resource_id,
                 content_hash=origin.content_hash,
                 table_name=table,
-                row_id=_id(row),
+                row_id=0,
                 part=part,
             )
             self._known[(origin.resource_type, origin.resource_id, table, part)] = source
-        self._stamp(source=source, origin=origin, row_id=_id(row), patient_id=patient_id)
-        return Written(row, Outcome.CREATED)
+        if flush:
+            self.session.flush()
+            self._stamp(source=source, origin=origin, row_id=_id(row), patient_id=patient_id)
+        else:
+            self._pending.append((source, origin, row, patient_id))
+        return Written(outcome=Outcome.CREATED, row=row)
+
+    def settle(self) -> None:
+        """Flush the rows written with `flush=False` and record their sources."""
+        if not self._pending:
+            return
+        self.session.flush()
+        for source, origin, row, patient_id in self._pending:
+            self._stamp(source=source, origin=origin, row_id=_id(row), patient_id=patient_id)
+        self._pending.clear()
+        self.session.flush()
+
+    def attach(
+        self, *, origin: Origin, table: str, row_id: int, part: str = "", patient_id: int | None
+    ) -> RecordSource:
+        """Say that an existing row (matched, not created) is what `origin` describes; the
+        next `write` of the same origin then updates that row. The hash is left empty so
+        that write does not find the row unchanged."""
+        key = (origin.resource_type, origin.resource_id, table, part)
+        source = self.find(
+            resource_type=origin.resource_type,
+            resource_id=origin.resource_id,
+            table=table,
+            part=part,
+        )
+        if source is None:
+            source = RecordSource(
+                source_system=self.source_system,
+                resource_type=origin.resource_type,
+                resource_id=origin.resource_id,
+                content_hash="",
+                table_name=table,
+                row_id=row_id,
+                part=part,
+            )
+            self._known[key] = source
+        source.row_id = row_id
+        source.content_hash = ""
+        source.patient_id = patient_id
+        self.session.add(source)
+        self.session.flush()
+        return source
+
+    def clear(self) -> None:
+        """Forget what was read (after a rollback, the cache may name rows that are gone)."""
+        self._known.clear()
+        self._loaded.clear()
+        self._pending.clear()
 
     def forget(self, *, source: RecordSource) -> None:
         """Delete a part's source row (its Steve row is the caller's to delete)."""

@@ -131,9 +131,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source_system', 'resource_type', 'resource_id', 'table_name', 'part', name='uq_record_source_identity'),
-    sa.UniqueConstraint('table_name', 'row_id', name='uq_record_source_row')
     )
     with op.batch_alter_table('record_source', schema=None) as batch_op:
+        batch_op.create_index('ix_record_source_row', ['table_name', 'row_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_record_source_patient_id'), ['patient_id'], unique=False)
 
     with op.batch_alter_table('intake_form', schema=None) as batch_op:
@@ -217,6 +217,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('record_source', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_record_source_patient_id'))
+        batch_op.drop_index('ix_record_source_row')
 
     op.drop_table('record_source')
     with op.batch_alter_table('patient_observation', schema=None) as batch_op:

@@ -115,6 +115,13 @@ ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("new chat thread", "POST", "/api/chat/threads", None, EVERYONE),
     ("chat threads", "GET", "/api/chat/threads", None, EVERYONE),
     ("pending approvals", "GET", "/api/chat/approvals", None, EVERYONE),
+    (
+        "import FHIR (dry run)",
+        "POST",
+        "/api/import/fhir?dry_run=true",
+        {"resourceType": "Bundle", "type": "collection", "entry": []},
+        frozenset({A}),
+    ),
 ]
 
 # Tools each role's chat may use (search_patient_notes needs a memory store, which the

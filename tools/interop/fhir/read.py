@@ -13,7 +13,7 @@ problem and is skipped (the first is kept).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,11 +112,17 @@ def iter_validated(*, paths: Iterable[Path]) -> Iterator[Validated | Rejected | 
             yield Validated(read=read, model=model, raw=raw)
 
 
-def read_fhir(*, paths: Iterable[Path], keep_models: bool = True) -> ReadResult:
+def read_fhir(
+    *,
+    paths: Iterable[Path],
+    keep_models: bool = True,
+    on_resource: Callable[[Validated], None] | None = None,
+) -> ReadResult:
     """Read, validate and resolve the FHIR input at `paths` (files or directories).
 
     With `keep_models=False` the validated models are dropped once indexed (`models` stays
     empty): memory then grows with the index and links, not with the resources.
+    `on_resource` sees each resource that was kept (not a duplicate key), e.g. to spool it.
     """
     result = ReadResult()
     pending: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
@@ -127,7 +133,9 @@ def read_fhir(*, paths: Iterable[Path], keep_models: bool = True) -> ReadResult:
             result.problems.extend(item.problems)
             result.skipped[item.resource_type] += 1
         else:
-            _take(result=result, item=item, pending=pending, keep_models=keep_models)
+            kept = _take(result=result, item=item, pending=pending, keep_models=keep_models)
+            if kept and on_resource is not None:
+                on_resource(item)
     for key, references in pending.items():
         for path, reference in references:
             _link(result=result, key=key, path=path, reference=reference)
@@ -143,7 +151,7 @@ def _take(
     item: Validated,
     pending: dict[str, list[tuple[str, Mapping[str, Any]]]],
     keep_models: bool,
-) -> None:
+) -> bool:
     read = item.read
     if read.key in result.resources:
         first = result.resources[read.key]
@@ -156,13 +164,14 @@ def _take(
             )
         )
         result.skipped[read.resource_type] += 1
-        return
+        return False
     result.resources[read.key] = read
     if keep_models:
         result.models[read.key] = item.model
     result.counts[read.resource_type] += 1
     result.index.add(key=read.key, resource=item.raw, full_url=read.full_url, request=read.request)
     pending[read.key] = list(references_in(resource=item.raw))
+    return True
 
 
 def _local_key(*, entry: RawEntry, resource_type: str) -> str:
