@@ -36,7 +36,13 @@ def run_ehr_sync(
 
     if not ehr_sync_wanted(settings):
         return RunResult(RunOutcome.SKIPPED, detail="the EHR sync is not enabled")
-    report = run_sync(engine=engine, ehr=settings.ehr, import_page=import_page, clock=clock)
+    report = run_sync(
+        engine=engine,
+        ehr=settings.ehr,
+        import_page=import_page,
+        data_dir=settings.data_dir,
+        clock=clock,
+    )
     counts = {"pages": report.pages, "read": sum(report.read.values()), **report.counts}
     if report.problems:
         first = report.problems[0]

@@ -62,12 +62,14 @@ def fhir(
     """Pull what changed on the EHR's FHIR server since the last sync (STEVE_EHR__*)."""
     from tools.interop.fhir.sync.run import run_sync
 
-    ehr = settings().ehr
+    s = settings()
+    ehr = s.ehr
     if not ehr.base_url:
         raise ConfigError("setting STEVE_EHR__BASE_URL: not set (the EHR's FHIR base URL)")
     report = run_sync(
         engine=engine(),
         ehr=ehr,
+        data_dir=s.data_dir,
         resource_types=_types(types),
         since=_since(since),
         dry_run=dry_run,

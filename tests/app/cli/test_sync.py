@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlmodel import Session, select
 
-from tests.support.cli import run, run_json
+from db.models import Patient, PatientIdentifier
+from tests.support.cli import practice_engine, run, run_json
 from tests.support.fhir_server import FhirServer, running_fhir_server
-from tests.support.fhir_sync import ProvenanceImporter, observation, patient, seconds
+from tests.support.fhir_sync import observation, patient, seconds
 
 
 @pytest.fixture
@@ -37,17 +39,15 @@ def test_a_dry_run_counts_what_changed_and_writes_nothing(ehr: FhirServer) -> No
     assert run_json("sync", "status") == []
 
 
-def test_a_sync_writes_and_saves_the_cursors(
-    ehr: FhirServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    importer = ProvenanceImporter()
-    monkeypatch.setattr("tools.interop.fhir.sync.run.default_importer", lambda: importer)
+def test_a_sync_imports_through_the_fhir_import_and_saves_the_cursors(ehr: FhirServer) -> None:
     result = run("sync", "fhir", "--types", "Observation,Patient")
     assert result.exit_code == 0, result.stderr
-    assert "Read from" in result.stdout and "8 created" in result.stdout
-    assert [call[0].split("/")[0] for call in importer.calls] == ["Patient"] * 3 + [
-        "Observation"
-    ] * 2
+    assert "Read from" in result.stdout and "5 rows_created" in result.stdout
+    engine = practice_engine()
+    with Session(engine) as s:
+        patients = s.exec(select(Patient)).all()
+        identifiers = {i.value for i in s.exec(select(PatientIdentifier)).all()}
+    assert len(patients) == 5 and identifiers == {f"MRN{n:05d}" for n in range(5)}
     assert run_json("sync", "status") == [
         {
             "source_system": ehr.base_url,
@@ -60,8 +60,18 @@ def test_a_sync_writes_and_saves_the_cursors(
             "last_updated": "2026-01-05T09:00:12.000Z",
         },
     ]
+    ehr.put(patient(1) | {"birthDate": "1979-12-31"}, at=seconds(60))
     again = run_json("sync", "fhir", "--types", "Patient")
-    assert again["read"] == {"Patient": 1} and again["counts"]["unchanged"] == 1
+    # The cursor's own instant again (pat-004, unchanged), then the changed patient.
+    assert again["read"] == {"Patient": 2}
+    assert again["counts"] == {"rows_unchanged": 1, "rows_updated": 1}
+    with Session(engine) as s:
+        assert len(s.exec(select(Patient)).all()) == 5
+        assert {str(p.date_of_birth) for p in s.exec(select(Patient))} == {
+            "1980-01-01",
+            "1979-12-31",
+        }
+    engine.dispose()
 
 
 @pytest.mark.parametrize(

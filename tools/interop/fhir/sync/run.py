@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -13,7 +14,7 @@ from tools.errors import ConfigError
 from tools.interop.fhir.sync.auth import credentials_for
 from tools.interop.fhir.sync.client import FhirClient, FhirSource
 from tools.interop.fhir.sync.config import EhrSettings
-from tools.interop.fhir.sync.importer import PageImporter, default_importer
+from tools.interop.fhir.sync.importer import FhirImporter, PageImporter
 from tools.interop.fhir.sync.pull import SyncReport, sync_fhir
 from tools.interop.fhir.sync.retry import RetryPolicy, Transport
 
@@ -49,12 +50,14 @@ def run_sync(
     resource_types: Sequence[str] | None = None,
     since: str | None = None,
     dry_run: bool = False,
+    data_dir: Path | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> SyncReport:
-    """Pull what changed on the configured EHR into the practice database (a dry run reads
-    and counts only: it needs no importer)."""
+    """Pull what changed on the configured EHR into the practice database, through the
+    FHIR import unless `import_page` is given (a dry run reads and counts only).
+    `data_dir`: where the import keeps its scratch files and imported documents."""
     if import_page is None and not dry_run:
-        import_page = default_importer()
+        import_page = FhirImporter(engine=engine, data_dir=data_dir)
     return sync_fhir(
         source=source or client_for(ehr, clock=clock),
         transaction=lambda: session_scope(engine),

@@ -10,9 +10,10 @@ import sys
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from db.faults import FAULT_ENV
+from db.models import Patient, PatientIdentifier, RecordSource
 from tests.support.fhir_server import FhirServer
 from tests.support.fhir_sync import imported, observation, patient, seconds
 from tests.support.paths import ROOT
@@ -25,14 +26,15 @@ import sys
 from db.engine import make_engine, session_scope
 from tests.support.fhir_sync import ProvenanceImporter
 from tools.interop.fhir.sync.client import FhirClient
+from tools.interop.fhir.sync.importer import FhirImporter
 from tools.interop.fhir.sync.pull import sync_fhir
 
-url, base = sys.argv[1:3]
+url, base, kind = sys.argv[1:4]
 engine = make_engine(url)
 report = sync_fhir(
     source=FhirClient(base),
     transaction=lambda: session_scope(engine),
-    import_page=ProvenanceImporter(),
+    import_page=ProvenanceImporter() if kind == "probe" else FhirImporter(engine=engine),
     source_system="https://ehr.test/fhir",
     resource_types=["Patient", "Observation"],
     page_size=4,
@@ -41,12 +43,14 @@ print(report.committed)
 """
 
 
-def _sync(db_url: str, server: FhirServer, point: str | None) -> subprocess.CompletedProcess[str]:
+def _sync(
+    db_url: str, server: FhirServer, point: str | None, kind: str = "probe"
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
     if point:
         env[FAULT_ENV] = point
     return subprocess.run(
-        [sys.executable, "-c", _SYNC, db_url, server.base_url],
+        [sys.executable, "-c", _SYNC, db_url, server.base_url, kind],
         cwd=ROOT,
         env={**env, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -83,3 +87,22 @@ def test_a_killed_sync_resumes_from_its_last_committed_page(
     )
     with Session(engine) as s:
         assert imported(s) == everything
+
+
+@pytest.mark.parametrize("point", ["fhir_sync_page_committed:2", "fhir_sync_page_uncommitted:2"])
+def test_killed_while_importing_patients_each_patient_is_there_once(
+    db_url: str, engine: Engine, fhir_server: FhirServer, point: str
+) -> None:
+    """The same with the real FHIR import (it commits each patient itself; the cursor follows)."""
+    for n in range(14):
+        fhir_server.put(patient(n), at=seconds(n // 3))
+    killed = _sync(db_url, fhir_server, point, kind="fhir")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    resumed = _sync(db_url, fhir_server, None, kind="fhir")
+    assert resumed.returncode == 0, resumed.stderr
+    with Session(engine) as s:
+        assert len(s.exec(select(Patient)).all()) == 14
+        mrns = [i.value for i in s.exec(select(PatientIdentifier)).all()]
+        sources = s.exec(select(RecordSource).where(RecordSource.resource_type == "Patient")).all()
+    assert sorted(mrns) == [f"MRN{n:05d}" for n in range(14)]
+    assert sorted(r.resource_id for r in sources) == [f"pat-{n:03d}" for n in range(14)]
