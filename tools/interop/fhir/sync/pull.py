@@ -4,9 +4,10 @@ For each resource type, in RESOURCE_TYPES order (patients and practitioners befo
 records that point at them): search from the saved cursor, oldest first, and for each page
 
     1. open a transaction,
-    2. hand the page to the importer (it writes and flushes),
+    2. hand the page to the importer (it writes through that transaction's session, or
+       commits on its own before returning, as the FHIR import does per patient),
     3. move the cursor to the page's newest `meta.lastUpdated`,
-    4. commit both at once.
+    4. commit: the cursor never gets ahead of the records it stands for.
 
 A crash anywhere leaves the cursor at the last committed page: the next run reads from that
 instant again (`ge`), re-reading at most one page, never skipping one; the importer is
