@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -19,6 +18,7 @@ from db.engine import utcnow
 from db.models import RunOutcome
 from schedules.config import ServiceSettings
 from schedules.history import RunResult
+from tools.interop.fhir.sync.importer import PageImporter
 
 
 def ehr_sync_wanted(settings: ServiceSettings) -> bool:
@@ -30,7 +30,7 @@ def run_ehr_sync(
     engine: Engine,
     settings: ServiceSettings,
     clock: Callable[[], datetime] = utcnow,
-    import_page: Any = None,
+    import_page: PageImporter | None = None,
 ) -> RunResult:
     from tools.interop.fhir.sync.run import run_sync
 

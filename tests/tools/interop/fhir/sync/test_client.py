@@ -89,3 +89,14 @@ def test_a_next_link_off_the_server_is_refused(fhir_server: FhirServer) -> None:
     client = FhirClient(fhir_server.base_url)
     with pytest.raises(SyncError, match="a link leads off the server"):
         client._fhir.execute("http://elsewhere.test/fhir?page=2", method="get")
+
+
+def test_a_cursor_with_an_offset_reaches_the_server_intact(fhir_server: FhirServer) -> None:
+    for n in range(4):
+        fhir_server.put(patient(n), at=seconds(n))
+    client = FhirClient(fhir_server.base_url)
+    pages = list(client.pages("Patient", since="2026-01-05T10:00:02+01:00", page_size=10))
+    assert _ids(pages) == [["pat-002", "pat-003"]]  # '+' encoded, not read as a space
+    assert fhir_server.searches_of("Patient")[0].query["_lastUpdated"] == [
+        "ge2026-01-05T10:00:02+01:00"
+    ]
