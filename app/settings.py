@@ -34,6 +34,7 @@ from pydantic_settings import (
 from db.engine import normalise_database_url
 from schedules.config import EmailSettings, ScheduleSettings
 from tools.errors import ConfigError
+from tools.interop.fhir.sync.config import EhrSettings
 from tools.literature.fetch import LiteratureSources
 from tools.practice_limits import PracticeLimits
 
@@ -347,6 +348,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     hl7: Hl7Settings = Field(default_factory=Hl7Settings)
+    ehr: EhrSettings = Field(default_factory=EhrSettings)
 
     def __init__(self, **values: Any) -> None:
         # Keyword arguments may use the flat names too: Settings(timezone="UTC").

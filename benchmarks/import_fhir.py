@@ -6,10 +6,11 @@
     python benchmarks/import_fhir.py --input DIR               # an export you already have
 
 Writes a Synthea-shaped Bulk Data export (NDJSON, one file per type, relative references;
-per patient the Patient, 4 Encounters, 3 Conditions, 25 laboratory Observations, 6
-MedicationRequests with contained Medications, generated one patient at a time by
-`fhir_read.py`'s generator) unless `--input` names one. Then, each in its own process so
-its peak memory (max RSS) is its own:
+per patient the Patient, 4 Encounters, 3 Conditions, 25 laboratory Observations in 4
+DiagnosticReports (one per encounter, as Synthea groups lab panels), 6 MedicationRequests
+with contained Medications, generated one patient at a time by `fhir_read.py`'s
+generator) unless `--input` names one. Then, each in its own process so its peak memory (max
+RSS) is its own:
 - the library alone: `json.loads` and `model_validate` of every line with the R4B models
   (what any importer must pay), streamed;
 - `import_fhir` into an empty, migrated database (SQLite file in a temp dir by default);
@@ -57,11 +58,50 @@ def write_export(*, folder: Path, patients: int) -> int:
     emit({"resourceType": "Practitioner", "id": practitioner[9:], "name": [{"family": "Doc"}]})
     emit({"resourceType": "Organization", "id": _urn(ns, "org")[9:], "name": "Practice"})
     for n in range(patients):
-        for item in _patient_resources(n=n, ns=ns, practitioner=practitioner):
+        items = _patient_resources(n=n, ns=ns, practitioner=practitioner)
+        for item in items:
             emit(item)
+        for report in _reports(items):
+            emit(report)
     for handle in handles.values():
         handle.close()  # type: ignore[attr-defined]
     return count
+
+
+def _reports(items: list[dict]) -> list[dict]:
+    """A DiagnosticReport per encounter's laboratory panel, listing its Observations (as
+    Synthea groups lab results); references in the `X/<uuid>` form `_relative` rewrites."""
+    by_encounter: dict[str, list[dict]] = {}
+    for item in items:
+        if item["resourceType"] == "Observation":
+            by_encounter.setdefault(item["encounter"]["reference"], []).append(item)
+    reports = []
+    for n, (encounter, results) in enumerate(sorted(by_encounter.items())):
+        first = results[0]
+        reports.append(
+            {
+                "resourceType": "DiagnosticReport",
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{first['id']}/report")),
+                "status": "final",
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/v2-0074",
+                                "code": "LAB",
+                            }
+                        ]
+                    }
+                ],
+                "code": {"text": f"Laboratory panel {n + 1}"},
+                "subject": first["subject"],
+                "encounter": {"reference": encounter},
+                "effectiveDateTime": first["effectiveDateTime"],
+                "issued": first["issued"],
+                "result": [{"reference": f"Observation/{r['id']}"} for r in results],
+            }
+        )
+    return reports
 
 
 def phase_library(folder: Path) -> dict:

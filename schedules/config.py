@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 
+from tools.interop.fhir.sync.config import EhrSettings
 from tools.literature.fetch import LiteratureSources
 from tools.practice_limits import PracticeLimits
 
@@ -224,6 +225,9 @@ class ServiceSettings(Protocol):
 
     @property
     def literature(self) -> LiteratureSources: ...
+
+    @property
+    def ehr(self) -> EhrSettings: ...
 
 
 def outbox_dir(settings: ServiceSettings) -> Path:

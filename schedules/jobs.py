@@ -40,6 +40,7 @@ FAMILIES = (
     "deliver-outbox",
     "memory-sync",
     "literature-refresh",
+    "ehr-sync",
     "refresh-schedule",
 )
 PER_PHYSICIAN = ("morning-briefing", "weekly-digest")
@@ -179,6 +180,12 @@ def do_literature(ctx: JobContext) -> RunResult:
     return refresh_literature(engine=ctx.engine, settings=ctx.settings, now=ctx.clock())
 
 
+def do_ehr_sync(ctx: JobContext) -> RunResult:
+    from schedules.ehr_sync import run_ehr_sync
+
+    return run_ehr_sync(engine=ctx.engine, settings=ctx.settings, clock=ctx.clock)
+
+
 def do_refresh_schedule(ctx: JobContext) -> RunResult:
     from schedules.scheduler import running_scheduler, sync_jobs
 
@@ -253,6 +260,12 @@ def literature_job(
     _run(context, "literature-refresh", do_literature, scheduled_for)
 
 
+def ehr_sync_job(
+    *, context: JobContext | None = None, scheduled_for: datetime | None = None
+) -> None:
+    _run(context, "ehr-sync", do_ehr_sync, scheduled_for)
+
+
 def refresh_schedule_job(
     *, context: JobContext | None = None, scheduled_for: datetime | None = None
 ) -> None:
@@ -286,6 +299,7 @@ def job_specs(*, engine: Engine, settings: ServiceSettings) -> list[JobSpec]:
         *_digest_specs(settings, doctors),
         *_interval_specs(settings),
         *_literature_specs(settings),
+        *_ehr_specs(settings),
     ]
 
 
@@ -400,6 +414,25 @@ def _literature_specs(settings: ServiceSettings) -> list[JobSpec]:
     ]
 
 
+def _ehr_specs(settings: ServiceSettings) -> list[JobSpec]:
+    from schedules.ehr_sync import ehr_sync_wanted
+
+    if not ehr_sync_wanted(settings):
+        return []
+    seconds = settings.ehr.interval_minutes * 60
+    return [
+        JobSpec(
+            "ehr-sync",
+            "ehr-sync",
+            "schedules.jobs:ehr_sync_job",
+            (),
+            IntervalTrigger(seconds=seconds, timezone=settings.zone),
+            f"every {seconds:g}s",
+            "pull what changed on the EHR (FHIR) into the practice database",
+        )
+    ]
+
+
 # ----------------------------------------------------------------- runs by hand
 
 
@@ -439,6 +472,7 @@ def run_by_name(
             "deliver-outbox": do_deliver,
             "memory-sync": do_memory_sync,
             "literature-refresh": do_literature,
+            "ehr-sync": do_ehr_sync,
             "refresh-schedule": do_refresh_schedule,
         }
         bodies.append((family, simple[family]))

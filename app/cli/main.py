@@ -77,6 +77,7 @@ COMMANDS: dict[str, Command] = {
         "Bring records in from other systems: FHIR, HL7 v2 lab results, lab CSV files.",
     ),
     "export": Command("app.cli.export:app", "Write the practice's records out as FHIR R4."),
+    "sync": Command("app.cli.sync:app", "Stay in step with the practice's EHR."),
 }
 
 

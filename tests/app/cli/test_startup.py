@@ -32,6 +32,11 @@ HEAVY = (
     "uvicorn",
     "argon2",
     "apscheduler",
+    # The EHR sync's FHIR client and SMART signing: loaded by `steve sync fhir` only.
+    "fhirpy",
+    "aiohttp",
+    "jwt",
+    "cryptography",
 )
 
 # Runs `steve ARGS` in this interpreter and writes the modules it imported to a file.
@@ -89,6 +94,7 @@ def test_help_loads_no_heavy_library(tmp_path: Path) -> None:
         (("tasks", "list"), "app.cli.tasks"),
         (("overview",), "app.cli.overview"),
         (("jobs", "list"), "app.cli.jobs"),
+        (("sync", "status"), "app.cli.sync"),
     ],
 )
 def test_a_database_command_loads_no_heavy_library_nor_alembic(

@@ -12,7 +12,8 @@
   effective[x], else issued. Status final, amended, corrected or appended -> received (received
   on the issued day, else the effective day); registered, partial, preliminary or unknown ->
   collected; cancelled -> cancelled. Placer and filler numbers from identifiers of type PLAC
-  and FILL (the request's PLAC when the report has none).
+  and FILL (the request's when the report has none). When the request is Steve's own export,
+  the status its `urn:steve:extension:status` carries stands.
 - How the report, its request and its results share one order: see `lab_orders`.
 """
 
@@ -37,6 +38,7 @@ from tools.interop.fhir.mapping.values import (
     fhir_date,
     first_day,
     identifier_of_type,
+    steve_extension,
 )
 
 LAB_SECTIONS = frozenset(
@@ -71,10 +73,14 @@ def map_report(*, item: Item, ctx: MapContext) -> None:
         ctx.skip(item=item, field="effective[x]", message="no date for the report")
         return
     status = ORDER_STATUS.get(str(raw.get("status")), LabStatus.COLLECTED)
+    steve = steve_extension(request, "status")  # Steve's own export: its status stands
+    if steve in {s.value for s in LabStatus}:
+        status = LabStatus(steve)
     issued = fhir_date(raw.get("issued")) or first_day(raw, *EFFECTIVE)
     placer = identifier_of_type(raw.get("identifier"), "PLAC")
     placer = placer or identifier_of_type(request.get("identifier"), "PLAC")
     filler = identifier_of_type(raw.get("identifier"), "FILL")
+    filler = filler or identifier_of_type(request.get("identifier"), "FILL")
     clinicians = [request.get("requester"), *_list(raw.get("performer"))]
     values: dict[str, Any] = {
         "patient_id": ctx.patient_id,

@@ -6,9 +6,9 @@
   export says the finer status in `urn:steve:extension:status`, which wins). Panel = the
   code's text, lab = the performing Organization (or a performer's display, else "unknown
   laboratory"), ordered by the requester (else the patient's physician, else the unnamed
-  clinician), ordered on authoredOn (else occurrence[x]); the placer number from an
-  identifier of type PLAC. An order with that placer number already imported (an HL7 order,
-  say) is the same order. See `lab_orders` for how the report and results join it.
+  clinician), ordered on authoredOn (else occurrence[x]); the placer and filler numbers from
+  identifiers of type PLAC and FILL. An order with that placer number already imported (an
+  HL7 order, say) is the same order. See `lab_orders` for how the report and results join it.
 - Referral: category or code SNOMED CT 3457005 "Patient referral", the word "referral", or no
   such category but a performer who is an outside practitioner. Direction outbound when the
   requester is one of the practice's own practitioners, else inbound; from = the requester,
@@ -161,6 +161,7 @@ def map_lab_order(*, item: Item, ctx: MapContext) -> None:
         "ordered_on": ordered_on,
         "status": steve_status(raw, LabStatus) or LAB_STATUS.get(status, LabStatus.ORDERED),
         "placer_number": placer,
+        "filler_number": identifier_of_type(raw.get("identifier"), "FILL"),
     }
     for name in ("expected-on", "received-on"):
         found = day(steve_extension(raw, name))

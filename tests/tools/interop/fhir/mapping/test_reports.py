@@ -187,3 +187,26 @@ def test_results_imported_alone_move_into_the_report_that_comes_later(session: S
     assert order.panel == "Lipid panel with direct LDL"
     assert [(r.id, r.order_id) for r in results(session)] == [(i, order.id) for i in before]
     assert outcomes(ctx, "lab_order") == {"created": 1, "deleted": 4}
+
+
+def test_steve_export_order_status_stands_over_a_partial_report(session: Session) -> None:
+    """Steve's export: an order still 'ordered' with a result, both numbers on the request."""
+    patient = factories.patient(session)
+    request = lab_request(
+        identifier=[order_number("PLAC", "PL-1"), order_number("FILL", "FL-1")],
+        extension=[{"url": "urn:steve:extension:status", "valueCode": "ordered"}],
+    )
+    report = lipid_report(
+        status="partial",
+        identifier=[],
+        basedOn=[{"reference": "ServiceRequest/sr-lipids"}],
+    )
+    map_resources(
+        session=session, resources=[request, report, *lipid_results()], patient_id=patient.id
+    )
+    (order,) = orders(session)
+    assert (order.status, order.placer_number, order.filler_number) == (
+        LabStatus.ORDERED,
+        "PL-1",
+        "FL-1",
+    )
