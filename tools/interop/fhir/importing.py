@@ -457,8 +457,13 @@ class _Writer:
         )
 
     def _commit(self) -> None:
+        """End a patient (or the shared records): commit, then forget every object the
+        session holds, so memory and each flush's work stay one patient's worth however
+        large the import (the provenance cache goes too: its rows are no longer attached)."""
         if not self.dry_run:
             self.session.commit()
+        self.session.expunge_all()
+        self.provenance.clear()
 
     def _context(self, *, patient_id: int | None) -> MapContext:
         return MapContext(
