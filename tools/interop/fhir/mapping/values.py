@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from tools.interop.fhir.conventions import extension_value
+
 # Code systems by their canonical URI, with the short name Steve shows.
 SYSTEM_NAMES = {
     "http://snomed.info/sct": "SNOMED CT",
@@ -407,16 +409,9 @@ def code_columns(concept: Any, *, prefer: Sequence[str] = ()) -> dict[str, str |
 
 def steve_extension(element: Any, name: str) -> Any:
     """The value of Steve's own extension `urn:steve:extension:<name>` on a resource or an
-    element (what Steve's FHIR export writes for fields FHIR has no element for), or None."""
-    if not isinstance(element, Mapping):
-        return None
-    url = f"urn:steve:extension:{name}"
-    for extension in element.get("extension") or []:
-        if isinstance(extension, Mapping) and extension.get("url") == url:
-            for key, value in extension.items():
-                if key.startswith("value"):
-                    return value
-    return None
+    element (what Steve's FHIR export writes for fields FHIR has no element for), or None;
+    `conventions.extension_value` for anything, not only a JSON object."""
+    return extension_value(element, name) if isinstance(element, Mapping) else None
 
 
 def steve_row(identifiers: Any, table: str) -> bool:
